@@ -1,0 +1,89 @@
+package casegate
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the one database behind an instance: SQLite or PostgreSQL.
+// Public methods own the transaction; everything else happens through Tx.
+type Store interface {
+	// Update runs fn in one read-write transaction and commits when fn returns nil.
+	// Write transactions are serialised on SQLite; on PostgreSQL row locks order them.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Migrate brings the schema up to date.
+	Migrate(ctx context.Context) error
+	Close() error
+}
+
+// Tx is a transaction's view of the data. It persists; it decides nothing.
+// Methods return ErrNotFound (wrapped) when a row does not exist.
+type Tx interface {
+	// Cases and parties.
+	CaseByReceipt(ctx context.Context, receipt string) (Case, error)            // with History, newest first
+	InsertCase(ctx context.Context, c *Case) error                              // sets c.ID
+	UpdateCase(ctx context.Context, c Case) error                               // form, category, office, received
+	AddStatusEvent(ctx context.Context, e *StatusEvent) (added bool, err error) // ignores an exact duplicate (case, status, title, at)
+	CasesForParty(ctx context.Context, partyID int64) ([]Case, error)           // with History, newest first, ordered by receipt
+	CaseLinks(ctx context.Context, caseID int64) ([]CaseLink, error)
+
+	Party(ctx context.Context, id int64) (Party, error)
+	PartiesByReceipt(ctx context.Context, receipt string) ([]Party, error) // parties linked to that case
+	PartiesByANumber(ctx context.Context, aNumber string) ([]Party, error)
+	InsertParty(ctx context.Context, p *Party) error    // sets p.ID
+	UpdateParty(ctx context.Context, p Party) error     // every column, lockout state included
+	LinkParty(ctx context.Context, link CaseLink) error // upsert of the role
+
+	// Challenges.
+	InsertChallenge(ctx context.Context, c Challenge) error
+	Challenge(ctx context.Context, id string) (Challenge, error)
+	// CountAttempt atomically adds one attempt and returns the challenge as it now is.
+	CountAttempt(ctx context.Context, id string) (Challenge, error)
+	// ReplaceCode stores a new code for a resend: MAC, key id, expiry, sends, resend time.
+	ReplaceCode(ctx context.Context, c Challenge) error
+	// Consume marks the challenge used at now unless it already was; it reports whether this call won.
+	Consume(ctx context.Context, id string, now time.Time) (bool, error)
+
+	// Rate limits: one theoretical-arrival-time per key (GCRA). RateTAT locks the
+	// key's row for the rest of the transaction and returns the zero time for a new key.
+	RateTAT(ctx context.Context, key string) (time.Time, error)
+	SetRateTAT(ctx context.Context, key string, tat time.Time) error
+	DeleteRate(ctx context.Context, key string) error
+
+	// Outbox.
+	EnqueueDelivery(ctx context.Context, d *Delivery) error // sets d.ID
+	// CancelDeliveries cancels unsent deliveries of a challenge and wipes their sealed codes.
+	CancelDeliveries(ctx context.Context, challengeID string) error
+	// ClaimDeliveries leases up to n due pending deliveries to owner until leaseUntil.
+	ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, n int) ([]Delivery, error)
+	// FinishDelivery stores the outcome of one send by the lease owner: status, attempts,
+	// next attempt, last error, sent time; it wipes the sealed code unless the status is pending.
+	FinishDelivery(ctx context.Context, d Delivery) error
+	Deliveries(ctx context.Context, status DeliveryStatus, limit int) ([]Delivery, error)
+	// ReleaseLeases hands back the unsent deliveries leased to owner.
+	ReleaseLeases(ctx context.Context, owner string) error
+
+	// Sessions.
+	InsertSession(ctx context.Context, s Session) error
+	Session(ctx context.Context, tokenHash []byte) (Session, error)
+	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+	DeleteSessionsOf(ctx context.Context, partyID int64) error
+
+	// Admin tokens.
+	InsertAdminToken(ctx context.Context, t *AdminToken) error // sets t.ID
+	AdminTokenByHash(ctx context.Context, hash []byte) (AdminToken, error)
+	AdminTokens(ctx context.Context) ([]AdminToken, error)
+	RevokeAdminToken(ctx context.Context, id int64, at time.Time) error
+
+	// Audit. AppendAudit sets Seq, PrevHash and Hash (with AuditHash) and inserts.
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	AuditEvents(ctx context.Context, afterSeq int64, limit int) ([]AuditEvent, error)
+
+	// Housekeeping: delete expired challenges, sessions and rate rows older than before.
+	Purge(ctx context.Context, before time.Time) error
+}
