@@ -1,0 +1,156 @@
+// Package portal holds casegate's use cases and every business rule: who may
+// get a code, what a redeem answers, the limits and lockouts, what is audited.
+// HTTP handlers and commands call it; the store only persists.
+package portal
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/accesscode"
+)
+
+// Rate is a limit of N events per window.
+type Rate struct {
+	N   int
+	Per time.Duration
+}
+
+// Limits are the tunable limits and timeouts of DESIGN §5, §7 and §8.
+type Limits struct {
+	CodeLength             int           // symbols, check symbol included
+	CodeTTL                time.Duration // how long a code is valid
+	MaxAttempts            int           // wrong codes per challenge
+	ResendBase             time.Duration // first cooldown; doubles with each send
+	MaxSends               int           // sends per request, the first included
+	RequestsPerIdentifier  Rate
+	RequestsPerIP          Rate
+	RedeemsPerIP           Rate
+	PartyFailures          Rate          // wrong codes per party before a timed lock
+	LockBase               time.Duration // first timed lock; doubles each time
+	MaxConsecutiveFailures int           // then locked until an operator unlocks
+	SessionIdle            time.Duration
+	SessionAbsolute        time.Duration
+	Reauth                 time.Duration // contact changes only this soon after sign-in
+}
+
+// DefaultLimits returns the defaults of the design.
+func DefaultLimits() Limits {
+	return Limits{
+		CodeLength:             accesscode.DefaultLength,
+		CodeTTL:                10 * time.Minute,
+		MaxAttempts:            5,
+		ResendBase:             30 * time.Second,
+		MaxSends:               5,
+		RequestsPerIdentifier:  Rate{5, 10 * time.Minute},
+		RequestsPerIP:          Rate{25, 5 * time.Minute},
+		RedeemsPerIP:           Rate{60, 5 * time.Minute},
+		PartyFailures:          Rate{10, 24 * time.Hour},
+		LockBase:               time.Hour,
+		MaxConsecutiveFailures: 100,
+		SessionIdle:            15 * time.Minute,
+		SessionAbsolute:        12 * time.Hour,
+		Reauth:                 20 * time.Minute,
+	}
+}
+
+// Validate reports the first limit that makes no sense.
+func (l Limits) Validate() error {
+	if l.CodeLength < accesscode.MinLength || l.CodeLength > accesscode.MaxLength {
+		return fmt.Errorf("code length %d is outside %d–%d", l.CodeLength, accesscode.MinLength, accesscode.MaxLength)
+	}
+	for name, d := range map[string]time.Duration{
+		"code TTL": l.CodeTTL, "resend base": l.ResendBase, "lock base": l.LockBase,
+		"session idle": l.SessionIdle, "session absolute": l.SessionAbsolute, "reauthentication window": l.Reauth,
+	} {
+		if d <= 0 {
+			return fmt.Errorf("%s must be positive", name)
+		}
+	}
+	for name, n := range map[string]int{"max attempts": l.MaxAttempts, "max sends": l.MaxSends, "max consecutive failures": l.MaxConsecutiveFailures} {
+		if n <= 0 {
+			return fmt.Errorf("%s must be positive", name)
+		}
+	}
+	for name, r := range map[string]Rate{
+		"requests per identifier": l.RequestsPerIdentifier, "requests per IP": l.RequestsPerIP,
+		"redeems per IP": l.RedeemsPerIP, "party failures": l.PartyFailures,
+	} {
+		if r.N <= 0 || r.Per <= 0 {
+			return fmt.Errorf("%s must be a positive count per positive duration", name)
+		}
+	}
+	return nil
+}
+
+// Deps is what a Portal needs.
+type Deps struct {
+	Store  casegate.Store
+	Keys   *accesscode.Keyring
+	Limits Limits
+	Now    func() time.Time // defaults to time.Now
+	Wake   func()           // tells the delivery worker a message is queued; may be nil
+	Logger *slog.Logger
+}
+
+// Portal runs the use cases.
+type Portal struct {
+	store  casegate.Store
+	keys   *accesscode.Keyring
+	limits Limits
+	now    func() time.Time
+	wake   func()
+	log    *slog.Logger
+}
+
+// New checks deps and returns a Portal.
+func New(d Deps) (*Portal, error) {
+	if d.Store == nil || d.Keys == nil {
+		return nil, errors.New("portal: a store and a keyring are required")
+	}
+	if err := d.Limits.Validate(); err != nil {
+		return nil, fmt.Errorf("portal: limits: %w", err)
+	}
+	p := &Portal{store: d.Store, keys: d.Keys, limits: d.Limits, now: d.Now, wake: d.Wake, log: d.Logger}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.wake == nil {
+		p.wake = func() {}
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	return p, nil
+}
+
+// Limits returns the limits in force.
+func (p *Portal) Limits() Limits { return p.limits }
+
+// clock returns now in UTC, truncated to what the store keeps.
+func (p *Portal) clock() time.Time { return p.now().UTC().Truncate(time.Microsecond) }
+
+// randomHex returns n random bytes as hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// audit appends one event in tx, filling time and the client IP hash.
+func (p *Portal) audit(ctx context.Context, tx casegate.Tx, now time.Time, ip string, e casegate.AuditEvent) error {
+	e.At = now
+	if ip != "" {
+		e.IPHash = p.keys.Tag("ip", ip)
+	}
+	if err := tx.AppendAudit(ctx, &e); err != nil {
+		return fmt.Errorf("portal: audit %s: %w", e.Action, err)
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package portal
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/accesscode"
+)
+
+// SignIn is a new session: the token is shown once and only its hash is kept.
+type SignIn struct {
+	Token     string
+	ExpiresAt time.Time // the absolute expiry; idle sessions end sooner
+	PartyID   int64
+}
+
+// Redeem exchanges a request id and code for a session. A malformed code uses
+// no attempt. Otherwise the attempt is counted before the code is compared, and
+// of any number of concurrent correct submissions exactly one wins.
+func (p *Portal) Redeem(ctx context.Context, requestID, input, clientIP string) (SignIn, error) {
+	now := p.clock()
+	code, parseErr := accesscode.Parse(input, p.limits.CodeLength)
+	token := newToken()
+	var refused *casegate.Error
+	var signIn SignIn
+	err := p.store.Update(ctx, func(tx casegate.Tx) error {
+		refused = nil
+		res, err := p.hit(ctx, tx, "redeem-ip:"+clientIP, p.limits.RedeemsPerIP, now)
+		if err != nil {
+			return err
+		}
+		target := "challenge:" + requestID
+		details := map[string]string{}
+		switch {
+		case !res.ok:
+			refused = rateLimited(res.wait)
+		case parseErr != nil:
+			refused = &casegate.Error{Code: casegate.ECodeMalformed, Message: malformedMessage(parseErr, p.limits.CodeLength)}
+		default:
+			refused, err = p.attempt(ctx, tx, requestID, code, now, clientIP, details)
+			if err != nil {
+				return err
+			}
+			if refused == nil {
+				signIn, err = p.startSession(ctx, tx, requestID, token, now)
+				if err != nil {
+					return err
+				}
+				details["party"] = strconv.FormatInt(signIn.PartyID, 10)
+			}
+		}
+		outcome := "ok"
+		if refused != nil {
+			outcome = string(refused.Code)
+		}
+		return p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
+			Actor: "public", Action: "code.redeem", Target: target, Outcome: outcome, Details: details,
+		})
+	})
+	if err != nil {
+		return SignIn{}, err
+	}
+	if refused != nil {
+		return SignIn{}, refused
+	}
+	return signIn, nil
+}
+
+// malformedMessage explains what is wrong with the shape of a code.
+func malformedMessage(err error, length int) string {
+	switch {
+	case errors.Is(err, accesscode.ErrLength):
+		return fmt.Sprintf("The code has %d letters and numbers. Check that you copied all of it.", length)
+	case errors.Is(err, accesscode.ErrSymbol):
+		return "The code has a character that is never used in codes. Check it against the message."
+	default:
+		return "This code has a typo. Check each letter and number against the message. This did not count as an attempt."
+	}
+}
+
+// attempt counts one attempt at a challenge and compares the code. It returns
+// nil when the code is right and this is the redeem that consumes the challenge.
+func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, requestID, code string, now time.Time, clientIP string, details map[string]string) (*casegate.Error, error) {
+	ch, err := tx.CountAttempt(ctx, requestID)
+	if casegate.IsNotFound(err) {
+		return errExpired(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("portal: count attempt: %w", err)
+	}
+	if ch.Purpose != casegate.PurposeSignIn {
+		return errExpired(), nil
+	}
+	if !ch.ConsumedAt.IsZero() {
+		return errUsed(), nil
+	}
+	if ch.Attempts > p.limits.MaxAttempts {
+		return errTooManyAttempts(), nil
+	}
+	if !now.Before(ch.ExpiresAt) {
+		return errExpired(), nil
+	}
+	var party casegate.Party
+	if !ch.Decoy() {
+		if party, err = tx.Party(ctx, ch.PartyID); err != nil {
+			return nil, fmt.Errorf("portal: redeem: %w", err)
+		}
+		if party.Locked(now) {
+			return errTooManyAttempts(), nil
+		}
+	}
+	right := p.keys.Verify(ch.KeyID, ch.CodeMAC, ch.ID, code) && !ch.Decoy()
+	if right {
+		won, err := tx.Consume(ctx, ch.ID, now)
+		if err != nil {
+			return nil, fmt.Errorf("portal: consume: %w", err)
+		}
+		if !won {
+			return errUsed(), nil
+		}
+		return nil, p.clearFailures(ctx, tx, party)
+	}
+	if !ch.Decoy() {
+		if err := p.countFailure(ctx, tx, party, now, clientIP); err != nil {
+			return nil, err
+		}
+	}
+	remaining := p.limits.MaxAttempts - ch.Attempts
+	details["attempts"] = strconv.Itoa(ch.Attempts)
+	if remaining <= 0 {
+		return errTooManyAttempts(), nil
+	}
+	return &casegate.Error{
+		Code:              casegate.ECodeIncorrect,
+		Message:           "That code is not right. Check it and try again.",
+		AttemptsRemaining: remaining,
+	}, nil
+}
+
+// countFailure records a wrong code against its party and locks the party when
+// it has had too many: for LockBase, doubling each time, or until an operator
+// unlocks after MaxConsecutiveFailures. The owner is told through the contact on file.
+func (p *Portal) countFailure(ctx context.Context, tx casegate.Tx, party casegate.Party, now time.Time, clientIP string) error {
+	key := "party-fail:" + strconv.FormatInt(party.ID, 10)
+	res, err := p.hit(ctx, tx, key, p.limits.PartyFailures, now)
+	if err != nil {
+		return err
+	}
+	party.ConsecutiveFailures++
+	lock := !res.ok || res.remaining == 0
+	if party.ConsecutiveFailures >= p.limits.MaxConsecutiveFailures {
+		party.LockedIndefinitely, lock = true, true
+	} else if lock {
+		party.LockedUntil = now.Add(p.limits.LockBase << min(party.LockCount, 16))
+		party.LockCount++
+	}
+	if lock {
+		if err := p.resetLimit(ctx, tx, key); err != nil {
+			return err
+		}
+	}
+	if err := tx.UpdateParty(ctx, party); err != nil {
+		return fmt.Errorf("portal: record failure: %w", err)
+	}
+	if !lock {
+		return nil
+	}
+	if err := p.queueLockoutNotice(ctx, tx, party, now); err != nil {
+		return err
+	}
+	until := "operator"
+	if !party.LockedIndefinitely {
+		until = party.LockedUntil.Format(time.RFC3339)
+	}
+	return p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
+		Actor: "system", Action: "party.lock", Target: "party:" + strconv.FormatInt(party.ID, 10), Outcome: "locked",
+		Details: map[string]string{"until": until, "consecutive_failures": strconv.Itoa(party.ConsecutiveFailures)},
+	})
+}
+
+// queueLockoutNotice tells the owner, through the contact on file, that sign-in is paused.
+func (p *Portal) queueLockoutNotice(ctx context.Context, tx casegate.Tx, party casegate.Party, now time.Time) error {
+	ch := casegate.ChannelEmail
+	if party.Email == "" {
+		ch = casegate.ChannelSMS
+	}
+	if party.Contact(ch) == "" {
+		return nil
+	}
+	params := map[string]string{}
+	if !party.LockedIndefinitely {
+		params["locked_until"] = party.LockedUntil.Format(time.RFC3339)
+	}
+	d := casegate.Delivery{
+		PartyID: party.ID, Channel: ch, Destination: party.Contact(ch),
+		Template: casegate.TemplateLockoutNotice, Language: Language(party.Language), Params: params,
+		Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
+	}
+	if err := tx.EnqueueDelivery(ctx, &d); err != nil {
+		return fmt.Errorf("portal: queue lockout notice: %w", err)
+	}
+	p.wake()
+	return nil
+}
+
+// clearFailures resets a party's failure counts after a sign-in.
+func (p *Portal) clearFailures(ctx context.Context, tx casegate.Tx, party casegate.Party) error {
+	if party.ConsecutiveFailures == 0 && party.LockCount == 0 {
+		return nil
+	}
+	party.ConsecutiveFailures, party.LockCount = 0, 0
+	if err := tx.UpdateParty(ctx, party); err != nil {
+		return fmt.Errorf("portal: clear failures: %w", err)
+	}
+	return p.resetLimit(ctx, tx, "party-fail:"+strconv.FormatInt(party.ID, 10))
+}
+
+// newToken returns 256 random bits, base64url.
+func newToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashToken is how tokens are kept: SHA-256 only.
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}

@@ -1,0 +1,377 @@
+package portal
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/identity"
+)
+
+// CodeRequest is what a person submits to ask for an access code.
+type CodeRequest struct {
+	ReceiptNumber  string
+	ANumber        string
+	GivenName      string
+	FamilyName     string
+	DateOfBirth    string
+	CountryOfBirth string
+	Channel        string
+	Language       string
+	ClientIP       string
+}
+
+// CodeIssued is the uniform answer to a code request or resend.
+type CodeIssued struct {
+	RequestID   string
+	ExpiresAt   time.Time
+	ResendAfter time.Time
+}
+
+// validRequest is a CodeRequest in canonical form.
+type validRequest struct {
+	identifier string // canonical receipt number or A-Number
+	byANumber  bool
+	given      string
+	family     string
+	dob        string
+	country    string
+	channel    casegate.Channel
+	language   string
+}
+
+// maxNameLen bounds a submitted name.
+const maxNameLen = 200
+
+// validate checks every field and reports each problem under its JSON name.
+func (r CodeRequest) validate() (validRequest, error) {
+	var v validRequest
+	fields := map[string]string{}
+	receipt, aNum := strings.TrimSpace(r.ReceiptNumber), strings.TrimSpace(r.ANumber)
+	switch {
+	case receipt != "" && aNum != "":
+		fields["receipt_number"] = "Enter a receipt number or an A-Number, not both."
+	case receipt != "":
+		id, err := identity.ReceiptNumber(receipt)
+		if err != nil {
+			fields["receipt_number"] = err.Error()
+		}
+		v.identifier = id
+	case aNum != "":
+		id, err := identity.ANumber(aNum)
+		if err != nil {
+			fields["a_number"] = err.Error()
+		}
+		v.identifier, v.byANumber = id, true
+	default:
+		fields["receipt_number"] = "Enter the receipt number from your notice, or your A-Number."
+	}
+	v.given, v.family = strings.TrimSpace(r.GivenName), strings.TrimSpace(r.FamilyName)
+	checkName := func(field, value, what string) {
+		switch {
+		case value == "":
+			fields[field] = "Enter your " + what + " as on your documents."
+		case len(value) > maxNameLen:
+			fields[field] = fmt.Sprintf("The %s is too long (at most %d characters).", what, maxNameLen)
+		case len(identity.Tokens(value)) == 0:
+			fields[field] = "Enter your " + what + " in letters."
+		}
+	}
+	checkName("given_name", v.given, "given name")
+	checkName("family_name", v.family, "family name")
+	if strings.TrimSpace(r.DateOfBirth) == "" {
+		fields["date_of_birth"] = "Enter your date of birth."
+	} else if dob, err := identity.Date(r.DateOfBirth); err != nil {
+		fields["date_of_birth"] = err.Error()
+	} else {
+		v.dob = dob
+	}
+	if strings.TrimSpace(r.CountryOfBirth) == "" {
+		fields["country_of_birth"] = "Enter your country of birth."
+	} else if c, err := identity.Country(r.CountryOfBirth); err != nil {
+		fields["country_of_birth"] = err.Error()
+	} else {
+		v.country = c
+	}
+	v.channel = casegate.Channel(r.Channel)
+	if r.Channel == "" {
+		v.channel = casegate.ChannelEmail
+	} else if !v.channel.Valid() {
+		fields["channel"] = `Choose "email" or "sms".`
+	}
+	v.language = Language(r.Language)
+	if len(fields) > 0 {
+		return v, casegate.FieldErrors(fields)
+	}
+	return v, nil
+}
+
+// Language returns a supported language for tag, defaulting to English.
+func Language(tag string) string {
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	for _, l := range casegate.Languages {
+		if tag == l || strings.HasPrefix(tag, l+"-") {
+			return l
+		}
+	}
+	return casegate.Languages[0]
+}
+
+// RequestCode handles a code request. Whatever the records say, a valid request
+// that is within the limits gets the same answer: a fresh request id, the
+// expiry and the resend time. Only when exactly one unlocked party matches is a
+// code sent, to the contact on file; otherwise a decoy challenge is stored.
+// Both paths do the same work: generate, MAC and seal a code, store a challenge.
+func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, error) {
+	v, err := r.validate()
+	if err != nil {
+		return CodeIssued{}, err
+	}
+	now := p.clock()
+	code, err := accesscode.Generate(p.limits.CodeLength)
+	if err != nil {
+		return CodeIssued{}, fmt.Errorf("portal: generate code: %w", err)
+	}
+	ch := casegate.Challenge{
+		ID:          randomHex(16),
+		Purpose:     casegate.PurposeSignIn,
+		Channel:     v.channel,
+		Language:    v.language,
+		CreatedAt:   now,
+		ExpiresAt:   now.Add(p.limits.CodeTTL),
+		Sends:       1,
+		ResendAfter: now.Add(p.limits.ResendBase),
+	}
+	ch.KeyID, ch.CodeMAC = p.keys.MAC(ch.ID, code)
+	sealed := p.keys.Seal(code)
+
+	var limited *casegate.Error
+	queued := false
+	err = p.store.Update(ctx, func(tx casegate.Tx) error {
+		limited, queued = nil, false
+		outcome := "rate_limited"
+		if res, err := p.hit(ctx, tx, "req-ip:"+r.ClientIP, p.limits.RequestsPerIP, now); err != nil {
+			return err
+		} else if !res.ok {
+			limited = rateLimited(res.wait)
+		}
+		if limited == nil {
+			if res, err := p.hit(ctx, tx, "req-id:"+v.identifier, p.limits.RequestsPerIdentifier, now); err != nil {
+				return err
+			} else if !res.ok {
+				limited = rateLimited(res.wait)
+			}
+		}
+		details := map[string]string{"channel": string(v.channel), "by": "receipt_number"}
+		if v.byANumber {
+			details["by"] = "a_number"
+		}
+		target := "challenge:" + ch.ID
+		if limited == nil {
+			party, why, err := p.matchParty(ctx, tx, v, now)
+			if err != nil {
+				return err
+			}
+			outcome = why
+			if party.ID != 0 {
+				ch.PartyID = party.ID
+				ch.Channel = reachableChannel(party, v.channel)
+				details["party"] = strconv.FormatInt(party.ID, 10)
+			}
+			if err := tx.InsertChallenge(ctx, ch); err != nil {
+				return fmt.Errorf("portal: store challenge: %w", err)
+			}
+			if party.ID != 0 {
+				if err := p.queueCode(ctx, tx, ch, party, sealed, now); err != nil {
+					return err
+				}
+				queued = true
+			}
+		} else {
+			target = "request"
+		}
+		return p.audit(ctx, tx, now, r.ClientIP, casegate.AuditEvent{
+			Actor: "public", Action: "code.request", Target: target, Outcome: outcome, Details: details,
+		})
+	})
+	if err != nil {
+		return CodeIssued{}, err
+	}
+	if limited != nil {
+		return CodeIssued{}, limited
+	}
+	if queued {
+		p.wake()
+	}
+	return CodeIssued{RequestID: ch.ID, ExpiresAt: ch.ExpiresAt, ResendAfter: ch.ResendAfter}, nil
+}
+
+// matchParty finds the one party the request proves to be, and says why there
+// is none otherwise ("issued", "no_match", "ambiguous", "locked", "no_contact").
+func (p *Portal) matchParty(ctx context.Context, tx casegate.Tx, v validRequest, now time.Time) (casegate.Party, string, error) {
+	var candidates []casegate.Party
+	var err error
+	if v.byANumber {
+		candidates, err = tx.PartiesByANumber(ctx, v.identifier)
+	} else {
+		candidates, err = tx.PartiesByReceipt(ctx, v.identifier)
+	}
+	if err != nil {
+		return casegate.Party{}, "", fmt.Errorf("portal: find parties: %w", err)
+	}
+	var matched []casegate.Party
+	for _, c := range candidates {
+		if c.DateOfBirth == v.dob && c.CountryOfBirth == v.country &&
+			identity.NameMatches(v.given, v.family, c.GivenName, c.FamilyName) {
+			matched = append(matched, c)
+		}
+	}
+	switch {
+	case len(matched) == 0:
+		return casegate.Party{}, "no_match", nil
+	case len(matched) > 1:
+		return casegate.Party{}, "ambiguous", nil
+	case matched[0].Locked(now):
+		return casegate.Party{}, "locked", nil
+	case matched[0].Email == "" && matched[0].Phone == "":
+		return casegate.Party{}, "no_contact", nil
+	}
+	return matched[0], "issued", nil
+}
+
+// reachableChannel is the chosen channel when the party has a contact for it,
+// else the other one on file.
+func reachableChannel(party casegate.Party, chosen casegate.Channel) casegate.Channel {
+	if party.Contact(chosen) != "" {
+		return chosen
+	}
+	if chosen == casegate.ChannelEmail {
+		return casegate.ChannelSMS
+	}
+	return casegate.ChannelEmail
+}
+
+// queueCode puts the sealed code in the outbox for the contact on file.
+func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Challenge, party casegate.Party, sealed []byte, now time.Time) error {
+	d := casegate.Delivery{
+		ChallengeID: ch.ID,
+		PartyID:     party.ID,
+		Channel:     ch.Channel,
+		Destination: party.Contact(ch.Channel),
+		Template:    casegate.TemplateAccessCode,
+		Language:    ch.Language,
+		Params: map[string]string{
+			"expires_at":    ch.ExpiresAt.Format(time.RFC3339),
+			"valid_minutes": strconv.Itoa(int(p.limits.CodeTTL / time.Minute)),
+		},
+		SealedCode:  sealed,
+		Status:      casegate.DeliveryPending,
+		NextAttempt: now,
+		CreatedAt:   now,
+	}
+	if err := tx.EnqueueDelivery(ctx, &d); err != nil {
+		return fmt.Errorf("portal: queue code: %w", err)
+	}
+	return nil
+}
+
+// Resend replaces the code of a request with a new one and restarts its expiry.
+// The cooldown doubles with every send, and a request gets at most MaxSends
+// codes. Decoys answer the same way and send nothing.
+func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIssued, error) {
+	now := p.clock()
+	code, err := accesscode.Generate(p.limits.CodeLength)
+	if err != nil {
+		return CodeIssued{}, fmt.Errorf("portal: generate code: %w", err)
+	}
+	sealed := p.keys.Seal(code)
+	var refused *casegate.Error
+	var issued CodeIssued
+	queued := false
+	err = p.store.Update(ctx, func(tx casegate.Tx) error {
+		refused, queued = nil, false
+		outcome := "resent"
+		ch, err := tx.Challenge(ctx, requestID)
+		switch {
+		case casegate.IsNotFound(err) || err == nil && ch.Purpose != casegate.PurposeSignIn:
+			refused = errExpired()
+		case err != nil:
+			return fmt.Errorf("portal: resend: %w", err)
+		case !ch.ConsumedAt.IsZero():
+			refused = errUsed()
+		case ch.Attempts >= p.limits.MaxAttempts:
+			refused = errTooManyAttempts()
+		case ch.Sends >= p.limits.MaxSends:
+			refused = rateLimited(ch.ExpiresAt.Sub(now))
+			refused.Message = "This code has been sent as many times as allowed. Please start again."
+		case now.Before(ch.ResendAfter):
+			refused = &casegate.Error{Code: casegate.EResendTooSoon, Message: "Please wait before asking for another code.", RetryAfter: ch.ResendAfter.Sub(now)}
+		}
+		if refused == nil {
+			if res, err := p.hit(ctx, tx, "req-ip:"+clientIP, p.limits.RequestsPerIP, now); err != nil {
+				return err
+			} else if !res.ok {
+				refused = rateLimited(res.wait)
+			}
+		}
+		target := "challenge:" + requestID
+		if refused != nil {
+			outcome = string(refused.Code)
+		} else {
+			ch.KeyID, ch.CodeMAC = p.keys.MAC(ch.ID, code)
+			ch.ExpiresAt = now.Add(p.limits.CodeTTL)
+			ch.Sends++
+			ch.ResendAfter = now.Add(p.limits.ResendBase << (ch.Sends - 1))
+			if err := tx.ReplaceCode(ctx, ch); err != nil {
+				return fmt.Errorf("portal: replace code: %w", err)
+			}
+			if err := tx.CancelDeliveries(ctx, ch.ID); err != nil {
+				return fmt.Errorf("portal: cancel old code: %w", err)
+			}
+			if !ch.Decoy() {
+				party, err := tx.Party(ctx, ch.PartyID)
+				if err != nil {
+					return fmt.Errorf("portal: resend: %w", err)
+				}
+				if party.Locked(now) {
+					outcome = "locked"
+				} else {
+					if err := p.queueCode(ctx, tx, ch, party, sealed, now); err != nil {
+						return err
+					}
+					queued = true
+				}
+			}
+			issued = CodeIssued{RequestID: ch.ID, ExpiresAt: ch.ExpiresAt, ResendAfter: ch.ResendAfter}
+		}
+		return p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
+			Actor: "public", Action: "code.resend", Target: target, Outcome: outcome,
+		})
+	})
+	if err != nil {
+		return CodeIssued{}, err
+	}
+	if refused != nil {
+		return CodeIssued{}, refused
+	}
+	if queued {
+		p.wake()
+	}
+	return issued, nil
+}
+
+func errExpired() *casegate.Error {
+	return casegate.Errorf(casegate.ECodeExpired, "This code has expired. Please ask for a new code.")
+}
+
+func errUsed() *casegate.Error {
+	return casegate.Errorf(casegate.ECodeUsed, "This code has already been used. Please ask for a new code if you need to sign in again.")
+}
+
+func errTooManyAttempts() *casegate.Error {
+	return casegate.Errorf(casegate.ETooManyAttempts, "Too many wrong codes were entered. Please ask for a new code.")
+}

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/casegate/casegate"
+)
+
+const deliveryColumns = `id, challenge_id, party_id, channel, destination, template, language, params,
+	sealed_code, status, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, sent_at`
+
+func scanDelivery(row scanner) (casegate.Delivery, error) {
+	var d casegate.Delivery
+	err := row.Scan(&d.ID, scanString(&d.ChallengeID), scanInt(&d.PartyID), &d.Channel, &d.Destination,
+		&d.Template, &d.Language, scanJSON(&d.Params), &d.SealedCode, &d.Status, &d.Attempts,
+		scanTime(&d.NextAttempt), scanString(&d.LeaseOwner), scanTime(&d.LeaseUntil), &d.LastError,
+		scanTime(&d.CreatedAt), scanTime(&d.SentAt))
+	return d, err
+}
+
+// EnqueueDelivery stores a new outbox row and sets d.ID; an empty status is
+// pending, and a zero next attempt means at once.
+func (t *tx) EnqueueDelivery(ctx context.Context, d *casegate.Delivery) error {
+	if d.Status == "" {
+		d.Status = casegate.DeliveryPending
+	}
+	params, err := jsonObject(d.Params)
+	if err != nil {
+		return fmt.Errorf("store: enqueue delivery: params: %w", err)
+	}
+	err = t.queryRow(ctx,
+		`INSERT INTO deliveries (challenge_id, party_id, channel, destination, template, language, params,
+			sealed_code, status, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, sent_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		nullString(d.ChallengeID), nullInt(d.PartyID), d.Channel, d.Destination, d.Template, d.Language, params,
+		d.SealedCode, d.Status, d.Attempts, micros(d.NextAttempt), nullString(d.LeaseOwner), micros(d.LeaseUntil),
+		d.LastError, micros(d.CreatedAt), micros(d.SentAt)).Scan(&d.ID)
+	if err != nil {
+		return fmt.Errorf("store: enqueue delivery: %w", err)
+	}
+	return nil
+}
+
+// CancelDeliveries cancels the pending deliveries of a challenge and wipes
+// their sealed codes.
+func (t *tx) CancelDeliveries(ctx context.Context, challengeID string) error {
+	_, err := t.exec(ctx,
+		`UPDATE deliveries SET status = 'cancelled', sealed_code = NULL, lease_owner = NULL, lease_until = NULL
+		 WHERE challenge_id = ? AND status = 'pending'`, challengeID)
+	if err != nil {
+		return fmt.Errorf("store: cancel deliveries: %w", err)
+	}
+	return nil
+}
+
+// ClaimDeliveries leases to owner, until leaseUntil, up to n pending
+// deliveries that are due at now and not leased (or whose lease ran out),
+// oldest first. On SQLite the IMMEDIATE write transaction keeps two claimers
+// apart; on PostgreSQL the dialect's SKIP LOCKED does.
+func (t *tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, n int) ([]casegate.Delivery, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	claimed, err := queryAll(ctx, t, scanDelivery,
+		`UPDATE deliveries SET lease_owner = ?, lease_until = ?
+		 WHERE id IN (
+			SELECT id FROM deliveries
+			WHERE status = 'pending'
+			  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+			  AND (lease_until IS NULL OR lease_until < ?)
+			ORDER BY id LIMIT ?`+t.d.skipLocked+`)
+		 RETURNING `+deliveryColumns,
+		owner, micros(leaseUntil), micros(now), micros(now), n)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim deliveries: %w", err)
+	}
+	slices.SortFunc(claimed, func(a, b casegate.Delivery) int { return cmp.Compare(a.ID, b.ID) })
+	return claimed, nil
+}
+
+// FinishDelivery stores the outcome of a send made under owner's lease:
+// status, attempts, next attempt, last error and sent time. It clears the
+// lease and wipes the sealed code unless the delivery stays pending. When the
+// lease has passed to another owner nothing changes and the error wraps
+// casegate.ErrNotFound.
+func (t *tx) FinishDelivery(ctx context.Context, d casegate.Delivery) error {
+	err := t.execOne(ctx, notFound("delivery %d leased to this owner", d.ID),
+		`UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ?,
+			lease_owner = NULL, lease_until = NULL,
+			sealed_code = CASE WHEN ? THEN sealed_code ELSE NULL END
+		 WHERE id = ? AND lease_owner = ?`,
+		d.Status, d.Attempts, micros(d.NextAttempt), d.LastError, micros(d.SentAt),
+		d.Status == casegate.DeliveryPending, d.ID, d.LeaseOwner)
+	if err != nil && !casegate.IsNotFound(err) {
+		return fmt.Errorf("store: finish delivery %d: %w", d.ID, err)
+	}
+	return err
+}
+
+// Deliveries returns up to limit deliveries with status, newest first; an
+// empty status means any, and limit <= 0 means no limit.
+func (t *tx) Deliveries(ctx context.Context, status casegate.DeliveryStatus, limit int) ([]casegate.Delivery, error) {
+	query := `SELECT ` + deliveryColumns + ` FROM deliveries`
+	var args []any
+	if status != "" {
+		query += ` WHERE status = ?`
+		args = append(args, status)
+	}
+	query += ` ORDER BY id DESC`
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	ds, err := queryAll(ctx, t, scanDelivery, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: deliveries: %w", err)
+	}
+	return ds, nil
+}
+
+// ReleaseLeases hands back the pending deliveries leased to owner, so another
+// worker may claim them at once.
+func (t *tx) ReleaseLeases(ctx context.Context, owner string) error {
+	_, err := t.exec(ctx,
+		`UPDATE deliveries SET lease_owner = NULL, lease_until = NULL
+		 WHERE lease_owner = ? AND status = 'pending'`, owner)
+	if err != nil {
+		return fmt.Errorf("store: release leases: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/casegate/casegate"
+)
+
+const partyColumns = `p.id, p.given_name, p.family_name, p.dob, p.country, p.a_number, p.email, p.phone,
+	p.language, p.locked_until, p.locked_indefinitely, p.lock_count, p.consecutive_failures`
+
+func scanParty(row scanner) (casegate.Party, error) {
+	var p casegate.Party
+	err := row.Scan(&p.ID, &p.GivenName, &p.FamilyName, &p.DateOfBirth, &p.CountryOfBirth,
+		scanString(&p.ANumber), &p.Email, &p.Phone, &p.Language,
+		scanTime(&p.LockedUntil), &p.LockedIndefinitely, &p.LockCount, &p.ConsecutiveFailures)
+	return p, err
+}
+
+// Party returns the party with id.
+func (t *tx) Party(ctx context.Context, id int64) (casegate.Party, error) {
+	p, err := scanParty(t.queryRow(ctx, `SELECT `+partyColumns+` FROM parties p WHERE p.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return casegate.Party{}, notFound("party %d", id)
+	}
+	if err != nil {
+		return casegate.Party{}, fmt.Errorf("store: party %d: %w", id, err)
+	}
+	return p, nil
+}
+
+// PartiesByReceipt returns the parties linked to the case with that receipt
+// number, by id; none when there is no such case.
+func (t *tx) PartiesByReceipt(ctx context.Context, receipt string) ([]casegate.Party, error) {
+	parties, err := queryAll(ctx, t, scanParty,
+		`SELECT `+partyColumns+` FROM parties p
+		 JOIN case_parties l ON l.party_id = p.id
+		 JOIN cases c ON c.id = l.case_id
+		 WHERE c.receipt = ? ORDER BY p.id`, receipt)
+	if err != nil {
+		return nil, fmt.Errorf("store: parties by receipt number: %w", err)
+	}
+	return parties, nil
+}
+
+// PartiesByANumber returns every party with that A-Number, by id; none for "".
+func (t *tx) PartiesByANumber(ctx context.Context, aNumber string) ([]casegate.Party, error) {
+	if aNumber == "" {
+		return nil, nil
+	}
+	parties, err := queryAll(ctx, t, scanParty,
+		`SELECT `+partyColumns+` FROM parties p WHERE p.a_number = ? ORDER BY p.id`, aNumber)
+	if err != nil {
+		return nil, fmt.Errorf("store: parties by A-Number: %w", err)
+	}
+	return parties, nil
+}
+
+// InsertParty stores a new party and sets p.ID.
+func (t *tx) InsertParty(ctx context.Context, p *casegate.Party) error {
+	err := t.queryRow(ctx,
+		`INSERT INTO parties (given_name, family_name, dob, country, a_number, email, phone,
+			language, locked_until, locked_indefinitely, lock_count, consecutive_failures)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		p.GivenName, p.FamilyName, p.DateOfBirth, p.CountryOfBirth, nullString(p.ANumber), p.Email, p.Phone,
+		p.Language, micros(p.LockedUntil), p.LockedIndefinitely, p.LockCount, p.ConsecutiveFailures).Scan(&p.ID)
+	if err != nil {
+		return fmt.Errorf("store: insert party: %w", err)
+	}
+	return nil
+}
+
+// UpdateParty stores every column of the party, lockout state included.
+func (t *tx) UpdateParty(ctx context.Context, p casegate.Party) error {
+	err := t.execOne(ctx, notFound("party %d", p.ID),
+		`UPDATE parties SET given_name = ?, family_name = ?, dob = ?, country = ?, a_number = ?,
+			email = ?, phone = ?, language = ?, locked_until = ?, locked_indefinitely = ?,
+			lock_count = ?, consecutive_failures = ?
+		 WHERE id = ?`,
+		p.GivenName, p.FamilyName, p.DateOfBirth, p.CountryOfBirth, nullString(p.ANumber),
+		p.Email, p.Phone, p.Language, micros(p.LockedUntil), p.LockedIndefinitely,
+		p.LockCount, p.ConsecutiveFailures, p.ID)
+	if err != nil && !casegate.IsNotFound(err) {
+		return fmt.Errorf("store: update party %d: %w", p.ID, err)
+	}
+	return err
+}

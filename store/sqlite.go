@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/casegate/casegate"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// readers is the size of the read-only pool that View uses.
+const readers = 4
+
+// SQLite is a casegate.Store on one SQLite file. Writes go through a single
+// connection whose transactions begin IMMEDIATE, so they run one at a time and
+// never fail half-way on a lock upgrade; reads go through a small pool of
+// read-only connections that WAL lets run beside the writer. Because the
+// writer is one connection, fn must not call Update again.
+type SQLite struct {
+	writer *sql.DB
+	reader *sql.DB
+}
+
+var _ casegate.Store = (*SQLite)(nil)
+
+// OpenSQLite opens (creating when absent) the SQLite database at path; the
+// parent directory is created with mode 0700 when missing. It runs no migrations.
+func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	if path == "" {
+		return nil, fmt.Errorf("store: open sqlite: no file name")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath()}
+	return openSQLite(ctx, u.String(), url.Values{})
+}
+
+// openSQLiteURI opens a "file:" URI, keeping its query parameters.
+func openSQLiteURI(ctx context.Context, uri string) (*SQLite, error) {
+	base, rawQuery, _ := strings.Cut(uri, "?")
+	query, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: parameters: %w", err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	path := u.Path
+	if path == "" {
+		path = u.Opaque
+	}
+	if path != "" && !strings.HasPrefix(path, ":memory:") && query.Get("mode") != "memory" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+	}
+	return openSQLite(ctx, base, query)
+}
+
+// openSQLite opens the writer and the reader pools on base, a file: URI
+// without parameters, adding the store's settings to query.
+func openSQLite(ctx context.Context, base string, query url.Values) (*SQLite, error) {
+	pragmas := func(extra ...string) string {
+		q := url.Values{}
+		for k, v := range query {
+			q[k] = append([]string(nil), v...)
+		}
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		for i := 0; i+1 < len(extra); i += 2 {
+			q.Add(extra[i], extra[i+1])
+		}
+		return base + "?" + q.Encode()
+	}
+
+	writer, err := sql.Open("sqlite", pragmas("_pragma", "journal_mode(WAL)", "_txlock", "immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxIdleTime(0)
+	writer.SetConnMaxLifetime(0)
+	// The writer's first connection creates the file and switches it to WAL
+	// before any reader opens it.
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+
+	reader, err := sql.Open("sqlite", pragmas("_query_only", "1"))
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	reader.SetMaxOpenConns(readers)
+	reader.SetMaxIdleConns(readers)
+	if err := reader.PingContext(ctx); err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	return &SQLite{writer: writer, reader: reader}, nil
+}
+
+// Update runs fn in one write transaction (BEGIN IMMEDIATE) and commits when
+// fn returns nil. It retries nothing.
+func (s *SQLite) Update(ctx context.Context, fn func(casegate.Tx) error) error {
+	if err := runTx(ctx, s.writer, sqliteDialect, nil, fn); err != nil {
+		return fmt.Errorf("store: update: %w", err)
+	}
+	return nil
+}
+
+// View runs fn in a read-only transaction on the reader pool.
+func (s *SQLite) View(ctx context.Context, fn func(casegate.Tx) error) error {
+	if err := runTx(ctx, s.reader, sqliteDialect, &sql.TxOptions{ReadOnly: true}, fn); err != nil {
+		return fmt.Errorf("store: view: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether the writer answers.
+func (s *SQLite) Ping(ctx context.Context) error {
+	if err := s.writer.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Migrate brings the schema up to date.
+func (s *SQLite) Migrate(ctx context.Context) error {
+	return migrate(ctx, s.writer, sqliteDialect)
+}
+
+// Close closes both pools.
+func (s *SQLite) Close() error {
+	rerr := s.reader.Close()
+	if err := s.writer.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	if rerr != nil {
+		return fmt.Errorf("store: close: %w", rerr)
+	}
+	return nil
+}
+
+// runTx runs fn in a transaction on db; it commits when fn returns nil and
+// rolls back otherwise, a panic included.
+func runTx(ctx context.Context, db *sql.DB, d *dialect, opts *sql.TxOptions, fn func(casegate.Tx) error) error {
+	sqlTx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer sqlTx.Rollback() // a no-op after Commit
+	if err := fn(&tx{sqlTx: sqlTx, d: d}); err != nil {
+		return err
+	}
+	return sqlTx.Commit()
+}

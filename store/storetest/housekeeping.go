@@ -1,0 +1,192 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/casegate/casegate"
+)
+
+var purgeTests = []test{
+	{"Purge", func(t *testing.T, h *harness) {
+		p := h.insertParty("Ana", "Ruiz", "")
+		cutoff := t0.Add(time.Hour)
+		old := challenge("req-old", p.ID) // expires at t0+10m
+		fresh := challenge("req-fresh", p.ID)
+		fresh.ExpiresAt = cutoff.Add(time.Minute)
+		h.insertChallenge(old)
+		h.insertChallenge(fresh)
+		unsent := h.enqueue(delivery(old.ID, p.ID))
+		keep := h.enqueue(delivery(fresh.ID, p.ID))
+		oldSession, freshSession := session("old", p.ID), session("fresh", p.ID)
+		oldSession.ExpiresAt = cutoff.Add(-time.Second)
+		freshSession.ExpiresAt = cutoff.Add(time.Second)
+		h.update(func(tx casegate.Tx) error {
+			for _, s := range []casegate.Session{oldSession, freshSession} {
+				if err := tx.InsertSession(h.ctx, s); err != nil {
+					return err
+				}
+			}
+			if err := tx.SetRateTAT(h.ctx, "old", cutoff.Add(-time.Second)); err != nil {
+				return err
+			}
+			return tx.SetRateTAT(h.ctx, "fresh", cutoff.Add(time.Second))
+		})
+
+		h.update(func(tx casegate.Tx) error { return tx.Purge(h.ctx, cutoff) })
+
+		h.update(func(tx casegate.Tx) error {
+			if _, err := tx.Challenge(h.ctx, old.ID); !casegate.IsNotFound(err) {
+				t.Errorf("expired challenge: err = %v, want it gone", err)
+			}
+			if _, err := tx.Challenge(h.ctx, fresh.ID); err != nil {
+				t.Errorf("live challenge: %v", err)
+			}
+			if _, err := tx.Session(h.ctx, oldSession.TokenHash); !casegate.IsNotFound(err) {
+				t.Errorf("expired session: err = %v, want it gone", err)
+			}
+			if _, err := tx.Session(h.ctx, freshSession.TokenHash); err != nil {
+				t.Errorf("live session: %v", err)
+			}
+			if tat, err := tx.RateTAT(h.ctx, "old"); err != nil || !tat.IsZero() {
+				t.Errorf("old rate = %v, %v; want it gone", tat, err)
+			}
+			if tat, err := tx.RateTAT(h.ctx, "fresh"); err != nil || tat.IsZero() {
+				t.Errorf("fresh rate = %v, %v; want it kept", tat, err)
+			}
+			return nil
+		})
+		got := h.deliveryByID(unsent.ID)
+		if got.Status != casegate.DeliveryCancelled || got.SealedCode != nil {
+			t.Errorf("unsent code of an expired challenge: status %s, sealed code kept %v", got.Status, got.SealedCode != nil)
+		}
+		same(t, "delivery of a live challenge", h.deliveryByID(keep.ID), keep)
+	}},
+}
+
+var notFoundTests = []test{
+	{"Lookups", func(t *testing.T, h *harness) {
+		cases := []struct {
+			name string
+			call func(tx casegate.Tx) error
+		}{
+			{"CaseByReceipt", func(tx casegate.Tx) error { _, err := tx.CaseByReceipt(h.ctx, receipt(404)); return err }},
+			{"UpdateCase", func(tx casegate.Tx) error { return tx.UpdateCase(h.ctx, casegate.Case{ID: 404}) }},
+			{"Party", func(tx casegate.Tx) error { _, err := tx.Party(h.ctx, 404); return err }},
+			{"UpdateParty", func(tx casegate.Tx) error { return tx.UpdateParty(h.ctx, casegate.Party{ID: 404}) }},
+			{"Challenge", func(tx casegate.Tx) error { _, err := tx.Challenge(h.ctx, "nope"); return err }},
+			{"CountAttempt", func(tx casegate.Tx) error { _, err := tx.CountAttempt(h.ctx, "nope"); return err }},
+			{"ReplaceCode", func(tx casegate.Tx) error { return tx.ReplaceCode(h.ctx, challenge("nope", 0)) }},
+			{"Consume", func(tx casegate.Tx) error { _, err := tx.Consume(h.ctx, "nope", t0); return err }},
+			{"FinishDelivery", func(tx casegate.Tx) error {
+				return tx.FinishDelivery(h.ctx, casegate.Delivery{ID: 404, LeaseOwner: "w1", Status: casegate.DeliverySent})
+			}},
+			{"Session", func(tx casegate.Tx) error { _, err := tx.Session(h.ctx, hash("nope")); return err }},
+			{"TouchSession", func(tx casegate.Tx) error { return tx.TouchSession(h.ctx, hash("nope"), t0) }},
+			{"AdminTokenByHash", func(tx casegate.Tx) error { _, err := tx.AdminTokenByHash(h.ctx, hash("nope")); return err }},
+			{"RevokeAdminToken", func(tx casegate.Tx) error { return tx.RevokeAdminToken(h.ctx, 404, t0) }},
+		}
+		for _, c := range cases {
+			err := h.s.Update(h.ctx, c.call)
+			wantNotFound(t, c.name, err)
+		}
+	}},
+}
+
+var timeTests = []test{
+	{"MicrosecondsInUTC", func(t *testing.T, h *harness) {
+		zone := time.FixedZone("UTC-5", -5*3600)
+		at := time.Date(2025, 6, 1, 7, 0, 0, 123456789, zone) // 12:00:00.123456789 UTC
+		want := time.Date(2025, 6, 1, 12, 0, 0, 123456000, time.UTC)
+		check := func(what string, got time.Time) {
+			t.Helper()
+			if !got.Equal(want) || got.Location() != time.UTC {
+				t.Errorf("%s = %v (%v), want %v in UTC", what, got, got.Location(), want)
+			}
+		}
+
+		p := casegate.Party{GivenName: "Ana", LockedUntil: at}
+		h.update(func(tx casegate.Tx) error { return tx.InsertParty(h.ctx, &p) })
+		check("Party.LockedUntil", h.partyByID(p.ID).LockedUntil)
+
+		c := challenge("req-1", p.ID)
+		c.CreatedAt, c.ExpiresAt, c.ResendAfter, c.ConsumedAt = at, at, at, at
+		h.insertChallenge(c)
+		got := h.challengeByID(c.ID)
+		for what, v := range map[string]time.Time{
+			"CreatedAt": got.CreatedAt, "ExpiresAt": got.ExpiresAt, "ResendAfter": got.ResendAfter, "ConsumedAt": got.ConsumedAt,
+		} {
+			check("Challenge."+what, v)
+		}
+
+		d := delivery(c.ID, p.ID)
+		d.CreatedAt, d.NextAttempt, d.SentAt = at, at, at
+		d = h.enqueue(d)
+		gd := h.deliveryByID(d.ID)
+		check("Delivery.CreatedAt", gd.CreatedAt)
+		check("Delivery.NextAttempt", gd.NextAttempt)
+		check("Delivery.SentAt", gd.SentAt)
+
+		s := casegate.Session{TokenHash: hash("t"), PartyID: p.ID, CreatedAt: at, LastSeenAt: at, ExpiresAt: at}
+		h.update(func(tx casegate.Tx) error { return tx.InsertSession(h.ctx, s) })
+		gs, _ := h.sessionByHash(s.TokenHash)
+		check("Session.CreatedAt", gs.CreatedAt)
+		check("Session.LastSeenAt", gs.LastSeenAt)
+		check("Session.ExpiresAt", gs.ExpiresAt)
+
+		h.update(func(tx casegate.Tx) error {
+			if err := tx.SetRateTAT(h.ctx, "k", at); err != nil {
+				return err
+			}
+			tat, err := tx.RateTAT(h.ctx, "k")
+			check("RateTAT", tat)
+			return err
+		})
+	}},
+	{"ZeroStaysZero", func(t *testing.T, h *harness) {
+		p := h.insertParty("Ana", "Ruiz", "")
+		if got := h.partyByID(p.ID).LockedUntil; !got.IsZero() {
+			t.Errorf("LockedUntil = %v, want zero", got)
+		}
+		c := challenge("req-1", p.ID)
+		c.ResendAfter = time.Time{}
+		h.insertChallenge(c)
+		got := h.challengeByID(c.ID)
+		if !got.ResendAfter.IsZero() || !got.ConsumedAt.IsZero() {
+			t.Errorf("ResendAfter %v, ConsumedAt %v; want zero", got.ResendAfter, got.ConsumedAt)
+		}
+		d := h.enqueue(delivery(c.ID, p.ID))
+		gd := h.deliveryByID(d.ID)
+		if !gd.NextAttempt.IsZero() || !gd.LeaseUntil.IsZero() || !gd.SentAt.IsZero() {
+			t.Errorf("delivery times %v %v %v; want zero", gd.NextAttempt, gd.LeaseUntil, gd.SentAt)
+		}
+	}},
+	{"ReceivedOnIsADate", func(t *testing.T, h *harness) {
+		c := casegate.Case{ReceiptNumber: receipt(1), FormType: "I-485",
+			ReceivedOn: time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC)}
+		undated := casegate.Case{ReceiptNumber: receipt(2), FormType: "I-485"}
+		h.update(func(tx casegate.Tx) error {
+			if err := tx.InsertCase(h.ctx, &c); err != nil {
+				return err
+			}
+			return tx.InsertCase(h.ctx, &undated)
+		})
+		h.view(func(tx casegate.Tx) error {
+			got, err := tx.CaseByReceipt(h.ctx, c.ReceiptNumber)
+			if err != nil {
+				return err
+			}
+			if !got.ReceivedOn.Equal(c.ReceivedOn) || got.ReceivedOn.Location() != time.UTC {
+				t.Errorf("ReceivedOn = %v, want %v", got.ReceivedOn, c.ReceivedOn)
+			}
+			got, err = tx.CaseByReceipt(h.ctx, undated.ReceiptNumber)
+			if err != nil {
+				return err
+			}
+			if !got.ReceivedOn.IsZero() {
+				t.Errorf("ReceivedOn of an undated case = %v, want zero", got.ReceivedOn)
+			}
+			return nil
+		})
+	}},
+}

@@ -1,0 +1,105 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/casegate/casegate"
+)
+
+// partyByID reads one party and fails the test on an error.
+func (h *harness) partyByID(id int64) casegate.Party {
+	h.t.Helper()
+	var p casegate.Party
+	h.view(func(tx casegate.Tx) error {
+		var err error
+		p, err = tx.Party(h.ctx, id)
+		return err
+	})
+	return p
+}
+
+var partyTests = []test{
+	{"RoundTrip", func(t *testing.T, h *harness) {
+		p := casegate.Party{
+			GivenName: "José", FamilyName: "García López", DateOfBirth: "1990-04-02", CountryOfBirth: "MX",
+			ANumber: "A012345678", Email: "jose@example.com", Phone: "+15555550123", Language: "es",
+			LockedUntil: t0.Add(time.Hour), LockedIndefinitely: true, LockCount: 2, ConsecutiveFailures: 17,
+		}
+		h.update(func(tx casegate.Tx) error { return tx.InsertParty(h.ctx, &p) })
+		if p.ID == 0 {
+			t.Fatal("InsertParty left ID 0")
+		}
+		same(t, "party", h.partyByID(p.ID), p)
+	}},
+	{"UpdateEveryColumn", func(t *testing.T, h *harness) {
+		p := h.insertParty("Ana", "Ruiz", "A000000001")
+		p = casegate.Party{
+			ID: p.ID, GivenName: "Ana María", FamilyName: "Ruiz Díaz", DateOfBirth: "1985-01-31", CountryOfBirth: "CO",
+			ANumber: "A000000002", Email: "ana@example.org", Phone: "+5712345678", Language: "en",
+			LockedUntil: t0.Add(2 * time.Hour), LockedIndefinitely: true, LockCount: 3, ConsecutiveFailures: 100,
+		}
+		h.update(func(tx casegate.Tx) error { return tx.UpdateParty(h.ctx, p) })
+		same(t, "updated party", h.partyByID(p.ID), p)
+
+		// And back to empty values: unlocked, no A-Number, no contact.
+		p = casegate.Party{ID: p.ID, GivenName: "Ana", FamilyName: "Ruiz", Language: "es"}
+		h.update(func(tx casegate.Tx) error { return tx.UpdateParty(h.ctx, p) })
+		same(t, "cleared party", h.partyByID(p.ID), p)
+	}},
+	{"ByReceipt", func(t *testing.T, h *harness) {
+		c := h.insertCase(receipt(1))
+		other := h.insertCase(receipt(2))
+		a := h.insertParty("Ana", "Ruiz", "")
+		b := h.insertParty("Eva", "Soto", "")
+		x := h.insertParty("Luis", "Mora", "")
+		h.update(func(tx casegate.Tx) error {
+			for _, l := range []casegate.CaseLink{
+				{CaseID: c.ID, PartyID: b.ID, Role: casegate.RolePetitioner},
+				{CaseID: c.ID, PartyID: a.ID, Role: casegate.RoleBeneficiary},
+				{CaseID: other.ID, PartyID: x.ID, Role: casegate.RoleApplicant},
+			} {
+				if err := tx.LinkParty(h.ctx, l); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		h.view(func(tx casegate.Tx) error {
+			got, err := tx.PartiesByReceipt(h.ctx, c.ReceiptNumber)
+			if err != nil {
+				return err
+			}
+			same(t, "parties of the case", got, []casegate.Party{a, b})
+			none, err := tx.PartiesByReceipt(h.ctx, receipt(3))
+			if err != nil {
+				return err
+			}
+			if len(none) != 0 {
+				t.Errorf("parties of an unknown case = %v, want none", none)
+			}
+			return nil
+		})
+	}},
+	{"ByANumber", func(t *testing.T, h *harness) {
+		a := h.insertParty("Ana", "Ruiz", "A012345678")
+		h.insertParty("Eva", "Soto", "A000000009")
+		h.insertParty("Luis", "Mora", "")
+		b := h.insertParty("Ana", "Ruiz Díaz", "A012345678") // the same person entered twice
+		h.view(func(tx casegate.Tx) error {
+			got, err := tx.PartiesByANumber(h.ctx, "A012345678")
+			if err != nil {
+				return err
+			}
+			same(t, "parties with the A-Number", got, []casegate.Party{a, b})
+			none, err := tx.PartiesByANumber(h.ctx, "")
+			if err != nil {
+				return err
+			}
+			if len(none) != 0 {
+				t.Errorf("parties with an empty A-Number = %v, want none", none)
+			}
+			return nil
+		})
+	}},
+}
