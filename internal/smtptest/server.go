@@ -28,7 +28,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	srv      *smtp.Server // nil while stopped
-	done     chan struct{}
+	listener net.Listener
+	done     chan struct{} // closed when srv.Serve returned
 	messages []Mail
 	changed  chan struct{} // closed and replaced whenever messages grow
 	reject   func(addr string) bool
@@ -58,13 +59,14 @@ func (s *Server) URL() string { return "smtp://" + s.addr + "?tls=none" }
 // connections are refused. Stopping a stopped server does nothing.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	srv, done := s.srv, s.done
-	s.srv, s.done = nil, nil
+	srv, l, done := s.srv, s.listener, s.done
+	s.srv, s.listener, s.done = nil, nil, nil
 	s.mu.Unlock()
 	if srv == nil {
 		return
 	}
-	srv.Close()
+	srv.Close() // closes the connections
+	l.Close()   // srv.Close misses a listener that Serve has not registered yet
 	<-done
 }
 
@@ -141,7 +143,7 @@ func (s *Server) serve(l net.Listener) {
 	srv.ErrorLog = log.New(io.Discard, "", 0)
 	done := make(chan struct{})
 	s.mu.Lock()
-	s.srv, s.done = srv, done
+	s.srv, s.listener, s.done = srv, l, done
 	s.mu.Unlock()
 	go func() {
 		defer close(done)

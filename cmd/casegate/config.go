@@ -1,0 +1,240 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/casegate/casegate/portal"
+)
+
+// config is the whole configuration of an instance.
+type config struct {
+	DB             string
+	Listen         string
+	AdminListen    string
+	PublicURL      *url.URL
+	SecretFile     string
+	SMTPURL        string
+	MailFrom       string
+	SMSURL         string
+	TrustedProxies []netip.Prefix
+	LogLevel       string
+	Limits         portal.Limits
+}
+
+// setting is one configuration value: an environment variable, the flag that
+// overrides it, its default, and how to apply it.
+type setting struct {
+	env, flag, def, usage string
+	apply                 func(c *config, v string) error
+}
+
+func durationSetting(env, flg, usage string, dst func(*config) *time.Duration, def time.Duration) setting {
+	return setting{env, flg, def.String(), usage, func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a positive duration such as 10m or 1h30m, got %q", v)
+		}
+		*dst(c) = d
+		return nil
+	}}
+}
+
+func intSetting(env, flg, usage string, dst func(*config) *int, def, lo, hi int) setting {
+	return setting{env, flg, strconv.Itoa(def), usage, func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("want a whole number from %d to %d, got %q", lo, hi, v)
+		}
+		*dst(c) = n
+		return nil
+	}}
+}
+
+func rateSetting(env, flg, usage string, dst func(*config) *portal.Rate, def portal.Rate) setting {
+	return setting{env, flg, formatRate(def), usage, func(c *config, v string) error {
+		r, err := parseRate(v)
+		if err != nil {
+			return err
+		}
+		*dst(c) = r
+		return nil
+	}}
+}
+
+// parseRate reads "N/duration", e.g. "5/10m".
+func parseRate(v string) (portal.Rate, error) {
+	n, per, ok := strings.Cut(strings.TrimSpace(v), "/")
+	count, err1 := strconv.Atoi(strings.TrimSpace(n))
+	d, err2 := time.ParseDuration(strings.TrimSpace(per))
+	if !ok || err1 != nil || err2 != nil || count < 1 || count > 1_000_000_000 || d <= 0 {
+		return portal.Rate{}, fmt.Errorf("want a count per duration such as 5/10m, got %q", v)
+	}
+	if d/time.Duration(count) <= 0 {
+		return portal.Rate{}, fmt.Errorf("the count is too large for the duration in %q", v)
+	}
+	return portal.Rate{N: count, Per: d}, nil
+}
+
+func formatRate(r portal.Rate) string { return fmt.Sprintf("%d/%s", r.N, r.Per) }
+
+func settings() []setting {
+	lim := func(f func(*portal.Limits) *time.Duration) func(*config) *time.Duration {
+		return func(c *config) *time.Duration { return f(&c.Limits) }
+	}
+	d := portal.DefaultLimits()
+	return []setting{
+		{"CASEGATE_DB", "db", "casegate-data/casegate.db", "SQLite file path, or a postgres:// URL", func(c *config, v string) error {
+			c.DB = v
+			return nil
+		}},
+		{"CASEGATE_LISTEN", "listen", "127.0.0.1:8080", "address to serve HTTP on", func(c *config, v string) error {
+			return setListen(&c.Listen, v)
+		}},
+		{"CASEGATE_ADMIN_LISTEN", "admin-listen", "", "optional second address serving the same routes, for operators", func(c *config, v string) error {
+			if v == "" {
+				return nil
+			}
+			return setListen(&c.AdminListen, v)
+		}},
+		{"CASEGATE_PUBLIC_URL", "public-url", "", "the address people use, e.g. https://status.example.gov (default: http://LISTEN)", func(c *config, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+				return fmt.Errorf("want an http:// or https:// URL with a host and no query, got %q", v)
+			}
+			u.Path = strings.TrimSuffix(u.Path, "/")
+			c.PublicURL = u
+			return nil
+		}},
+		{"CASEGATE_SECRET_FILE", "secret-file", "casegate-data/secret.key", "instance secrets; created with mode 0600 if absent", func(c *config, v string) error {
+			c.SecretFile = v
+			return nil
+		}},
+		{"CASEGATE_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:port?tls=none|starttls|implicit", func(c *config, v string) error {
+			c.SMTPURL = v
+			return nil
+		}},
+		{"CASEGATE_MAIL_FROM", "mail-from", "casegate <no-reply@localhost>", "the From address of email", func(c *config, v string) error {
+			if _, err := mail.ParseAddress(v); err != nil {
+				return fmt.Errorf("want an email address such as \"Case Status <no-reply@example.gov>\", got %q", v)
+			}
+			c.MailFrom = v
+			return nil
+		}},
+		{"CASEGATE_SMS_URL", "sms-url", "", "text-message provider (not available yet)", func(c *config, v string) error {
+			if v != "" {
+				return fmt.Errorf("text-message delivery is not available in this version; leave it empty")
+			}
+			return nil
+		}},
+		{"CASEGATE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs whose X-Forwarded-For is believed", func(c *config, v string) error {
+			ps, err := parseProxies(v)
+			c.TrustedProxies = ps
+			return err
+		}},
+		{"CASEGATE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *config, v string) error {
+			switch v {
+			case "debug", "info", "warn", "error":
+				c.LogLevel = v
+				return nil
+			}
+			return fmt.Errorf("want debug, info, warn or error, got %q", v)
+		}},
+		intSetting("CASEGATE_CODE_LENGTH", "code-length", "symbols in a code, check symbol included", func(c *config) *int { return &c.Limits.CodeLength }, d.CodeLength, 8, 16),
+		durationSetting("CASEGATE_CODE_TTL", "code-ttl", "how long a code is valid", lim(func(l *portal.Limits) *time.Duration { return &l.CodeTTL }), d.CodeTTL),
+		intSetting("CASEGATE_CODE_MAX_ATTEMPTS", "code-max-attempts", "wrong codes per challenge", func(c *config) *int { return &c.Limits.MaxAttempts }, d.MaxAttempts, 1, 100),
+		durationSetting("CASEGATE_RESEND_COOLDOWN", "resend-cooldown", "first wait before a resend; doubles each send", lim(func(l *portal.Limits) *time.Duration { return &l.ResendBase }), d.ResendBase),
+		intSetting("CASEGATE_RESEND_MAX", "resend-max", "codes sent per request, the first included", func(c *config) *int { return &c.Limits.MaxSends }, d.MaxSends, 1, 20),
+		rateSetting("CASEGATE_LIMIT_REQUESTS_PER_IDENTIFIER", "limit-requests-per-identifier", "code requests per receipt number or A-Number", func(c *config) *portal.Rate { return &c.Limits.RequestsPerIdentifier }, d.RequestsPerIdentifier),
+		rateSetting("CASEGATE_LIMIT_REQUESTS_PER_IP", "limit-requests-per-ip", "code requests and resends per client IP", func(c *config) *portal.Rate { return &c.Limits.RequestsPerIP }, d.RequestsPerIP),
+		rateSetting("CASEGATE_LIMIT_REDEEMS_PER_IP", "limit-redeems-per-ip", "code entries per client IP", func(c *config) *portal.Rate { return &c.Limits.RedeemsPerIP }, d.RedeemsPerIP),
+		rateSetting("CASEGATE_LIMIT_PARTY_FAILURES", "limit-party-failures", "wrong codes per person before a timed lock", func(c *config) *portal.Rate { return &c.Limits.PartyFailures }, d.PartyFailures),
+		durationSetting("CASEGATE_LOCK_DURATION", "lock-duration", "first timed lock; doubles each time", lim(func(l *portal.Limits) *time.Duration { return &l.LockBase }), d.LockBase),
+		intSetting("CASEGATE_LOCK_AFTER_CONSECUTIVE_FAILURES", "lock-after-consecutive-failures", "wrong codes in a row before an operator must unlock", func(c *config) *int { return &c.Limits.MaxConsecutiveFailures }, d.MaxConsecutiveFailures, 1, 100),
+		durationSetting("CASEGATE_SESSION_IDLE", "session-idle", "sign out after this long without a request", lim(func(l *portal.Limits) *time.Duration { return &l.SessionIdle }), d.SessionIdle),
+		durationSetting("CASEGATE_SESSION_ABSOLUTE", "session-absolute", "sign out after this long in any case", lim(func(l *portal.Limits) *time.Duration { return &l.SessionAbsolute }), d.SessionAbsolute),
+		durationSetting("CASEGATE_REAUTH_WINDOW", "reauth-window", "contact changes only this soon after sign-in", lim(func(l *portal.Limits) *time.Duration { return &l.Reauth }), d.Reauth),
+	}
+}
+
+func setListen(dst *string, v string) error {
+	_, port, err := net.SplitHostPort(v)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("want host:port such as 127.0.0.1:8080, got %q", v)
+	}
+	*dst = v
+	return nil
+}
+
+// parseProxies reads a comma-separated list of addresses and CIDR prefixes.
+func parseProxies(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(part); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return nil, fmt.Errorf("want IP addresses or CIDR prefixes separated by commas, got %q", part)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// loadConfig registers every setting as a flag on fs, parses args, and applies
+// flag, else environment, else default. An error names the variable or flag.
+func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (config, error) {
+	all := settings()
+	flags := make([]*string, len(all))
+	for i, s := range all {
+		flags[i] = fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def))
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	c := config{Limits: portal.DefaultLimits()}
+	for i, s := range all {
+		v, from := s.def, s.env
+		if set[s.flag] {
+			v, from = *flags[i], "--"+s.flag
+		} else if e := getenv(s.env); e != "" {
+			v = e
+		}
+		if err := s.apply(&c, v); err != nil {
+			return config{}, fmt.Errorf("%s: %w", from, err)
+		}
+	}
+	if c.PublicURL == nil {
+		c.PublicURL = &url.URL{Scheme: "http", Host: c.Listen}
+	}
+	if err := c.Limits.Validate(); err != nil {
+		return config{}, fmt.Errorf("limits: %w", err)
+	}
+	return c, nil
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("casegate "+name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	return fs
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/delivery"
+	"github.com/casegate/casegate/portal"
+	"github.com/casegate/casegate/synth"
+)
+
+// demoSeed makes every demo start with the same people.
+const demoSeed = 20261126
+
+func cmdDemo(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("demo", e.stderr)
+	cases := fs.Int("cases", 500, "how many synthetic cases to load")
+	dir := fs.String("dir", "casegate-data/demo", "folder for the demo database and secret; emptied at each start")
+	cfg, err := loadConfig(fs, args, func(k string) string {
+		switch k {
+		case "CASEGATE_DB", "CASEGATE_SECRET_FILE", "CASEGATE_SMTP_URL", "CASEGATE_SMS_URL":
+			return "" // the demo keeps its own database and delivers to its mailbox
+		}
+		return e.getenv(k)
+	})
+	if err != nil {
+		return err
+	}
+	if *cases < 3 || *cases > 1_000_000 {
+		return fmt.Errorf("--cases: want 3 to 1000000, got %d", *cases)
+	}
+	if err := os.RemoveAll(*dir); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	cfg.DB = filepath.Join(*dir, "casegate.db")
+	cfg.SecretFile = filepath.Join(*dir, "secret.key")
+	mailbox := &delivery.Mailbox{}
+	senders := map[casegate.Channel]casegate.Sender{casegate.ChannelEmail: mailbox, casegate.ChannelSMS: mailbox}
+	return serve(ctx, e, cfg, senders, mailbox, func(a *app, addr string) error {
+		return loadDemo(ctx, e, a, *cases)
+	})
+}
+
+// loadDemo imports n synthetic cases and prints the identities to try.
+func loadDemo(ctx context.Context, e env, a *app, n int) error {
+	opts := synth.Options{Seed: demoSeed}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(synth.Write(pw, n, opts, nil)) }()
+	im := &portal.Importer{Store: a.store}
+	res, err := im.Import(ctx, pr, "jsonl", "system:demo", nil)
+	if err != nil {
+		return fmt.Errorf("demo: load cases: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "casegate demo: loaded %d synthetic cases (%d rejected).\n", res.Created, len(res.Rejected))
+	fmt.Fprintf(e.stdout, "Messages go to the demo mailbox: %s/dev/mailbox\n\nIdentities to try:\n", a.cfg.PublicURL)
+	g := synth.New(opts)
+	for i, ident := range demoIdentities(g, n) {
+		fmt.Fprintf(e.stdout, "  %d. %s\n", i+1, ident)
+	}
+	fmt.Fprintln(e.stdout, "\nPress Ctrl-C to stop.")
+	return nil
+}
+
+// demoIdentities picks three people: one by receipt number, one by A-Number,
+// and one attorney or other watcher of a case.
+func demoIdentities(g *synth.Generator, n int) []string {
+	var byReceipt, byANumber, watcher string
+	for i := 0; i < n && (byReceipt == "" || byANumber == "" || watcher == ""); i++ {
+		c := g.Case(i)
+		for _, p := range c.Parties {
+			who := fmt.Sprintf("given_name=%q family_name=%q date_of_birth=%s country_of_birth=%s",
+				p.GivenName, p.FamilyName, p.DateOfBirth, p.CountryOfBirth)
+			switch {
+			case p.Role == string(casegate.RoleApplicant) && byReceipt == "" && p.Email != "":
+				byReceipt = "receipt_number=" + c.ReceiptNumber + " " + who + " (code by email)"
+			case p.Role == string(casegate.RoleApplicant) && byANumber == "" && p.ANumber != "" && i > 0:
+				byANumber = "a_number=" + p.ANumber + " " + who
+			case p.Role != string(casegate.RoleApplicant) && watcher == "":
+				watcher = "receipt_number=" + c.ReceiptNumber + " " + who + " (" + p.Role + ")"
+			}
+		}
+	}
+	out := []string{byReceipt, byANumber, watcher}
+	for i, s := range out {
+		if s == "" {
+			out[i] = "(none among the first " + strconv.Itoa(n) + " cases)"
+		}
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+// Command casegate is the case-status portal: one binary with subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "casegate:", err)
+		var ee exitError
+		if errors.As(err, &ee) {
+			os.Exit(int(ee))
+		}
+		os.Exit(1)
+	}
+}
+
+// exitError asks for a particular exit status.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// env is what every subcommand gets.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the web server and the delivery worker", cmdServe},
+		{"demo", "run on a fresh demo database with synthetic cases and a built-in mailbox", cmdDemo},
+		{"worker", "run only the delivery worker", cmdWorker},
+		{"migrate", "bring the database schema up to date", cmdMigrate},
+		{"import", "import cases from JSON Lines or CSV files", cmdImport},
+		{"generate", "write synthetic cases as JSON Lines", cmdGenerate},
+		{"audit", "audit verify: recompute the audit hash chain", cmdAudit},
+		{"admin", "admin token create NAME | list | revoke NAME", cmdAdmin},
+		{"party", "party unlock ID", cmdParty},
+	}
+}
+
+// run is the whole program; tests call it too.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) < 2 || args[1] == "help" || args[1] == "-h" || args[1] == "--help" {
+		usage(stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[1] {
+			return c.run(ctx, e, args[2:])
+		}
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", args[1])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: casegate <command> [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nEvery setting is an environment variable (CASEGATE_…) and a flag; flags win. Run `casegate serve -h` for the list.")
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/delivery"
+	"github.com/casegate/casegate/portal"
+	"github.com/casegate/casegate/web"
+)
+
+func cmdServe(ctx context.Context, e env, args []string) error {
+	cfg, err := loadConfig(newFlagSet("serve", e.stderr), args, e.getenv)
+	if err != nil {
+		return err
+	}
+	senders, closeSenders, err := configuredSenders(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeSenders()
+	return serve(ctx, e, cfg, senders, nil, nil)
+}
+
+// configuredSenders builds the providers named by the configuration.
+func configuredSenders(cfg config) (map[casegate.Channel]casegate.Sender, func(), error) {
+	if cfg.SMTPURL == "" {
+		return nil, nil, errors.New("CASEGATE_SMTP_URL: required: codes are sent by email (for a local try-out, run `casegate demo`)")
+	}
+	sc, err := delivery.ParseSMTPURL(cfg.SMTPURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("CASEGATE_SMTP_URL: %w", err)
+	}
+	smtp, err := delivery.NewSMTP(sc, cfg.MailFrom)
+	if err != nil {
+		return nil, nil, fmt.Errorf("CASEGATE_SMTP_URL: %w", err)
+	}
+	return map[casegate.Channel]casegate.Sender{casegate.ChannelEmail: smtp}, func() { smtp.Close() }, nil
+}
+
+// serve runs the web server and the delivery worker until ctx is done, then
+// finishes in-flight requests and hands back the worker's leases.
+// afterStart, when set, runs once the listener is up (demo uses it to print).
+func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]casegate.Sender, mailbox *delivery.Mailbox, afterStart func(a *app, addr string) error) error {
+	var worker *delivery.Worker
+	a, err := openApp(ctx, e, cfg, true, func() { worker.Wake() })
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if worker, err = newWorker(a, senders); err != nil {
+		return err
+	}
+	importer := &portal.Importer{Store: a.store}
+	srv, err := web.New(web.Deps{
+		Portal: a.portal, Importer: importer, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
+		Mailbox: mailbox, Ready: a.store.Ping, Logger: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	listeners := []string{cfg.Listen}
+	if cfg.AdminListen != "" {
+		listeners = append(listeners, cfg.AdminListen)
+	}
+	var servers []*http.Server
+	var lns []net.Listener
+	for _, addr := range listeners {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return fmt.Errorf("listen on %s: %w", addr, err)
+		}
+		lns = append(lns, ln)
+		servers = append(servers, &http.Server{
+			Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+			WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		})
+	}
+
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := worker.Run(workerCtx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("delivery worker stopped", "err", err)
+		}
+	}()
+	errc := make(chan error, len(servers))
+	for i, s := range servers {
+		go func() { errc <- s.Serve(lns[i]) }()
+	}
+	fmt.Fprintf(e.stdout, "casegate: serving on http://%s (public URL %s)\n", lns[0].Addr(), cfg.PublicURL)
+	var serveErr error
+	if afterStart != nil {
+		serveErr = afterStart(a, lns[0].Addr().String())
+	}
+	if serveErr == nil {
+		select {
+		case <-ctx.Done():
+		case serveErr = <-errc:
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		s.Shutdown(shutdownCtx)
+	}
+	stopWorker()
+	wg.Wait()
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}
+
+func newWorker(a *app, senders map[casegate.Channel]casegate.Sender) (*delivery.Worker, error) {
+	w, err := delivery.NewWorker(a.store, a.keys, senders, a.cfg.PublicURL.String())
+	if err != nil {
+		return nil, err
+	}
+	w.Logger = a.log
+	return w, nil
+}
+
+func cmdWorker(ctx context.Context, e env, args []string) error {
+	cfg, err := loadConfig(newFlagSet("worker", e.stderr), args, e.getenv)
+	if err != nil {
+		return err
+	}
+	senders, closeSenders, err := configuredSenders(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeSenders()
+	var worker *delivery.Worker
+	a, err := openApp(ctx, e, cfg, true, func() { worker.Wake() })
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if worker, err = newWorker(a, senders); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "casegate: delivery worker running")
+	if err := worker.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}

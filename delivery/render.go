@@ -1,0 +1,277 @@
+package delivery
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/accesscode"
+)
+
+// Message templates live in templates/ as two files per template and language:
+//
+//	<template>.<lang>.txt   text/template defining "subject", "text" and "sms"
+//	<template>.<lang>.html  html/template defining "body", shown inside layout.html
+//
+// Adding a template or a language is adding files; English must exist for
+// every template, and other languages fall back to it.
+//
+//go:embed templates
+var templateFS embed.FS
+
+// fallbackLanguage is used when a template has no version in the asked language.
+const fallbackLanguage = "en"
+
+// templateSet is one template in one language.
+type templateSet struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// catalog maps template name → language → templates, parsed once at start.
+var catalog = mustLoadCatalog(templateFS)
+
+func mustLoadCatalog(fsys fs.FS) map[string]map[string]templateSet {
+	c, err := loadCatalog(fsys)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// loadCatalog parses every template under templates/ and checks that each
+// language has both files, the text defines its three parts, and English exists.
+func loadCatalog(fsys fs.FS) (map[string]map[string]templateSet, error) {
+	layout, err := htmltemplate.ParseFS(fsys, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("delivery: parse layout: %w", err)
+	}
+	names, err := fs.Glob(fsys, "templates/*.*.txt")
+	if err != nil {
+		return nil, err
+	}
+	c := map[string]map[string]templateSet{}
+	for _, name := range names {
+		base := strings.TrimSuffix(path.Base(name), ".txt")
+		tmpl, lang, _ := strings.Cut(base, ".")
+		text, err := texttemplate.New(base).Option("missingkey=error").ParseFS(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("delivery: parse %s: %w", name, err)
+		}
+		for _, part := range []string{"subject", "text", "sms"} {
+			if text.Lookup(part) == nil {
+				return nil, fmt.Errorf("delivery: %s does not define %q", name, part)
+			}
+		}
+		html, err := htmltemplate.Must(layout.Clone()).ParseFS(fsys, "templates/"+base+".html")
+		if err != nil {
+			return nil, fmt.Errorf("delivery: parse %s.html: %w", base, err)
+		}
+		if c[tmpl] == nil {
+			c[tmpl] = map[string]templateSet{}
+		}
+		c[tmpl][lang] = templateSet{text: text, html: html}
+	}
+	if len(c) == 0 {
+		return nil, errors.New("delivery: no message templates")
+	}
+	for tmpl, langs := range c {
+		if _, ok := langs[fallbackLanguage]; !ok {
+			return nil, fmt.Errorf("delivery: template %s has no %s version", tmpl, fallbackLanguage)
+		}
+	}
+	return c, nil
+}
+
+// Render fills delivery d's template in d's language (English when there is
+// none in that language). code is the canonical access code, "" for notices;
+// publicURL is where codes are entered; times are shown in loc (UTC when nil).
+// An SMS gets only Text; an email gets Subject, Text and HTML.
+func Render(d casegate.Delivery, code, publicURL string, loc *time.Location) (casegate.Message, error) {
+	langs, ok := catalog[d.Template]
+	if !ok {
+		return casegate.Message{}, fmt.Errorf("delivery: no template %q", d.Template)
+	}
+	lang, _, _ := strings.Cut(strings.ToLower(d.Language), "-")
+	set, ok := langs[lang]
+	if !ok {
+		lang, set = fallbackLanguage, langs[fallbackLanguage]
+	}
+	v, err := newView(d, code, publicURL, lang, loc)
+	if err != nil {
+		return casegate.Message{}, err
+	}
+	m := casegate.Message{Channel: d.Channel, To: d.Destination}
+	switch d.Channel {
+	case casegate.ChannelSMS:
+		if m.Text, err = execText(set.text, "sms", v); err != nil {
+			return casegate.Message{}, err
+		}
+	case casegate.ChannelEmail:
+		if m.Subject, err = execText(set.text, "subject", v); err != nil {
+			return casegate.Message{}, err
+		}
+		if m.Text, err = execText(set.text, "text", v); err != nil {
+			return casegate.Message{}, err
+		}
+		var b bytes.Buffer
+		if err := set.html.ExecuteTemplate(&b, "layout", v); err != nil {
+			return casegate.Message{}, fmt.Errorf("delivery: render %s.%s html: %w", d.Template, lang, err)
+		}
+		m.HTML = b.String()
+	default:
+		return casegate.Message{}, fmt.Errorf("delivery: unknown channel %q", d.Channel)
+	}
+	return m, nil
+}
+
+// execText runs one part of a text template. The subject becomes one line;
+// other parts lose surrounding blank space and end with one newline.
+func execText(t *texttemplate.Template, part string, v view) (string, error) {
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, part, v); err != nil {
+		return "", fmt.Errorf("delivery: render %s %s: %w", t.Name(), part, err)
+	}
+	s := strings.TrimSpace(b.String())
+	if part == "subject" {
+		return strings.Join(strings.Fields(s), " "), nil
+	}
+	if part == "sms" {
+		return s, nil
+	}
+	return s + "\n", nil
+}
+
+// view is what templates see. Methods that need a value the delivery may
+// lack return an error, so a template that uses it fails to render instead
+// of sending a message with a hole.
+type view struct {
+	Lang      string
+	PublicURL string // without a trailing slash
+	Host      string // the public URL's host name, for SMS and the origin-bound line
+
+	code   string
+	params map[string]string
+	loc    *time.Location
+}
+
+func newView(d casegate.Delivery, code, publicURL, lang string, loc *time.Location) (view, error) {
+	u, err := url.Parse(publicURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
+		return view{}, fmt.Errorf("delivery: public URL %q is not an absolute http(s) URL", publicURL)
+	}
+	if code != "" && !accesscode.Valid(code) {
+		return view{}, errors.New("delivery: the access code is not a canonical code")
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	return view{
+		Lang:      lang,
+		PublicURL: strings.TrimSuffix(publicURL, "/"),
+		Host:      u.Hostname(),
+		code:      code,
+		params:    d.Params,
+		loc:       loc,
+	}, nil
+}
+
+// Code is the access code in display form, "K7M2Q-9XH4R".
+func (v view) Code() (string, error) {
+	if v.code == "" {
+		return "", errors.New("the template needs an access code and there is none")
+	}
+	return accesscode.Display(v.code), nil
+}
+
+// CodeCanonical is the access code without a hyphen, for the origin-bound SMS line.
+func (v view) CodeCanonical() (string, error) {
+	if v.code == "" {
+		return "", errors.New("the template needs an access code and there is none")
+	}
+	return v.code, nil
+}
+
+// ExpiresAt is the clock time from the expires_at parameter, "14:05 UTC".
+func (v view) ExpiresAt() (string, error) {
+	t, err := v.timeParam("expires_at")
+	if err != nil {
+		return "", err
+	}
+	if t.IsZero() {
+		return "", errors.New("the template needs expires_at and there is none")
+	}
+	return clock(t), nil
+}
+
+// ValidMinutes is the valid_minutes parameter, or 0 when it is absent.
+func (v view) ValidMinutes() (int, error) {
+	s := v.params["valid_minutes"]
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("valid_minutes %q is not a number of minutes", s)
+	}
+	return n, nil
+}
+
+// Locked reports whether the locked_until parameter names a time; without
+// one, the party stays locked until staff unlock it.
+func (v view) Locked() (bool, error) {
+	t, err := v.timeParam("locked_until")
+	return !t.IsZero(), err
+}
+
+// LockedUntilTime is the clock time of locked_until, "14:05 UTC".
+func (v view) LockedUntilTime() (string, error) {
+	t, err := v.timeParam("locked_until")
+	return clock(t), err
+}
+
+// LockedUntilDate is the date of locked_until in the message's language.
+func (v view) LockedUntilDate() (string, error) {
+	t, err := v.timeParam("locked_until")
+	if err != nil {
+		return "", err
+	}
+	return longDate(t, v.Lang), nil
+}
+
+// timeParam reads an RFC 3339 parameter in the view's location; absent is the zero time.
+func (v view) timeParam(name string) (time.Time, error) {
+	s := v.params[name]
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q is not an RFC 3339 time", name, s)
+	}
+	return t.In(v.loc), nil
+}
+
+// clock formats a time of day with its zone: "14:05 UTC".
+func clock(t time.Time) string { return t.Format("15:04 MST") }
+
+var spanishMonths = [...]string{"enero", "febrero", "marzo", "abril", "mayo", "junio",
+	"julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
+
+// longDate formats a date as people write it: "2 March 2026", "2 de marzo de 2026".
+func longDate(t time.Time, lang string) string {
+	if lang == "es" {
+		return fmt.Sprintf("%d de %s de %d", t.Day(), spanishMonths[t.Month()-1], t.Year())
+	}
+	return t.Format("2 January 2006")
+}

@@ -1,0 +1,199 @@
+package delivery
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/textproto"
+	"sync"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	gosmtp "github.com/wneessen/go-mail/smtp"
+
+	"github.com/casegate/casegate"
+)
+
+// Default SMTP timeouts.
+const (
+	DefaultSMTPDialTimeout = 10 * time.Second
+	DefaultSMTPSendTimeout = 15 * time.Second
+)
+
+// SMTP sends email through one SMTP server. It keeps one connection open
+// between sends and dials again when that connection has gone. Sends are
+// serialised on that connection. SMTP is safe for concurrent use.
+type SMTP struct {
+	cfg    SMTPConfig
+	from   string
+	client *gomail.Client
+
+	mu   sync.Mutex
+	conn *gosmtp.Client // nil until the first send and after an error
+}
+
+var _ casegate.Sender = (*SMTP)(nil)
+
+// NewSMTP checks cfg and the sender address and returns a sender. It does not
+// connect: a mail server that is down at start only delays deliveries.
+func NewSMTP(cfg SMTPConfig, from string) (*SMTP, error) {
+	if _, err := mail.ParseAddress(from); err != nil {
+		return nil, fmt.Errorf("delivery: mail from %q is not an email address: %v", from, err)
+	}
+	if cfg.Host == "" || cfg.Port < 1 || cfg.Port > 65535 {
+		return nil, fmt.Errorf("delivery: SMTP host and port are required")
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = DefaultSMTPDialTimeout
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = DefaultSMTPSendTimeout
+	}
+	opts := []gomail.Option{
+		gomail.WithPort(cfg.Port),
+		gomail.WithTimeout(cfg.SendTimeout), // the deadline of one whole send on the connection
+		gomail.WithTLSConfig(&tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}),
+	}
+	switch cfg.TLS {
+	case TLSNone:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	case TLSStartTLS, "":
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case TLSImplicit:
+		opts = append(opts, gomail.WithSSL())
+	default:
+		return nil, fmt.Errorf("delivery: unknown SMTP TLS mode %q", cfg.TLS)
+	}
+	if cfg.Username != "" {
+		opts = append(opts, gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
+		if cfg.TLS == TLSNone {
+			// Without TLS only mechanisms that do not reveal the password, or
+			// PLAIN to a server on this host (go-mail refuses it elsewhere).
+			opts = append(opts, gomail.WithOpportunisticSMTPAuth(
+				gomail.SMTPAuthSCRAMSHA256, gomail.SMTPAuthSCRAMSHA1, gomail.SMTPAuthCramMD5, gomail.SMTPAuthPlain))
+		} else {
+			opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover))
+		}
+	}
+	client, err := gomail.NewClient(cfg.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: SMTP client: %w", err)
+	}
+	return &SMTP{cfg: cfg, from: from, client: client}, nil
+}
+
+// Send delivers m as a text email, or text and HTML as multipart/alternative
+// when m.HTML is set. A 5xx reply to the message's own commands is a
+// *casegate.PermanentError; a failure to connect, a 4xx reply or a timeout is not.
+func (s *SMTP) Send(ctx context.Context, m casegate.Message) error {
+	msg, err := s.message(m)
+	if err != nil {
+		return &casegate.PermanentError{Err: err}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	// A kept connection may have been closed by the server in the meantime:
+	// then go-mail's NOOP check fails and one fresh connection is tried.
+	reused := s.conn != nil
+	err = s.sendLocked(ctx, msg)
+	if err != nil && reused && connCheckFailed(err) && ctx.Err() == nil {
+		err = s.sendLocked(ctx, msg)
+	}
+	return err
+}
+
+// sendLocked sends msg on the kept connection, dialling first if there is none.
+func (s *SMTP) sendLocked(ctx context.Context, msg *gomail.Msg) error {
+	if s.conn == nil {
+		dialCtx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
+		conn, err := s.client.DialToSMTPClientWithContext(dialCtx)
+		cancel()
+		if err != nil {
+			// Connecting, TLS and AUTH concern the server, not this message: retry later.
+			return fmt.Errorf("delivery: SMTP connect to %s:%d: %w", s.cfg.Host, s.cfg.Port, err)
+		}
+		s.conn = conn
+	}
+	conn := s.conn
+	// Cancelling ctx closes the connection at the next command boundary; a
+	// command in flight waits for its reply until SendTimeout at most.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	err := s.client.SendWithSMTPClient(conn, msg)
+	stop()
+	if err != nil {
+		s.drop()
+		if ctx.Err() != nil {
+			return fmt.Errorf("delivery: SMTP send: %w (%w)", ctx.Err(), err)
+		}
+		return classify(err)
+	}
+	return nil
+}
+
+// drop closes and forgets the kept connection.
+func (s *SMTP) drop() {
+	if s.conn != nil {
+		s.conn.Close()
+		s.conn = nil
+	}
+}
+
+// Close ends the kept connection politely, if there is one.
+func (s *SMTP) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == nil {
+		return nil
+	}
+	err := s.client.CloseWithSMTPClient(s.conn)
+	s.drop()
+	return err
+}
+
+// message builds the MIME message for m.
+func (s *SMTP) message(m casegate.Message) (*gomail.Msg, error) {
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	if err := msg.From(s.from); err != nil {
+		return nil, fmt.Errorf("delivery: from address: %w", err)
+	}
+	if err := msg.To(m.To); err != nil {
+		return nil, errors.New("delivery: the recipient is not a valid email address")
+	}
+	msg.Subject(m.Subject)
+	msg.SetMessageID()
+	msg.SetDate()
+	msg.SetGenHeader("Auto-Submitted", "auto-generated") // RFC 3834: no auto-replies
+	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	if m.HTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
+	return msg, nil
+}
+
+// classify marks a 5xx reply as permanent and wraps everything else as it is.
+func classify(err error) error {
+	code := 0
+	var se *gomail.SendError
+	var tp *textproto.Error
+	switch {
+	case errors.As(err, &se):
+		code = se.ErrorCode()
+	case errors.As(err, &tp):
+		code = tp.Code
+	}
+	err = fmt.Errorf("delivery: SMTP send: %w", err)
+	if code >= 500 && code < 600 {
+		return &casegate.PermanentError{Err: err}
+	}
+	return err
+}
+
+// connCheckFailed reports whether err says the kept connection was dead before
+// the message was offered, so trying once more on a new connection is safe.
+func connCheckFailed(err error) bool {
+	var se *gomail.SendError
+	return errors.As(err, &se) && se.Reason == gomail.ErrConnCheck
+}

@@ -1,0 +1,232 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/internal/smtptest"
+)
+
+// newTestSMTP returns a sender to server, with credentials when user is set.
+func newTestSMTP(t *testing.T, server *smtptest.Server, user string) *SMTP {
+	t.Helper()
+	raw := server.URL()
+	if user != "" {
+		raw = "smtp://" + url.UserPassword(user, "p@ss:w/rd").String() + "@" + server.Addr() + "?tls=none"
+	}
+	cfg, err := ParseSMTPURL(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DialTimeout, cfg.SendTimeout = 2*time.Second, 5*time.Second
+	s, err := NewSMTP(cfg, "Case Portal <no-reply@portal.example.org>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestSMTPSendsTextAndHTML(t *testing.T) {
+	server := smtptest.Start(t)
+	s := newTestSMTP(t, server, "")
+	m := casegate.Message{Channel: casegate.ChannelEmail, To: "jose@example.com",
+		Subject: "Su código de acceso", Text: "Código: K7M2Q-9XH4R — ¡listo!\n", HTML: "<p>Código: <b>K7M2Q-9XH4R</b></p>"}
+	if err := s.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), casegate.Message{To: "ana@example.com", Subject: "Plain", Text: "only text\n"}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := server.WaitFor(2, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := msgs[0]
+	if got.Subject != m.Subject {
+		t.Errorf("subject = %q", got.Subject)
+	}
+	if strings.TrimRight(got.Text, "\r\n") != strings.TrimRight(m.Text, "\n") {
+		t.Errorf("text = %q", got.Text)
+	}
+	if got.HTML != m.HTML {
+		t.Errorf("html = %q", got.HTML)
+	}
+	if got.From != "no-reply@portal.example.org" || strings.Join(got.To, ",") != "jose@example.com" {
+		t.Errorf("envelope %q → %q", got.From, got.To)
+	}
+	if ct := got.Header.Get("Content-Type"); !strings.HasPrefix(ct, "multipart/alternative") {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if got.Header.Get("Message-Id") == "" || got.Header.Get("Date") == "" {
+		t.Error("no Message-ID or Date")
+	}
+	if got.Header.Get("Auto-Submitted") != "auto-generated" {
+		t.Errorf("Auto-Submitted = %q", got.Header.Get("Auto-Submitted"))
+	}
+	if ct := msgs[1].Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") || msgs[1].HTML != "" {
+		t.Errorf("text-only message: Content-Type %q, html %q", ct, msgs[1].HTML)
+	}
+}
+
+func TestSMTPAuthenticates(t *testing.T) {
+	server := smtptest.Start(t)
+	s := newTestSMTP(t, server, "relay@portal.example.org")
+	if err := s.Send(context.Background(), casegate.Message{To: "a@example.com", Subject: "s", Text: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := server.WaitFor(1, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msgs[0].User != "relay@portal.example.org" {
+		t.Errorf("AUTH user = %q", msgs[0].User)
+	}
+}
+
+func TestSMTPReusesConnection(t *testing.T) {
+	server := smtptest.Start(t)
+	s := newTestSMTP(t, server, "")
+	for i := range 3 {
+		if err := s.Send(context.Background(), casegate.Message{To: fmt.Sprintf("u%d@example.com", i), Subject: "s", Text: "t"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.mu.Lock()
+	conn := s.conn
+	s.mu.Unlock()
+	if conn == nil {
+		t.Fatal("no connection kept after sending")
+	}
+	if err := s.Send(context.Background(), casegate.Message{To: "u3@example.com", Subject: "s", Text: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	same := s.conn == conn
+	s.mu.Unlock()
+	if !same {
+		t.Error("a new connection was dialled although the old one was fine")
+	}
+}
+
+func TestSMTPRedialsAfterServerRestart(t *testing.T) {
+	server := smtptest.Start(t)
+	s := newTestSMTP(t, server, "")
+	ctx := context.Background()
+	if err := s.Send(ctx, casegate.Message{To: "a@example.com", Subject: "1", Text: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	server.Stop()
+	err := s.Send(ctx, casegate.Message{To: "a@example.com", Subject: "2", Text: "t"})
+	if err == nil || casegate.IsPermanent(err) {
+		t.Fatalf("send to a stopped server: %v, want a transient error", err)
+	}
+	server.Restart()
+	if err := s.Send(ctx, casegate.Message{To: "a@example.com", Subject: "3", Text: "t"}); err != nil {
+		t.Fatalf("after restart: %v", err)
+	}
+	// The server drops the kept connection: the next send notices and re-dials once.
+	server.Stop()
+	server.Restart()
+	if err := s.Send(ctx, casegate.Message{To: "a@example.com", Subject: "4", Text: "t"}); err != nil {
+		t.Fatalf("after the kept connection was closed: %v", err)
+	}
+	var subjects []string
+	for _, m := range server.Messages() {
+		subjects = append(subjects, m.Subject)
+	}
+	if got := strings.Join(subjects, ","); got != "1,3,4" {
+		t.Errorf("delivered %s, want 1,3,4", got)
+	}
+}
+
+func TestSMTPClassifiesErrors(t *testing.T) {
+	server := smtptest.Start(t)
+	server.RejectRecipients(func(addr string) bool { return addr == "gone@example.com" })
+	s := newTestSMTP(t, server, "")
+	ctx := context.Background()
+	err := s.Send(ctx, casegate.Message{To: "gone@example.com", Subject: "s", Text: "t"})
+	if !casegate.IsPermanent(err) {
+		t.Fatalf("550: err = %v, want permanent", err)
+	}
+	if err := s.Send(ctx, casegate.Message{To: "ok@example.com", Subject: "s", Text: "t"}); err != nil {
+		t.Fatalf("after a rejected recipient: %v", err)
+	}
+	if err := s.Send(ctx, casegate.Message{To: "not an address", Subject: "s", Text: "t"}); !casegate.IsPermanent(err) {
+		t.Errorf("bad address: err = %v, want permanent", err)
+	} else if strings.Contains(err.Error(), "not an address") {
+		t.Errorf("error repeats the address: %v", err)
+	}
+
+	// Nothing listens: a transient error, quickly.
+	server.Stop()
+	start := time.Now()
+	err = s.Send(ctx, casegate.Message{To: "ok@example.com", Subject: "s", Text: "t"})
+	if err == nil || casegate.IsPermanent(err) {
+		t.Errorf("refused connection: err = %v, want transient", err)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Errorf("a refused connection took %v", time.Since(start))
+	}
+	ctxDone, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.Send(ctxDone, casegate.Message{To: "ok@example.com", Subject: "s", Text: "t"}); err == nil || casegate.IsPermanent(err) || !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err = %v, want transient context.Canceled", err)
+	}
+}
+
+func TestNewSMTPChecksConfig(t *testing.T) {
+	good := SMTPConfig{Host: "mail.example.org", Port: 587, TLS: TLSStartTLS}
+	tests := []struct {
+		name string
+		cfg  SMTPConfig
+		from string
+	}{
+		{"bad from", good, "not-an-address"},
+		{"empty from", good, ""},
+		{"no host", SMTPConfig{Port: 587}, "a@example.org"},
+		{"bad port", SMTPConfig{Host: "h", Port: 0}, "a@example.org"},
+		{"bad tls", SMTPConfig{Host: "h", Port: 25, TLS: "ssl"}, "a@example.org"},
+	}
+	for _, tt := range tests {
+		if _, err := NewSMTP(tt.cfg, tt.from); err == nil {
+			t.Errorf("%s: no error", tt.name)
+		}
+	}
+	for _, mode := range []TLSMode{TLSNone, TLSStartTLS, TLSImplicit} {
+		cfg := good
+		cfg.TLS = mode
+		cfg.Username, cfg.Password = "u", "p"
+		if _, err := NewSMTP(cfg, "Portal <a@example.org>"); err != nil {
+			t.Errorf("%s: %v", mode, err)
+		}
+	}
+}
+
+// TestSMTPStartTLSIsRequired: with tls=starttls a server without STARTTLS
+// gets nothing, not even the message in plain text.
+func TestSMTPStartTLSIsRequired(t *testing.T) {
+	server := smtptest.Start(t)
+	cfg, err := ParseSMTPURL("smtp://" + server.Addr() + "?tls=starttls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSMTP(cfg, "no-reply@portal.example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Send(context.Background(), casegate.Message{To: "a@example.com", Subject: "s", Text: "t"})
+	if err == nil || casegate.IsPermanent(err) || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Errorf("err = %v, want a transient STARTTLS error", err)
+	}
+	if n := len(server.Messages()); n != 0 {
+		t.Errorf("%d messages sent without TLS", n)
+	}
+}

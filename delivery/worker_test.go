@@ -1,0 +1,354 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/accesscode"
+)
+
+func TestWorkerSendsCode(t *testing.T) {
+	e := newEnv(t)
+	id, code := e.queueCode("req-1", "jose@example.com")
+	w := e.worker()
+	e.runOnce(w, 1)
+	e.runOnce(w, 0) // nothing left
+
+	msgs, err := e.server.WaitFor(1, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || strings.Join(msgs[0].To, ",") != "jose@example.com" {
+		t.Fatalf("messages: %+v", msgs)
+	}
+	if n := strings.Count(msgs[0].Text, accesscode.Display(code)); n != 1 {
+		t.Errorf("the code appears %d times in the text:\n%s", n, msgs[0].Text)
+	}
+	if !strings.Contains(msgs[0].HTML, accesscode.Display(code)) || !strings.Contains(msgs[0].Text, "14:05 UTC") {
+		t.Errorf("message lacks the code or the expiry:\n%s", msgs[0].Text)
+	}
+	d := e.delivery(id)
+	if d.Status != casegate.DeliverySent || d.SealedCode != nil || !d.SentAt.Equal(t0) || d.Attempts != 1 || d.LeaseOwner != "" {
+		t.Errorf("delivery after sending: %+v", d)
+	}
+	e.checkAudit(id, "delivery.sent")
+	e.checkLogClean(code, accesscode.Display(code), "jose@example.com")
+	if !strings.Contains(e.log.String(), `"outcome":"sent"`) {
+		t.Errorf("no log line for the send:\n%s", e.log)
+	}
+}
+
+func TestWorkerRetriesUntilServerReturns(t *testing.T) {
+	e := newEnv(t)
+	id, code := e.queueCode("req-1", "jose@example.com")
+	w := e.worker()
+	e.server.Stop()
+
+	e.runOnce(w, 1)
+	d := e.delivery(id)
+	if d.Status != casegate.DeliveryPending || d.Attempts != 1 || d.LastError == "" || d.SealedCode == nil {
+		t.Fatalf("after one failure: %+v", d)
+	}
+	if d.NextAttempt.Before(t0) || d.NextAttempt.After(t0.Add(w.BaseBackoff)) {
+		t.Errorf("next attempt %v, want within %v of %v", d.NextAttempt, w.BaseBackoff, t0)
+	}
+	e.runOnce(w, 0) // not due yet (unless the jitter drew zero, about never)
+
+	e.clock.Advance(w.BaseBackoff)
+	e.runOnce(w, 1)
+	d = e.delivery(id)
+	if d.Status != casegate.DeliveryPending || d.Attempts != 2 {
+		t.Fatalf("after two failures: %+v", d)
+	}
+	if max := e.clock.Now().Add(2 * w.BaseBackoff); d.NextAttempt.After(max) {
+		t.Errorf("second backoff reaches %v, want at most %v", d.NextAttempt, max)
+	}
+
+	e.server.Restart()
+	e.clock.Advance(2 * w.BaseBackoff)
+	e.runOnce(w, 1)
+	e.runOnce(w, 0)
+	if _, err := e.server.WaitFor(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.server.Messages()); n != 1 {
+		t.Errorf("%d messages arrived, want exactly 1", n)
+	}
+	d = e.delivery(id)
+	if d.Status != casegate.DeliverySent || d.Attempts != 3 || d.SealedCode != nil || d.LastError != "" {
+		t.Errorf("after the server came back: %+v", d)
+	}
+	e.checkAudit(id, "delivery.retry", "delivery.retry", "delivery.sent")
+	e.checkLogClean(code, accesscode.Display(code), "jose@example.com")
+}
+
+func TestWorkerFailsAfterMaxAttempts(t *testing.T) {
+	e := newEnv(t)
+	id, _ := e.queueCode("req-1", "jose@example.com")
+	w := e.worker()
+	w.MaxAttempts = 3
+	e.server.Stop()
+	for i := range 3 {
+		e.runOnce(w, 1)
+		e.clock.Advance(w.BaseBackoff << i) // the longest possible wait, well inside the code's life
+	}
+	e.runOnce(w, 0)
+	d := e.delivery(id)
+	if d.Status != casegate.DeliveryFailed || d.Attempts != 3 || d.SealedCode != nil {
+		t.Errorf("after %d failures: %+v", w.MaxAttempts, d)
+	}
+	e.checkAudit(id, "delivery.retry", "delivery.retry", "delivery.failed")
+	if events := e.audit(id); len(events) == 3 && events[2].Outcome != "max_attempts" {
+		t.Errorf("outcome %q, want max_attempts", events[2].Outcome)
+	}
+}
+
+func TestWorkerPermanentFailureIsNotRetried(t *testing.T) {
+	e := newEnv(t)
+	e.server.RejectRecipients(func(addr string) bool { return addr == "gone@example.com" })
+	id, code := e.queueCode("req-1", "gone@example.com")
+	w := e.worker()
+	e.runOnce(w, 1)
+	e.clock.Advance(time.Hour)
+	e.runOnce(w, 0)
+	d := e.delivery(id)
+	if d.Status != casegate.DeliveryFailed || d.Attempts != 1 || d.SealedCode != nil {
+		t.Errorf("after a 550: %+v", d)
+	}
+	if !strings.Contains(d.LastError, "550") || strings.Contains(d.LastError, "gone@example.com") {
+		t.Errorf("last_error = %q, want the reply code without the address", d.LastError)
+	}
+	if n := len(e.server.Messages()); n != 0 {
+		t.Errorf("%d messages arrived", n)
+	}
+	e.checkAudit(id, "delivery.failed")
+	e.checkLogClean(code, accesscode.Display(code), "gone@example.com")
+}
+
+func TestWorkerCancelsCodesNoLongerWanted(t *testing.T) {
+	e := newEnv(t)
+	expired, _ := e.queueCode("req-expired", "a@example.com")
+	used, _ := e.queueCode("req-used", "b@example.com")
+	e.clock.Advance(5 * time.Minute)
+	fresh, _ := e.queueCode("req-fresh", "c@example.com")
+	e.update(func(tx casegate.Tx) error {
+		_, err := tx.Consume(e.ctx, "req-used", e.clock.Now())
+		return err
+	})
+	e.clock.Advance(5 * time.Minute) // req-expired and req-used reach their expiry
+
+	w := e.worker()
+	e.runOnce(w, 3)
+	for _, id := range []int64{expired, used} {
+		d := e.delivery(id)
+		if d.Status != casegate.DeliveryCancelled || d.SealedCode != nil {
+			t.Errorf("delivery %d: %+v, want cancelled with the code wiped", id, d)
+		}
+		e.checkAudit(id, "delivery.cancelled")
+	}
+	if d := e.delivery(fresh); d.Status != casegate.DeliverySent {
+		t.Errorf("fresh delivery: %+v", d)
+	}
+	msgs, _ := e.server.WaitFor(1, 5*time.Second)
+	if len(msgs) != 1 || msgs[0].To[0] != "c@example.com" {
+		t.Errorf("messages: %d, want only the fresh one", len(msgs))
+	}
+}
+
+func TestWorkerFailsWithoutSender(t *testing.T) {
+	e := newEnv(t)
+	var id int64
+	e.update(func(tx casegate.Tx) error {
+		d := casegate.Delivery{PartyID: e.party, Channel: casegate.ChannelSMS, Destination: "+15555550123",
+			Template: casegate.TemplateLockoutNotice, Language: "en", CreatedAt: t0}
+		err := tx.EnqueueDelivery(e.ctx, &d)
+		id = d.ID
+		return err
+	})
+	w := e.worker()
+	e.runOnce(w, 1)
+	if d := e.delivery(id); d.Status != casegate.DeliveryFailed || d.Attempts != 0 {
+		t.Errorf("SMS without a sender: %+v", d)
+	}
+	if events := e.audit(id); len(events) != 1 || events[0].Action != "delivery.failed" || events[0].Outcome != "no_sender" {
+		t.Errorf("audit: %+v", events)
+	}
+	e.checkLogClean("+15555550123", "5555550123")
+}
+
+func TestWorkerSendsNoticeWithoutCode(t *testing.T) {
+	e := newEnv(t)
+	var id int64
+	e.update(func(tx casegate.Tx) error {
+		d := casegate.Delivery{PartyID: e.party, Channel: casegate.ChannelEmail, Destination: "jose@example.com",
+			Template: casegate.TemplateLockoutNotice, Language: "es", CreatedAt: t0,
+			Params: map[string]string{"locked_until": "2026-03-02T15:00:00Z"}}
+		err := tx.EnqueueDelivery(e.ctx, &d)
+		id = d.ID
+		return err
+	})
+	e.runOnce(e.worker(), 1)
+	msgs, err := e.server.WaitFor(1, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msgs[0].Text, "hasta las 15:00 UTC") {
+		t.Errorf("notice text:\n%s", msgs[0].Text)
+	}
+	if d := e.delivery(id); d.Status != casegate.DeliverySent {
+		t.Errorf("notice: %+v", d)
+	}
+}
+
+// TestTwoWorkersNeverSendTwice runs two workers, each with its own SMTP
+// connection, on one store and counts what arrives per recipient.
+func TestTwoWorkersNeverSendTwice(t *testing.T) {
+	e := newEnv(t)
+	e.clock = &fakeClock{now: time.Now()} // real waiting happens here; the lease must be real
+	const n = 40
+	codes := map[string]string{}
+	for i := range n {
+		to := fmt.Sprintf("p%02d@example.com", i)
+		_, codes[to] = e.queueCode(fmt.Sprintf("req-%02d", i), to)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	var wg sync.WaitGroup
+	for range 2 {
+		w := e.worker()
+		w.Now = time.Now
+		w.Batch, w.Parallel, w.PollInterval = 5, 3, 10*time.Millisecond
+		wg.Go(func() {
+			if err := w.Run(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	_, err := e.server.WaitFor(n, 30*time.Second)
+	time.Sleep(100 * time.Millisecond) // a duplicate would arrive now
+	cancel()
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, m := range e.server.Messages() {
+		to := m.To[0]
+		got[to]++
+		if !strings.Contains(m.Text, accesscode.Display(codes[to])) {
+			t.Errorf("%s got someone else's code", to)
+		}
+	}
+	if len(got) != n {
+		t.Errorf("%d recipients got mail, want %d", len(got), n)
+	}
+	for to, k := range got {
+		if k != 1 {
+			t.Errorf("%s got %d messages", to, k)
+		}
+	}
+	var sent []casegate.Delivery
+	e.store.View(e.ctx, func(tx casegate.Tx) error {
+		var err error
+		sent, err = tx.Deliveries(e.ctx, casegate.DeliverySent, 0)
+		return err
+	})
+	if len(sent) != n {
+		t.Errorf("%d deliveries sent, want %d", len(sent), n)
+	}
+}
+
+func TestRunWakesAndReleasesLeases(t *testing.T) {
+	e := newEnv(t)
+	w := e.worker()
+	w.PollInterval = time.Hour // only Wake can start a round after the first
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+
+	time.Sleep(50 * time.Millisecond) // let the first, empty round pass
+	first, _ := e.queueCode("req-1", "jose@example.com")
+	w.Wake()
+	w.Wake() // never blocks
+	if _, err := e.server.WaitFor(1, 5*time.Second); err != nil {
+		t.Fatalf("Wake did not start a round: %v", err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); e.delivery(first).Status != casegate.DeliverySent; {
+		if time.Now().After(deadline) {
+			t.Fatal("the sent delivery was not recorded")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	// A delivery claimed by this owner but not sent is handed back on exit.
+	// It is due only later, so the running worker leaves it alone.
+	later := e.clock.Now().Add(time.Minute)
+	late, _ := e.queueCode("req-2", "ana@example.com", func(d *casegate.Delivery) { d.NextAttempt = later })
+	e.update(func(tx casegate.Tx) error {
+		ds, err := tx.ClaimDeliveries(e.ctx, w.Owner, later, later.Add(time.Hour), 10)
+		if err == nil && len(ds) != 1 {
+			err = fmt.Errorf("claimed %d deliveries, want 1", len(ds))
+		}
+		return err
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	if d := e.delivery(late); d.LeaseOwner != "" || d.Status != casegate.DeliveryPending {
+		t.Errorf("after Run returned: %+v, want pending without a lease", d)
+	}
+}
+
+func TestBackoffBounds(t *testing.T) {
+	w := &Worker{BaseBackoff: 2 * time.Second, MaxBackoff: 5 * time.Minute}
+	for attempt := 1; attempt <= 80; attempt++ {
+		ceiling := min(w.MaxBackoff, w.BaseBackoff<<min(attempt-1, 20))
+		var top time.Duration
+		for range 200 {
+			d := w.backoff(attempt)
+			if d < 0 || d > ceiling {
+				t.Fatalf("backoff(%d) = %v, want within [0, %v]", attempt, d, ceiling)
+			}
+			top = max(top, d)
+		}
+		if top < ceiling/2 {
+			t.Errorf("backoff(%d) never above %v in 200 draws; the ceiling is %v", attempt, top, ceiling)
+		}
+	}
+}
+
+func TestNewWorkerChecks(t *testing.T) {
+	e := newEnv(t)
+	if _, err := NewWorker(nil, e.keys, nil, testURL); err == nil {
+		t.Error("no store: no error")
+	}
+	if _, err := NewWorker(e.store, nil, nil, testURL); err == nil {
+		t.Error("no keyring: no error")
+	}
+	if _, err := NewWorker(e.store, e.keys, nil, "portal.example.org"); err == nil {
+		t.Error("relative public URL: no error")
+	}
+	w, err := NewWorker(e.store, e.keys, nil, testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2, _ := NewWorker(e.store, e.keys, nil, testURL)
+	if w.Owner == "" || w.Owner == w2.Owner {
+		t.Errorf("owners %q and %q, want distinct", w.Owner, w2.Owner)
+	}
+	if w.Lease != DefaultLease || w.Batch != DefaultBatch || w.Parallel != DefaultParallel || w.MaxAttempts != DefaultMaxAttempts ||
+		w.BaseBackoff != DefaultBaseBackoff || w.MaxBackoff != DefaultMaxBackoff || w.PollInterval != DefaultPollInterval ||
+		w.SendTimeout > w.Lease/2 {
+		t.Errorf("defaults: %+v", w)
+	}
+}

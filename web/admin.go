@@ -1,0 +1,128 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/portal"
+)
+
+// maxImportBody bounds one import request; larger files go through `casegate import`.
+const maxImportBody = 256 << 20
+
+func (s *Server) importCases(w http.ResponseWriter, r *http.Request) error {
+	if s.importer == nil {
+		return casegate.Errorf(casegate.EUnavailable, "Import is not available on this instance.")
+	}
+	format := "jsonl"
+	if ct := r.Header.Get("Content-Type"); ct == "text/csv" {
+		format = "csv"
+	}
+	body := http.MaxBytesReader(w, r.Body, maxImportBody)
+	res, err := s.importer.Import(r.Context(), body, format, adminActor(r), nil)
+	if err != nil {
+		return err
+	}
+	rejected := res.Rejected
+	if rejected == nil {
+		rejected = []portal.Rejection{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"created": res.Created, "updated": res.Updated, "rejected": rejected})
+	return nil
+}
+
+type auditBody struct {
+	Seq      int64             `json:"seq"`
+	At       time.Time         `json:"at"`
+	Actor    string            `json:"actor"`
+	Action   string            `json:"action"`
+	Target   string            `json:"target"`
+	Outcome  string            `json:"outcome"`
+	IPHash   string            `json:"ip_hash,omitempty"`
+	Details  map[string]string `json:"details,omitempty"`
+	PrevHash string            `json:"prev_hash"`
+	Hash     string            `json:"hash"`
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	after, limit, fields := int64(0), 100, map[string]string{}
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			fields["after"] = "Must be a whole number ≥ 0."
+		}
+		after = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			fields["limit"] = "Must be a whole number from 1 to 1000."
+		}
+		limit = n
+	}
+	if len(fields) > 0 {
+		return casegate.FieldErrors(fields)
+	}
+	es, err := s.portal.AuditEvents(r.Context(), after, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]auditBody, 0, len(es))
+	for _, e := range es {
+		out = append(out, auditBody{e.Seq, e.At.UTC(), e.Actor, e.Action, e.Target, e.Outcome, e.IPHash, e.Details, e.PrevHash, e.Hash})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+	return nil
+}
+
+type deliveryBody struct {
+	ID          int64      `json:"id"`
+	Channel     string     `json:"channel"`
+	Destination string     `json:"destination"`
+	Template    string     `json:"template"`
+	Status      string     `json:"status"`
+	Attempts    int        `json:"attempts"`
+	LastError   string     `json:"last_error,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	SentAt      *time.Time `json:"sent_at,omitempty"`
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
+	status := casegate.DeliveryStatus(r.URL.Query().Get("status"))
+	if status == "" {
+		status = casegate.DeliveryFailed
+	}
+	ds, err := s.portal.Deliveries(r.Context(), status, 1000)
+	if err != nil {
+		return err
+	}
+	out := make([]deliveryBody, 0, len(ds))
+	for _, d := range ds {
+		b := deliveryBody{
+			ID: d.ID, Channel: string(d.Channel), Destination: portal.MaskContact(d.Channel, d.Destination),
+			Template: d.Template, Status: string(d.Status), Attempts: d.Attempts, LastError: d.LastError, CreatedAt: d.CreatedAt.UTC(),
+		}
+		if !d.SentAt.IsZero() {
+			t := d.SentAt.UTC()
+			b.SentAt = &t
+		}
+		out = append(out, b)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
+	return nil
+}
+
+func (s *Server) unlockParty(w http.ResponseWriter, r *http.Request) error {
+	id, err := parseID(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.portal.UnlockParty(r.Context(), id, adminActor(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

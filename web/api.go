@@ -1,0 +1,216 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/portal"
+)
+
+type codeRequestBody struct {
+	ReceiptNumber  string `json:"receipt_number"`
+	ANumber        string `json:"a_number"`
+	GivenName      string `json:"given_name"`
+	FamilyName     string `json:"family_name"`
+	DateOfBirth    string `json:"date_of_birth"`
+	CountryOfBirth string `json:"country_of_birth"`
+	Channel        string `json:"channel"`
+	Language       string `json:"language"`
+}
+
+type codeIssuedBody struct {
+	RequestID   string    `json:"request_id"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	ResendAfter time.Time `json:"resend_after"`
+}
+
+func issuedBody(c portal.CodeIssued) codeIssuedBody {
+	return codeIssuedBody{RequestID: c.RequestID, ExpiresAt: c.ExpiresAt.UTC(), ResendAfter: c.ResendAfter.UTC()}
+}
+
+func (s *Server) requestCode(w http.ResponseWriter, r *http.Request) error {
+	var b codeRequestBody
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	issued, err := s.portal.RequestCode(r.Context(), portal.CodeRequest{
+		ReceiptNumber: b.ReceiptNumber, ANumber: b.ANumber, GivenName: b.GivenName, FamilyName: b.FamilyName,
+		DateOfBirth: b.DateOfBirth, CountryOfBirth: b.CountryOfBirth, Channel: b.Channel, Language: b.Language,
+		ClientIP: s.clientIP(r),
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, issuedBody(issued))
+	return nil
+}
+
+func (s *Server) resendCode(w http.ResponseWriter, r *http.Request) error {
+	issued, err := s.portal.Resend(r.Context(), r.PathValue("request_id"), s.clientIP(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, issuedBody(issued))
+	return nil
+}
+
+type sessionBody struct {
+	RequestID string `json:"request_id"`
+	Code      string `json:"code"`
+}
+
+func (s *Server) createSession(w http.ResponseWriter, r *http.Request) error {
+	var b sessionBody
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	fields := map[string]string{}
+	if b.RequestID == "" {
+		fields["request_id"] = "Send the request_id from your code request."
+	}
+	if b.Code == "" {
+		fields["code"] = "Enter the code from the message."
+	}
+	if len(fields) > 0 {
+		return casegate.FieldErrors(fields)
+	}
+	in, err := s.portal.Redeem(r.Context(), b.RequestID, b.Code, s.clientIP(r))
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, in.Token, in.ExpiresAt)
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, map[string]any{"token": in.Token, "expires_at": in.ExpiresAt.UTC()})
+	return nil
+}
+
+// setSessionCookie sets (or, with an empty token, clears) the session cookie.
+func (s *Server) setSessionCookie(w http.ResponseWriter, token string, expires time.Time) {
+	c := &http.Cookie{
+		Name: s.cookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secure,
+		SameSite: http.SameSiteStrictMode,
+	}
+	if token == "" {
+		c.MaxAge = -1
+	} else {
+		c.Expires = expires
+	}
+	http.SetCookie(w, c)
+}
+
+func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {
+	if err := s.portal.SignOut(r.Context(), session(r), s.clientIP(r)); err != nil {
+		return err
+	}
+	s.setSessionCookie(w, "", time.Time{})
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) deleteAllSessions(w http.ResponseWriter, r *http.Request) error {
+	if err := s.portal.SignOutEverywhere(r.Context(), session(r), s.clientIP(r)); err != nil {
+		return err
+	}
+	s.setSessionCookie(w, "", time.Time{})
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type eventBody struct {
+	Status string    `json:"status"`
+	Title  string    `json:"title,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+type caseBody struct {
+	ReceiptNumber string      `json:"receipt_number"`
+	FormType      string      `json:"form_type"`
+	Category      string      `json:"category,omitempty"`
+	Office        string      `json:"office,omitempty"`
+	ReceivedOn    string      `json:"received_on"`
+	Role          string      `json:"role"`
+	Status        string      `json:"status,omitempty"`
+	StatusTitle   string      `json:"status_title,omitempty"`
+	UpdatedAt     *time.Time  `json:"updated_at,omitempty"`
+	History       []eventBody `json:"history"`
+}
+
+func caseJSON(c portal.CaseView) caseBody {
+	b := caseBody{
+		ReceiptNumber: c.ReceiptNumber, FormType: c.FormType, Category: c.Category, Office: c.Office,
+		ReceivedOn: c.ReceivedOn.Format(time.DateOnly), Role: string(c.Role), Status: c.Status, StatusTitle: c.StatusTitle,
+		History: make([]eventBody, 0, len(c.History)),
+	}
+	if !c.UpdatedAt.IsZero() {
+		t := c.UpdatedAt.UTC()
+		b.UpdatedAt = &t
+	}
+	for _, e := range c.History {
+		b.History = append(b.History, eventBody{Status: e.Status, Title: e.Title, At: e.At.UTC()})
+	}
+	return b
+}
+
+type partyBody struct {
+	GivenName  string `json:"given_name"`
+	FamilyName string `json:"family_name"`
+	Email      string `json:"email,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+	Language   string `json:"language"`
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.portal.Dashboard(r.Context(), session(r))
+	if err != nil {
+		return err
+	}
+	cases := make([]caseBody, 0, len(d.Cases))
+	for _, c := range d.Cases {
+		cases = append(cases, caseJSON(c))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"party": partyBody{GivenName: d.Party.GivenName, FamilyName: d.Party.FamilyName, Email: d.Party.Email, Phone: d.Party.Phone, Language: d.Party.Language},
+		"cases": cases,
+	})
+	return nil
+}
+
+func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.portal.Case(r.Context(), session(r), r.PathValue("receipt_number"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, caseJSON(c))
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.ready(r.Context()); err != nil {
+		s.log.Warn("not ready", "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// devMailbox lists the demo mailbox: demo mode only.
+func (s *Server) devMailbox(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"messages": s.mailbox.Messages()})
+	return nil
+}
+
+func parseID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, casegate.Errorf(casegate.ENotFound, "There is nothing at this address.")
+	}
+	return id, nil
+}

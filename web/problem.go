@@ -1,0 +1,103 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/casegate/casegate"
+)
+
+// statusOf is the one table from error codes to HTTP statuses.
+var statusOf = map[casegate.ErrorCode]int{
+	casegate.EInvalid:         http.StatusBadRequest,
+	casegate.ETooLarge:        http.StatusRequestEntityTooLarge,
+	casegate.ECodeMalformed:   http.StatusUnprocessableEntity,
+	casegate.ECodeIncorrect:   http.StatusUnauthorized,
+	casegate.ECodeExpired:     http.StatusGone,
+	casegate.ECodeUsed:        http.StatusGone,
+	casegate.ETooManyAttempts: http.StatusTooManyRequests,
+	casegate.EResendTooSoon:   http.StatusTooManyRequests,
+	casegate.ERateLimited:     http.StatusTooManyRequests,
+	casegate.EUnauthenticated: http.StatusUnauthorized,
+	casegate.EReauthRequired:  http.StatusForbidden,
+	casegate.ENotFound:        http.StatusNotFound,
+	casegate.EConflict:        http.StatusConflict,
+	casegate.EUnavailable:     http.StatusServiceUnavailable,
+	casegate.EInternal:        http.StatusInternalServerError,
+}
+
+// problem is an RFC 9457 problem document with casegate's members.
+type problem struct {
+	Type              string             `json:"type"`
+	Title             string             `json:"title"`
+	Status            int                `json:"status"`
+	Detail            string             `json:"detail,omitempty"`
+	Code              casegate.ErrorCode `json:"code"`
+	Errors            map[string]string  `json:"errors,omitempty"`
+	AttemptsRemaining *int               `json:"attempts_remaining,omitempty"`
+	RetryAfter        *int               `json:"retry_after,omitempty"`
+}
+
+// writeProblem answers err as application/problem+json. Only internal errors
+// are logged, with their detail; the client gets a plain message.
+func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := casegate.AsError(err)
+	if !ok {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			e = casegate.Errorf(casegate.ETooLarge, "The request body is larger than %d bytes.", mbe.Limit)
+		} else {
+			s.log.ErrorContext(r.Context(), "internal error", "route", r.Pattern, "err", err)
+			e = casegate.Errorf(casegate.EInternal, "Something went wrong on our side. Please try again later.")
+		}
+	}
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	p := problem{
+		Type:   "https://casegate.dev/problems/" + string(e.Code),
+		Title:  http.StatusText(status),
+		Status: status,
+		Detail: e.Message,
+		Code:   e.Code,
+		Errors: e.Fields,
+	}
+	if e.Code == casegate.ECodeIncorrect {
+		n := e.AttemptsRemaining
+		p.AttemptsRemaining = &n
+	}
+	if e.RetryAfter > 0 || status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
+		if secs < 1 {
+			secs = 1
+		}
+		p.RetryAfter = &secs
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	writeJSONType(w, status, "application/problem+json", p)
+}
+
+// writeJSON answers v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeJSONType(w, status, "application/json", v)
+}
+
+func writeJSONType(w http.ResponseWriter, status int, contentType string, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"code":"internal"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}
+
+// notFound answers any route that does not exist.
+func notFound(w http.ResponseWriter, r *http.Request) error {
+	return casegate.Errorf(casegate.ENotFound, "There is nothing at this address.")
+}
