@@ -193,3 +193,33 @@ type AdminToken struct {
 
 // Revoked reports whether the token may no longer be used.
 func (t AdminToken) Revoked() bool { return !t.RevokedAt.IsZero() }
+
+// ProcessingTime is how long cases of one form, category and office took to
+// finish: days from received to the first terminal status, over the cases
+// finished in the trailing window.
+type ProcessingTime struct {
+	FormType   string
+	Category   string
+	Office     string
+	MedianDays int
+	P80Days    int // the 80th percentile: the inquiry date is received + this
+	Cases      int // how many finished cases the figures come from
+	ComputedAt time.Time
+}
+
+// Completion is one finished case, the raw material of processing times.
+type Completion struct {
+	FormType    string
+	Category    string
+	Office      string
+	ReceivedOn  time.Time
+	CompletedAt time.Time
+}
+
+// Subscription says how a party wants to hear of status changes on a case.
+type Subscription struct {
+	PartyID int64
+	CaseID  int64
+	Email   bool
+	SMS     bool
+}

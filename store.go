@@ -84,6 +84,20 @@ type Tx interface {
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	AuditEvents(ctx context.Context, afterSeq int64, limit int) ([]AuditEvent, error)
 
+	// Processing times. Completions calls fn for every case whose first event
+	// with a status in terminal is at or after since.
+	Completions(ctx context.Context, since time.Time, terminal []string, fn func(Completion) error) error
+	ReplaceProcessingTimes(ctx context.Context, pts []ProcessingTime) error // all rows at once
+	ProcessingTimes(ctx context.Context) ([]ProcessingTime, error)
+
+	// Subscriptions. SetSubscription upserts; one with neither channel is removed.
+	SetSubscription(ctx context.Context, s Subscription) error
+	Subscription(ctx context.Context, partyID, caseID int64) (Subscription, error) // the zero value when none
+	Subscriptions(ctx context.Context, caseID int64) ([]Subscription, error)
+
+	// CountDeliveries counts outbox rows in a status.
+	CountDeliveries(ctx context.Context, status DeliveryStatus) (int, error)
+
 	// Housekeeping: delete expired challenges, sessions and rate rows older than before.
 	Purge(ctx context.Context, before time.Time) error
 }
