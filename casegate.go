@@ -148,8 +148,11 @@ const (
 
 // Templates of outgoing messages.
 const (
-	TemplateAccessCode    = "access_code"
-	TemplateLockoutNotice = "lockout_notice"
+	TemplateAccessCode     = "access_code"
+	TemplateLockoutNotice  = "lockout_notice"
+	TemplateContactCode    = "contact_code"    // a code confirming a new email or phone, sent to it
+	TemplateContactChanged = "contact_changed" // a notice to the old destination after a change
+	TemplateStatusUpdate   = "status_update"   // a case's new status, to a subscribed party
 )
 
 // Delivery is one outgoing message in the outbox.

@@ -249,6 +249,35 @@ func (v view) LockedUntilDate() (string, error) {
 	return longDate(t, v.Lang), nil
 }
 
+// Receipt is the receipt_number parameter: the only case detail a notification carries.
+func (v view) Receipt() (string, error) {
+	if r := v.params["receipt_number"]; r != "" {
+		return r, nil
+	}
+	return "", errors.New("the template needs receipt_number and there is none")
+}
+
+// StatusTitle names the status parameter in the message's language: the
+// catalog's title, else the custom title parameter.
+func (v view) StatusTitle() (string, error) {
+	if v.params["status"] == "" {
+		return "", errors.New("the template needs status and there is none")
+	}
+	return casegate.StatusTitle(v.params["status"], v.params["title"], v.Lang), nil
+}
+
+// ChangedEmail reports whether the changed parameter says the email address
+// changed (else the phone number did).
+func (v view) ChangedEmail() (bool, error) {
+	switch v.params["changed"] {
+	case "email":
+		return true, nil
+	case "phone":
+		return false, nil
+	}
+	return false, fmt.Errorf("changed %q is neither email nor phone", v.params["changed"])
+}
+
 // timeParam reads an RFC 3339 parameter in the view's location; absent is the zero time.
 func (v view) timeParam(name string) (time.Time, error) {
 	s := v.params[name]

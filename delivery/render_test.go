@@ -253,7 +253,8 @@ func TestCatalogRendersEverything(t *testing.T) {
 		for lang := range langs {
 			for _, ch := range []casegate.Channel{casegate.ChannelEmail, casegate.ChannelSMS} {
 				d := casegate.Delivery{Channel: ch, Template: tmpl, Language: lang, Destination: "x@example.com",
-					Params: map[string]string{"expires_at": "2026-03-02T14:05:00Z", "valid_minutes": "10", "locked_until": "2026-03-02T15:00:00Z"}}
+					Params: map[string]string{"expires_at": "2026-03-02T14:05:00Z", "valid_minutes": "10", "locked_until": "2026-03-02T15:00:00Z",
+						"receipt_number": "IOE0912345678", "status": "approved", "changed": "email"}}
 				m, err := Render(d, testCode(t), testURL, time.UTC)
 				if err != nil {
 					t.Errorf("%s.%s %s: %v", tmpl, lang, ch, err)

@@ -32,6 +32,15 @@ type CaseView struct {
 	StatusTitle   string
 	UpdatedAt     time.Time
 	History       []casegate.StatusEvent // newest first
+
+	// How long such cases take: nil when no processing time is published for
+	// the case's form, category and office.
+	ProcessingTime *casegate.ProcessingTime
+	InquiryDate    time.Time // received + the 80th percentile; zero without a processing time
+	Completed      bool      // a terminal status was reached
+	OutsideNormal  bool      // not completed and past the inquiry date: the person may ask about it
+
+	Subscription casegate.Subscription // how this party hears of changes to the case
 }
 
 // Dashboard is the signed-in home: the party and every case it is linked to.
@@ -53,13 +62,22 @@ func (p *Portal) Dashboard(ctx context.Context, s casegate.Session) (Dashboard, 
 		if err != nil {
 			return err
 		}
+		pts, err := tx.ProcessingTimes(ctx)
+		if err != nil {
+			return err
+		}
+		now := p.clock()
 		d.Cases = make([]CaseView, 0, len(cases))
 		for _, c := range cases {
 			role, err := roleOf(ctx, tx, c.ID, s.PartyID)
 			if err != nil {
 				return err
 			}
-			d.Cases = append(d.Cases, viewCase(c, role))
+			v := viewCase(c, role, pts, now)
+			if v.Subscription, err = tx.Subscription(ctx, s.PartyID, c.ID); err != nil {
+				return err
+			}
+			d.Cases = append(d.Cases, v)
 		}
 		return nil
 	})
@@ -87,8 +105,13 @@ func (p *Portal) Case(ctx context.Context, s casegate.Session, receipt string) (
 		if err != nil {
 			return err
 		}
-		v = viewCase(c, role)
-		return nil
+		pts, err := tx.ProcessingTimes(ctx)
+		if err != nil {
+			return err
+		}
+		v = viewCase(c, role, pts, p.clock())
+		v.Subscription, err = tx.Subscription(ctx, s.PartyID, c.ID)
+		return err
 	})
 	if casegate.IsNotFound(err) {
 		return CaseView{}, notFound
@@ -120,7 +143,7 @@ func viewParty(p casegate.Party) PartyView {
 	}
 }
 
-func viewCase(c casegate.Case, role casegate.Role) CaseView {
+func viewCase(c casegate.Case, role casegate.Role, pts []casegate.ProcessingTime, now time.Time) CaseView {
 	v := CaseView{
 		ReceiptNumber: c.ReceiptNumber, FormType: c.FormType, Category: c.Category, Office: c.Office,
 		ReceivedOn: c.ReceivedOn, Role: role, History: c.History,
@@ -128,6 +151,8 @@ func viewCase(c casegate.Case, role casegate.Role) CaseView {
 	if len(c.History) > 0 {
 		v.Status, v.StatusTitle, v.UpdatedAt = c.History[0].Status, c.History[0].Title, c.History[0].At
 	}
+	t := timingOf(c, pts, now)
+	v.ProcessingTime, v.InquiryDate, v.Completed, v.OutsideNormal = t.ProcessingTime, t.InquiryDate, t.Completed, t.OutsideNormal
 	return v
 }
 

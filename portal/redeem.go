@@ -44,7 +44,7 @@ func (p *Portal) Redeem(ctx context.Context, requestID, input, clientIP string) 
 		case parseErr != nil:
 			refused = &casegate.Error{Code: casegate.ECodeMalformed, Message: malformedMessage(parseErr, p.limits.CodeLength)}
 		default:
-			refused, err = p.attempt(ctx, tx, requestID, code, now, clientIP, details)
+			refused, err = p.attempt(ctx, tx, casegate.PurposeSignIn, 0, requestID, code, now, clientIP, details)
 			if err != nil {
 				return err
 			}
@@ -85,9 +85,12 @@ func malformedMessage(err error, length int) string {
 	}
 }
 
-// attempt counts one attempt at a challenge and compares the code. It returns
-// nil when the code is right and this is the redeem that consumes the challenge.
-func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, requestID, code string, now time.Time, clientIP string, details map[string]string) (*casegate.Error, error) {
+// attempt counts one attempt at a challenge of purpose and compares the code.
+// It returns nil when the code is right and this is the call that consumes the
+// challenge. owner, when not 0, is the only party whose challenge it may be.
+// Wrong sign-in codes count against the party's lockout; wrong confirmation
+// codes of a signed-in party only against the challenge.
+func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.Purpose, owner int64, requestID, code string, now time.Time, clientIP string, details map[string]string) (*casegate.Error, error) {
 	ch, err := tx.CountAttempt(ctx, requestID)
 	if casegate.IsNotFound(err) {
 		return errExpired(), nil
@@ -95,7 +98,7 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, requestID, code st
 	if err != nil {
 		return nil, fmt.Errorf("portal: count attempt: %w", err)
 	}
-	if ch.Purpose != casegate.PurposeSignIn {
+	if ch.Purpose != purpose || owner != 0 && ch.PartyID != owner {
 		return errExpired(), nil
 	}
 	if !ch.ConsumedAt.IsZero() {
@@ -125,9 +128,12 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, requestID, code st
 		if !won {
 			return errUsed(), nil
 		}
+		if purpose != casegate.PurposeSignIn {
+			return nil, nil
+		}
 		return nil, p.clearFailures(ctx, tx, party)
 	}
-	if !ch.Decoy() {
+	if !ch.Decoy() && purpose == casegate.PurposeSignIn {
 		if err := p.countFailure(ctx, tx, party, now, clientIP); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,199 @@
+package portal
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/identity"
+)
+
+// ContactChange is a pending change of email or phone, confirmed by a code
+// sent to the new destination.
+type ContactChange struct {
+	ID        string
+	ExpiresAt time.Time
+}
+
+// errReauth answers a contact change too long after sign-in.
+func (p *Portal) checkReauth(s casegate.Session, now time.Time) error {
+	if now.Sub(s.CreatedAt) > p.limits.Reauth {
+		return &casegate.Error{Code: casegate.EReauthRequired,
+			Message: "For your safety, sign in again before you change your contact details."}
+	}
+	return nil
+}
+
+// StartContactChange sends a code to a new email address or phone number of
+// the signed-in party. Exactly one of email and phone is given. It works only
+// soon after sign-in.
+func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, email, phone, clientIP string) (ContactChange, error) {
+	now := p.clock()
+	if err := p.checkReauth(s, now); err != nil {
+		return ContactChange{}, err
+	}
+	email, phone = strings.TrimSpace(email), strings.TrimSpace(phone)
+	var ch casegate.Channel
+	var dest string
+	var err error
+	switch {
+	case email != "" && phone != "":
+		return ContactChange{}, casegate.FieldErrors(map[string]string{"email": "Change your email address or your phone number, one at a time."})
+	case email != "":
+		ch = casegate.ChannelEmail
+		if dest, err = identity.Email(email); err != nil {
+			return ContactChange{}, casegate.FieldErrors(map[string]string{"email": err.Error()})
+		}
+	case phone != "":
+		ch = casegate.ChannelSMS
+		if dest, err = identity.Phone(phone); err != nil {
+			return ContactChange{}, casegate.FieldErrors(map[string]string{"phone": err.Error()})
+		}
+	default:
+		return ContactChange{}, casegate.FieldErrors(map[string]string{"email": "Enter a new email address or phone number."})
+	}
+	code, err := accesscode.Generate(p.limits.CodeLength)
+	if err != nil {
+		return ContactChange{}, fmt.Errorf("portal: generate code: %w", err)
+	}
+	c := casegate.Challenge{
+		ID: randomHex(16), PartyID: s.PartyID, Purpose: casegate.PurposeContactChange, Channel: ch,
+		CreatedAt: now, ExpiresAt: now.Add(p.limits.CodeTTL), Sends: 1, ResendAfter: now.Add(p.limits.ResendBase),
+		NewContact: dest,
+	}
+	c.KeyID, c.CodeMAC = p.keys.MAC(c.ID, code)
+	var refused *casegate.Error
+	err = p.store.Update(ctx, func(tx casegate.Tx) error {
+		refused = nil
+		party, err := tx.Party(ctx, s.PartyID)
+		if err != nil {
+			return fmt.Errorf("portal: contact change: %w", err)
+		}
+		if party.Contact(ch) == dest {
+			field := map[casegate.Channel]string{casegate.ChannelEmail: "email", casegate.ChannelSMS: "phone"}[ch]
+			refused = casegate.FieldErrors(map[string]string{field: "This is already the one on file."})
+			return nil
+		}
+		res, err := p.hit(ctx, tx, "contact:"+strconv.FormatInt(s.PartyID, 10), p.limits.RequestsPerIdentifier, now)
+		if err != nil {
+			return err
+		}
+		if !res.ok {
+			refused = rateLimited(res.wait)
+			return nil
+		}
+		c.Language = Language(party.Language)
+		if err := tx.InsertChallenge(ctx, c); err != nil {
+			return fmt.Errorf("portal: contact change: %w", err)
+		}
+		d := casegate.Delivery{
+			ChallengeID: c.ID, PartyID: party.ID, Channel: ch, Destination: dest,
+			Template: casegate.TemplateContactCode, Language: c.Language,
+			Params: map[string]string{
+				"expires_at":    c.ExpiresAt.Format(time.RFC3339),
+				"valid_minutes": strconv.Itoa(int(p.limits.CodeTTL / time.Minute)),
+				"changed":       changedName(ch),
+			},
+			SealedCode: p.keys.Seal(code), Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
+		}
+		if err := tx.EnqueueDelivery(ctx, &d); err != nil {
+			return fmt.Errorf("portal: contact change: %w", err)
+		}
+		return p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
+			Actor: partyActor(party.ID), Action: "contact.change_requested", Target: "challenge:" + c.ID, Outcome: "ok",
+			Details: map[string]string{"channel": string(ch)},
+		})
+	})
+	if err != nil {
+		return ContactChange{}, err
+	}
+	if refused != nil {
+		return ContactChange{}, refused
+	}
+	p.wake()
+	return ContactChange{ID: c.ID, ExpiresAt: c.ExpiresAt}, nil
+}
+
+func changedName(ch casegate.Channel) string {
+	if ch == casegate.ChannelEmail {
+		return "email"
+	}
+	return "phone"
+}
+
+// ConfirmContactChange stores the new contact when the code is right, and
+// tells the old destination that it was changed.
+func (p *Portal) ConfirmContactChange(ctx context.Context, s casegate.Session, changeID, input, clientIP string) (PartyView, error) {
+	now := p.clock()
+	if err := p.checkReauth(s, now); err != nil {
+		return PartyView{}, err
+	}
+	code, parseErr := accesscode.Parse(input, p.limits.CodeLength)
+	if parseErr != nil {
+		return PartyView{}, &casegate.Error{Code: casegate.ECodeMalformed, Message: malformedMessage(parseErr, p.limits.CodeLength)}
+	}
+	var refused *casegate.Error
+	var view PartyView
+	woke := false
+	err := p.store.Update(ctx, func(tx casegate.Tx) error {
+		refused, woke = nil, false
+		details := map[string]string{}
+		var err error
+		refused, err = p.attempt(ctx, tx, casegate.PurposeContactChange, s.PartyID, changeID, code, now, clientIP, details)
+		if err != nil {
+			return err
+		}
+		outcome := "ok"
+		if refused != nil {
+			outcome = string(refused.Code)
+		} else {
+			c, err := tx.Challenge(ctx, changeID)
+			if err != nil {
+				return fmt.Errorf("portal: confirm contact: %w", err)
+			}
+			party, err := tx.Party(ctx, s.PartyID)
+			if err != nil {
+				return fmt.Errorf("portal: confirm contact: %w", err)
+			}
+			old := party.Contact(c.Channel)
+			if c.Channel == casegate.ChannelEmail {
+				party.Email = c.NewContact
+			} else {
+				party.Phone = c.NewContact
+			}
+			if err := tx.UpdateParty(ctx, party); err != nil {
+				return fmt.Errorf("portal: confirm contact: %w", err)
+			}
+			details["channel"] = string(c.Channel)
+			if old != "" {
+				d := casegate.Delivery{
+					PartyID: party.ID, Channel: c.Channel, Destination: old, Template: casegate.TemplateContactChanged,
+					Language: Language(party.Language), Params: map[string]string{"changed": changedName(c.Channel)},
+					Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
+				}
+				if err := tx.EnqueueDelivery(ctx, &d); err != nil {
+					return fmt.Errorf("portal: notify old contact: %w", err)
+				}
+				woke = true
+			}
+			view = viewParty(party)
+		}
+		return p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
+			Actor: partyActor(s.PartyID), Action: "contact.change", Target: "challenge:" + changeID, Outcome: outcome, Details: details,
+		})
+	})
+	if err != nil {
+		return PartyView{}, err
+	}
+	if refused != nil {
+		return PartyView{}, refused
+	}
+	if woke {
+		p.wake()
+	}
+	return view, nil
+}

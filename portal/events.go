@@ -1,0 +1,178 @@
+package portal
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/identity"
+)
+
+// statusCode is the shape of a status code, catalog or custom.
+var statusCode = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+
+// maxTitleLen bounds a custom status title.
+const maxTitleLen = 200
+
+// StatusEventInput is an operator's new status for a case.
+type StatusEventInput struct {
+	Status string    // a catalog code, or a custom code with Title
+	Title  string    // required for a custom code
+	At     time.Time // zero: now
+}
+
+// PostStatusEvent adds a status event to a case and, when it is new, queues a
+// notification to every party subscribed to the case, in the party's language
+// and on the channels it chose. Posting the same event twice adds and notifies once.
+func (p *Portal) PostStatusEvent(ctx context.Context, receipt string, in StatusEventInput, actor string) (casegate.StatusEvent, bool, error) {
+	now := p.clock()
+	fields := map[string]string{}
+	canon, err := identity.ReceiptNumber(receipt)
+	if err != nil {
+		return casegate.StatusEvent{}, false, casegate.Errorf(casegate.ENotFound, "There is no case with that receipt number.")
+	}
+	in.Title = strings.TrimSpace(in.Title)
+	_, known := casegate.Status(in.Status)
+	switch {
+	case !statusCode.MatchString(in.Status):
+		fields["status"] = "Use a catalog status code, or a custom code of lower-case letters, digits and underscores."
+	case !known && in.Title == "":
+		fields["title"] = "A custom status needs a title."
+	}
+	if len(in.Title) > maxTitleLen {
+		fields["title"] = "The title is too long."
+	}
+	if in.At.IsZero() {
+		in.At = now
+	}
+	if in.At.After(now.Add(time.Hour)) {
+		fields["at"] = "The time of a status cannot be in the future."
+	}
+	if len(fields) > 0 {
+		return casegate.StatusEvent{}, false, casegate.FieldErrors(fields)
+	}
+	e := casegate.StatusEvent{Status: in.Status, Title: in.Title, At: in.At.UTC().Truncate(time.Microsecond)}
+	var added, queued bool
+	err = p.store.Update(ctx, func(tx casegate.Tx) error {
+		c, err := tx.CaseByReceipt(ctx, canon)
+		if casegate.IsNotFound(err) {
+			return casegate.Errorf(casegate.ENotFound, "There is no case with that receipt number.")
+		}
+		if err != nil {
+			return fmt.Errorf("portal: post event: %w", err)
+		}
+		e.CaseID = c.ID
+		if added, err = tx.AddStatusEvent(ctx, &e); err != nil {
+			return fmt.Errorf("portal: post event: %w", err)
+		}
+		notified := 0
+		if added {
+			if notified, err = p.notifySubscribers(ctx, tx, c, e, now); err != nil {
+				return err
+			}
+			queued = notified > 0
+		}
+		outcome := "added"
+		if !added {
+			outcome = "duplicate"
+		}
+		return p.audit(ctx, tx, now, "", casegate.AuditEvent{
+			Actor: actor, Action: "case.event", Target: "case:" + canon, Outcome: outcome,
+			Details: map[string]string{"status": e.Status, "notified": strconv.Itoa(notified)},
+		})
+	})
+	if err != nil {
+		return casegate.StatusEvent{}, false, err
+	}
+	if queued {
+		p.wake()
+	}
+	return e, added, nil
+}
+
+// notifySubscribers queues one status message per subscribed party and chosen
+// channel with a contact on file. Messages carry the receipt number and the new
+// status, nothing else.
+func (p *Portal) notifySubscribers(ctx context.Context, tx casegate.Tx, c casegate.Case, e casegate.StatusEvent, now time.Time) (int, error) {
+	subs, err := tx.Subscriptions(ctx, c.ID)
+	if err != nil {
+		return 0, fmt.Errorf("portal: notify: %w", err)
+	}
+	n := 0
+	for _, s := range subs {
+		party, err := tx.Party(ctx, s.PartyID)
+		if err != nil {
+			return 0, fmt.Errorf("portal: notify: %w", err)
+		}
+		for ch, want := range map[casegate.Channel]bool{casegate.ChannelEmail: s.Email, casegate.ChannelSMS: s.SMS} {
+			if !want || party.Contact(ch) == "" {
+				continue
+			}
+			d := casegate.Delivery{
+				PartyID: party.ID, Channel: ch, Destination: party.Contact(ch), Template: casegate.TemplateStatusUpdate,
+				Language: Language(party.Language),
+				Params:   map[string]string{"receipt_number": c.ReceiptNumber, "status": e.Status, "title": e.Title},
+				Status:   casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
+			}
+			if err := tx.EnqueueDelivery(ctx, &d); err != nil {
+				return 0, fmt.Errorf("portal: notify: %w", err)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// SetSubscription records how the signed-in party wants to hear of changes to
+// one of its cases.
+func (p *Portal) SetSubscription(ctx context.Context, s casegate.Session, receipt string, email, sms bool) (casegate.Subscription, error) {
+	now := p.clock()
+	notFound := casegate.Errorf(casegate.ENotFound, "There is no case with that receipt number on your account.")
+	canon, err := identity.ReceiptNumber(receipt)
+	if err != nil {
+		return casegate.Subscription{}, notFound
+	}
+	var sub casegate.Subscription
+	err = p.store.Update(ctx, func(tx casegate.Tx) error {
+		c, err := tx.CaseByReceipt(ctx, canon)
+		if err != nil {
+			return err
+		}
+		if _, err := roleOf(ctx, tx, c.ID, s.PartyID); err != nil {
+			return err
+		}
+		party, err := tx.Party(ctx, s.PartyID)
+		if err != nil {
+			return err
+		}
+		fields := map[string]string{}
+		if email && party.Email == "" {
+			fields["email"] = "There is no email address on file to send notices to."
+		}
+		if sms && party.Phone == "" {
+			fields["sms"] = "There is no phone number on file to send text messages to."
+		}
+		if len(fields) > 0 {
+			return casegate.FieldErrors(fields)
+		}
+		sub = casegate.Subscription{PartyID: s.PartyID, CaseID: c.ID, Email: email, SMS: sms}
+		if err := tx.SetSubscription(ctx, sub); err != nil {
+			return err
+		}
+		return p.audit(ctx, tx, now, "", casegate.AuditEvent{
+			Actor: partyActor(s.PartyID), Action: "subscription.set", Target: "case:" + canon, Outcome: "ok",
+			Details: map[string]string{"email": strconv.FormatBool(email), "sms": strconv.FormatBool(sms)},
+		})
+	})
+	if casegate.IsNotFound(err) {
+		return casegate.Subscription{}, notFound
+	}
+	if err != nil {
+		return casegate.Subscription{}, fmt.Errorf("portal: subscribe: %w", err)
+	}
+	return sub, nil
+}
