@@ -179,6 +179,7 @@ func (w *Worker) finish(ctx context.Context, d casegate.Delivery, out outcome) e
 		}
 		return fmt.Errorf("record %s: %w", out.action, err)
 	}
+	w.Metrics.DeliveryFinished(d.Channel, d.Template, out.action)
 	level := slog.LevelInfo
 	switch out.action {
 	case "retry":

@@ -42,6 +42,7 @@ type Worker struct {
 	PublicURL string
 	Now       func() time.Time
 	Logger    *slog.Logger
+	Metrics   casegate.Metrics // counts outcomes; may be nil
 
 	Owner        string        // lease owner id, hostname-pid-random; set by NewWorker
 	Lease        time.Duration // how long a claim holds; default 30s
@@ -97,6 +98,9 @@ func (w *Worker) init() {
 		}
 		if w.Logger == nil {
 			w.Logger = slog.Default()
+		}
+		if w.Metrics == nil {
+			w.Metrics = casegate.NopMetrics{}
 		}
 		if w.Owner == "" {
 			w.Owner, _ = newOwnerID()

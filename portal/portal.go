@@ -91,22 +91,24 @@ func (l Limits) Validate() error {
 
 // Deps is what a Portal needs.
 type Deps struct {
-	Store  casegate.Store
-	Keys   *accesscode.Keyring
-	Limits Limits
-	Now    func() time.Time // defaults to time.Now
-	Wake   func()           // tells the delivery worker a message is queued; may be nil
-	Logger *slog.Logger
+	Store   casegate.Store
+	Keys    *accesscode.Keyring
+	Limits  Limits
+	Now     func() time.Time // defaults to time.Now
+	Wake    func()           // tells the delivery worker a message is queued; may be nil
+	Metrics casegate.Metrics // may be nil
+	Logger  *slog.Logger
 }
 
 // Portal runs the use cases.
 type Portal struct {
-	store  casegate.Store
-	keys   *accesscode.Keyring
-	limits Limits
-	now    func() time.Time
-	wake   func()
-	log    *slog.Logger
+	store   casegate.Store
+	keys    *accesscode.Keyring
+	limits  Limits
+	now     func() time.Time
+	wake    func()
+	metrics casegate.Metrics
+	log     *slog.Logger
 }
 
 // New checks deps and returns a Portal.
@@ -117,7 +119,10 @@ func New(d Deps) (*Portal, error) {
 	if err := d.Limits.Validate(); err != nil {
 		return nil, fmt.Errorf("portal: limits: %w", err)
 	}
-	p := &Portal{store: d.Store, keys: d.Keys, limits: d.Limits, now: d.Now, wake: d.Wake, log: d.Logger}
+	p := &Portal{store: d.Store, keys: d.Keys, limits: d.Limits, now: d.Now, wake: d.Wake, metrics: d.Metrics, log: d.Logger}
+	if p.metrics == nil {
+		p.metrics = casegate.NopMetrics{}
+	}
 	if p.now == nil {
 		p.now = time.Now
 	}

@@ -30,8 +30,10 @@ func (p *Portal) Redeem(ctx context.Context, requestID, input, clientIP string) 
 	token := newToken()
 	var refused *casegate.Error
 	var signIn SignIn
+	locks := 0
 	err := p.store.Update(ctx, func(tx casegate.Tx) error {
 		refused = nil
+		ctx := context.WithValue(ctx, lockCounterKey{}, &locks)
 		res, err := p.hit(ctx, tx, "redeem-ip:"+clientIP, p.limits.RedeemsPerIP, now)
 		if err != nil {
 			return err
@@ -67,11 +69,20 @@ func (p *Portal) Redeem(ctx context.Context, requestID, input, clientIP string) 
 	if err != nil {
 		return SignIn{}, err
 	}
+	for range locks {
+		p.metrics.PartyLocked()
+	}
 	if refused != nil {
+		p.metrics.CodeRedeemed(string(refused.Code))
 		return SignIn{}, refused
 	}
+	p.metrics.CodeRedeemed("ok")
 	return signIn, nil
 }
+
+// lockCounterKey carries a counter of the locks a transaction made, counted
+// in the metrics only once it commits.
+type lockCounterKey struct{}
 
 // malformedMessage explains what is wrong with the shape of a code.
 func malformedMessage(err error, length int) string {
@@ -177,6 +188,9 @@ func (p *Portal) countFailure(ctx context.Context, tx casegate.Tx, party casegat
 	}
 	if !lock {
 		return nil
+	}
+	if n, ok := ctx.Value(lockCounterKey{}).(*int); ok {
+		*n++
 	}
 	if err := p.queueLockoutNotice(ctx, tx, party, now); err != nil {
 		return err

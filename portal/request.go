@@ -150,10 +150,10 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 	sealed := p.keys.Seal(code)
 
 	var limited *casegate.Error
-	queued := false
+	queued, outcome := false, ""
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
 		limited, queued = nil, false
-		outcome := "rate_limited"
+		outcome = "rate_limited"
 		if res, err := p.hit(ctx, tx, "req-ip:"+r.ClientIP, p.limits.RequestsPerIP, now); err != nil {
 			return err
 		} else if !res.ok {
@@ -201,6 +201,7 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 	if err != nil {
 		return CodeIssued{}, err
 	}
+	p.metrics.CodeRequested(outcome)
 	if limited != nil {
 		return CodeIssued{}, limited
 	}

@@ -1,0 +1,18 @@
+package casegate
+
+// Metrics counts what happens, for operators' dashboards. It never receives a
+// code, a token or personal data. Implementations are safe for concurrent use.
+type Metrics interface {
+	CodeRequested(outcome string) // issued, no_match, locked, rate_limited, …
+	CodeRedeemed(outcome string)  // ok or an error code
+	PartyLocked()
+	DeliveryFinished(ch Channel, template, outcome string) // sent, retry, failed, cancelled
+}
+
+// NopMetrics counts nothing.
+type NopMetrics struct{}
+
+func (NopMetrics) CodeRequested(string)                     {}
+func (NopMetrics) CodeRedeemed(string)                      {}
+func (NopMetrics) PartyLocked()                             {}
+func (NopMetrics) DeliveryFinished(Channel, string, string) {}

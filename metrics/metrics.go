@@ -1,0 +1,88 @@
+// Package metrics exposes casegate's counters to Prometheus: HTTP requests by
+// route, codes requested and redeemed by outcome, lockouts, deliveries by
+// channel and outcome, and the outbox queue depth.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/casegate/casegate"
+)
+
+// Registry holds casegate's metrics. It implements casegate.Metrics.
+type Registry struct {
+	reg            *prometheus.Registry
+	requests       *prometheus.CounterVec
+	codesRequested *prometheus.CounterVec
+	codesRedeemed  *prometheus.CounterVec
+	lockouts       prometheus.Counter
+	deliveries     *prometheus.CounterVec
+}
+
+// New returns a registry; the queue depth is read from st at each scrape.
+func New(st casegate.Store) *Registry {
+	r := &Registry{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "casegate_http_requests_total", Help: "HTTP requests by method, route pattern and status.",
+		}, []string{"method", "route", "status"}),
+		codesRequested: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "casegate_codes_requested_total", Help: "Access-code requests by outcome (issued, no_match, locked, rate_limited, …).",
+		}, []string{"outcome"}),
+		codesRedeemed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "casegate_codes_redeemed_total", Help: "Code entries by outcome (ok, code_incorrect, code_malformed, …).",
+		}, []string{"outcome"}),
+		lockouts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "casegate_party_lockouts_total", Help: "Parties locked after too many wrong codes.",
+		}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "casegate_deliveries_total", Help: "Outbox deliveries by channel, template and outcome (sent, retry, failed, cancelled).",
+		}, []string{"channel", "template", "outcome"}),
+	}
+	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "casegate_delivery_queue_depth", Help: "Deliveries waiting to be sent (pending).",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		var n int
+		err := st.View(ctx, func(tx casegate.Tx) error {
+			var err error
+			n, err = tx.CountDeliveries(ctx, casegate.DeliveryPending)
+			return err
+		})
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
+	r.reg.MustRegister(r.requests, r.codesRequested, r.codesRedeemed, r.lockouts, r.deliveries, queue,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return r
+}
+
+func (r *Registry) CodeRequested(outcome string) { r.codesRequested.WithLabelValues(outcome).Inc() }
+func (r *Registry) CodeRedeemed(outcome string)  { r.codesRedeemed.WithLabelValues(outcome).Inc() }
+func (r *Registry) PartyLocked()                 { r.lockouts.Inc() }
+func (r *Registry) DeliveryFinished(ch casegate.Channel, template, outcome string) {
+	r.deliveries.WithLabelValues(string(ch), template, outcome).Inc()
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (r *Registry) Handler() http.Handler {
+	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{})
+}
+
+// Request counts one HTTP request. route is the matched pattern ("" when none matched).
+func (r *Registry) Request(method, route string, status int) {
+	if route == "" {
+		route = "unmatched"
+	}
+	r.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+}
