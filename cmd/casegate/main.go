@@ -52,7 +52,10 @@ func commands() []command {
 		{"migrate", "bring the database schema up to date", cmdMigrate},
 		{"import", "import cases from JSON Lines or CSV files", cmdImport},
 		{"generate", "write synthetic cases as JSON Lines", cmdGenerate},
-		{"audit", "audit verify: recompute the audit hash chain", cmdAudit},
+		{"audit", "audit verify | audit list [-after N]: check or read the audit log", cmdAudit},
+		{"case", "case event RECEIPT STATUS: post a status event; subscribers are notified", cmdCase},
+		{"stats", "stats recompute: recompute processing times now", cmdStats},
+		{"deliveries", "list deliveries in a status (default failed)", cmdDeliveries},
 		{"admin", "admin token create NAME | list | revoke NAME", cmdAdmin},
 		{"party", "party unlock ID", cmdParty},
 	}

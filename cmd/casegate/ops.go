@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"text/tabwriter"
 	"time"
 )
@@ -34,8 +33,11 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 }
 
 func cmdAudit(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 && args[0] == "list" {
+		return cmdAuditList(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "verify" {
-		return errors.New("usage: casegate audit verify")
+		return errors.New("usage: casegate audit verify | audit list [-after N] [-limit N]")
 	}
 	a, _, err := openForCommand(ctx, e, "audit verify", args[1:])
 	if err != nil {
@@ -103,8 +105,8 @@ func cmdParty(ctx context.Context, e env, args []string) error {
 	if len(args) < 2 || args[0] != "unlock" {
 		return errors.New(use)
 	}
-	id, err := strconv.ParseInt(args[1], 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := parseInt64(args[1])
+	if !ok {
 		return errors.New(use)
 	}
 	a, _, err := openForCommand(ctx, e, "party unlock", args[2:])
