@@ -26,8 +26,8 @@ type Registry struct {
 	deliveries     *prometheus.CounterVec
 }
 
-// New returns a registry; the queue depth is read from st at each scrape.
-func New(st casegate.Store) *Registry {
+// New returns a registry.
+func New() *Registry {
 	r := &Registry{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -46,6 +46,13 @@ func New(st casegate.Store) *Registry {
 			Name: "casegate_deliveries_total", Help: "Outbox deliveries by channel, template and outcome (sent, retry, failed, cancelled).",
 		}, []string{"channel", "template", "outcome"}),
 	}
+	r.reg.MustRegister(r.requests, r.codesRequested, r.codesRedeemed, r.lockouts, r.deliveries,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return r
+}
+
+// WatchQueue adds the outbox queue depth, read from st at each scrape.
+func (r *Registry) WatchQueue(st casegate.Store) {
 	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "casegate_delivery_queue_depth", Help: "Deliveries waiting to be sent (pending).",
 	}, func() float64 {
@@ -62,9 +69,7 @@ func New(st casegate.Store) *Registry {
 		}
 		return float64(n)
 	})
-	r.reg.MustRegister(r.requests, r.codesRequested, r.codesRedeemed, r.lockouts, r.deliveries, queue,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return r
+	r.reg.MustRegister(queue)
 }
 
 func (r *Registry) CodeRequested(outcome string) { r.codesRequested.WithLabelValues(outcome).Inc() }

@@ -56,6 +56,9 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 	default:
 		return ContactChange{}, casegate.FieldErrors(map[string]string{"email": "Enter a new email address or phone number."})
 	}
+	if !p.channels[ch] {
+		return ContactChange{}, casegate.FieldErrors(map[string]string{"phone": "Text messages are not available here. You can change your email address."})
+	}
 	code, err := accesscode.Generate(p.limits.CodeLength)
 	if err != nil {
 		return ContactChange{}, fmt.Errorf("portal: generate code: %w", err)

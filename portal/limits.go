@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/casegate/casegate"
@@ -55,6 +56,21 @@ func (p *Portal) resetLimit(ctx context.Context, tx casegate.Tx, key string) err
 		return fmt.Errorf("portal: reset rate: %w", err)
 	}
 	return nil
+}
+
+// ipKey is what per-IP limits count: an IPv4 address, or the /64 of an IPv6
+// address (one subscriber usually holds a whole /64).
+func ipKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // rateLimited is the one answer for a reached limit.

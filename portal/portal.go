@@ -32,6 +32,7 @@ type Limits struct {
 	RequestsPerIdentifier  Rate
 	RequestsPerIP          Rate
 	RedeemsPerIP           Rate
+	CodesPerParty          Rate          // codes sent to one person, however asked for
 	PartyFailures          Rate          // wrong codes per party before a timed lock
 	LockBase               time.Duration // first timed lock; doubles each time
 	MaxConsecutiveFailures int           // then locked until an operator unlocks
@@ -51,6 +52,7 @@ func DefaultLimits() Limits {
 		RequestsPerIdentifier:  Rate{5, 10 * time.Minute},
 		RequestsPerIP:          Rate{25, 5 * time.Minute},
 		RedeemsPerIP:           Rate{60, 5 * time.Minute},
+		CodesPerParty:          Rate{10, 24 * time.Hour},
 		PartyFailures:          Rate{10, 24 * time.Hour},
 		LockBase:               time.Hour,
 		MaxConsecutiveFailures: 100,
@@ -80,7 +82,7 @@ func (l Limits) Validate() error {
 	}
 	for name, r := range map[string]Rate{
 		"requests per identifier": l.RequestsPerIdentifier, "requests per IP": l.RequestsPerIP,
-		"redeems per IP": l.RedeemsPerIP, "party failures": l.PartyFailures,
+		"redeems per IP": l.RedeemsPerIP, "party failures": l.PartyFailures, "codes per party": l.CodesPerParty,
 	} {
 		if r.N <= 0 || r.Per <= 0 {
 			return fmt.Errorf("%s must be a positive count per positive duration", name)
@@ -98,17 +100,21 @@ type Deps struct {
 	Wake    func()           // tells the delivery worker a message is queued; may be nil
 	Metrics casegate.Metrics // may be nil
 	Logger  *slog.Logger
+	// Channels are the ones a sender is configured for; codes and notices go
+	// only through them. Nil means both.
+	Channels []casegate.Channel
 }
 
 // Portal runs the use cases.
 type Portal struct {
-	store   casegate.Store
-	keys    *accesscode.Keyring
-	limits  Limits
-	now     func() time.Time
-	wake    func()
-	metrics casegate.Metrics
-	log     *slog.Logger
+	store    casegate.Store
+	keys     *accesscode.Keyring
+	limits   Limits
+	now      func() time.Time
+	wake     func()
+	metrics  casegate.Metrics
+	log      *slog.Logger
+	channels map[casegate.Channel]bool
 }
 
 // New checks deps and returns a Portal.
@@ -122,6 +128,13 @@ func New(d Deps) (*Portal, error) {
 	p := &Portal{store: d.Store, keys: d.Keys, limits: d.Limits, now: d.Now, wake: d.Wake, metrics: d.Metrics, log: d.Logger}
 	if p.metrics == nil {
 		p.metrics = casegate.NopMetrics{}
+	}
+	if d.Channels == nil {
+		d.Channels = []casegate.Channel{casegate.ChannelEmail, casegate.ChannelSMS}
+	}
+	p.channels = map[casegate.Channel]bool{}
+	for _, ch := range d.Channels {
+		p.channels[ch] = true
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -140,6 +153,9 @@ func (p *Portal) Limits() Limits { return p.limits }
 
 // clock returns now in UTC, truncated to what the store keeps.
 func (p *Portal) clock() time.Time { return p.now().UTC().Truncate(time.Microsecond) }
+
+// requestLifetime is how long after it was made a request may still be resent.
+func (l Limits) requestLifetime() time.Duration { return l.CodeTTL * time.Duration(l.MaxSends+1) }
 
 // randomHex returns n random bytes as hex.
 func randomHex(n int) string {

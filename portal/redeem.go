@@ -34,7 +34,7 @@ func (p *Portal) Redeem(ctx context.Context, requestID, input, clientIP string) 
 	err := p.store.Update(ctx, func(tx casegate.Tx) error {
 		refused = nil
 		ctx := context.WithValue(ctx, lockCounterKey{}, &locks)
-		res, err := p.hit(ctx, tx, "redeem-ip:"+clientIP, p.limits.RedeemsPerIP, now)
+		res, err := p.hit(ctx, tx, "redeem-ip:"+ipKey(clientIP), p.limits.RedeemsPerIP, now)
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ type lockCounterKey struct{}
 func malformedMessage(err error, length int) string {
 	switch {
 	case errors.Is(err, accesscode.ErrLength):
-		return fmt.Sprintf("The code has %d letters and numbers. Check that you copied all of it.", length)
+		return "The code is too short or too long. Check that you copied all of it."
 	case errors.Is(err, accesscode.ErrSymbol):
 		return "The code has a character that is never used in codes. Check it against the message."
 	default:
@@ -122,16 +122,17 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.P
 		return errExpired(), nil
 	}
 	var party casegate.Party
+	locked := false
 	if !ch.Decoy() {
 		if party, err = tx.Party(ctx, ch.PartyID); err != nil {
 			return nil, fmt.Errorf("portal: redeem: %w", err)
 		}
-		if party.Locked(now) {
-			return errTooManyAttempts(), nil
-		}
+		locked = party.Locked(now)
 	}
-	right := p.keys.Verify(ch.KeyID, ch.CodeMAC, ch.ID, code) && !ch.Decoy()
-	if right {
+	// A locked party's challenge answers exactly like a decoy: no code is
+	// right, and only the challenge's attempts count.
+	asDecoy := ch.Decoy() || locked
+	if !asDecoy && p.keys.Verify(ch.KeyID, ch.CodeMAC, ch.ID, code) {
 		won, err := tx.Consume(ctx, ch.ID, now)
 		if err != nil {
 			return nil, fmt.Errorf("portal: consume: %w", err)
@@ -144,7 +145,13 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.P
 		}
 		return nil, p.clearFailures(ctx, tx, party)
 	}
-	if !ch.Decoy() && purpose == casegate.PurposeSignIn {
+	switch {
+	case asDecoy:
+		// The same write a party's failure makes, so both paths cost alike.
+		if _, err := p.hit(ctx, tx, "decoy-fail:"+ch.ID, p.limits.PartyFailures, now); err != nil {
+			return nil, err
+		}
+	case purpose == casegate.PurposeSignIn:
 		if err := p.countFailure(ctx, tx, party, now, clientIP); err != nil {
 			return nil, err
 		}
@@ -171,17 +178,14 @@ func (p *Portal) countFailure(ctx context.Context, tx casegate.Tx, party casegat
 		return err
 	}
 	party.ConsecutiveFailures++
+	// The count is not reset by a lock: once a lock ends, the next wrong code
+	// within the same 24 hours locks again, for twice as long.
 	lock := !res.ok || res.remaining == 0
 	if party.ConsecutiveFailures >= p.limits.MaxConsecutiveFailures {
 		party.LockedIndefinitely, lock = true, true
 	} else if lock {
 		party.LockedUntil = now.Add(p.limits.LockBase << min(party.LockCount, 16))
 		party.LockCount++
-	}
-	if lock {
-		if err := p.resetLimit(ctx, tx, key); err != nil {
-			return err
-		}
 	}
 	if err := tx.UpdateParty(ctx, party); err != nil {
 		return fmt.Errorf("portal: record failure: %w", err)
@@ -207,11 +211,8 @@ func (p *Portal) countFailure(ctx context.Context, tx casegate.Tx, party casegat
 
 // queueLockoutNotice tells the owner, through the contact on file, that sign-in is paused.
 func (p *Portal) queueLockoutNotice(ctx context.Context, tx casegate.Tx, party casegate.Party, now time.Time) error {
-	ch := casegate.ChannelEmail
-	if party.Email == "" {
-		ch = casegate.ChannelSMS
-	}
-	if party.Contact(ch) == "" {
+	ch, ok := p.reachableChannel(party, casegate.ChannelEmail)
+	if !ok {
 		return nil
 	}
 	params := map[string]string{}

@@ -154,7 +154,7 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
 		limited, queued = nil, false
 		outcome = "rate_limited"
-		if res, err := p.hit(ctx, tx, "req-ip:"+r.ClientIP, p.limits.RequestsPerIP, now); err != nil {
+		if res, err := p.hit(ctx, tx, "req-ip:"+ipKey(r.ClientIP), p.limits.RequestsPerIP, now); err != nil {
 			return err
 		} else if !res.ok {
 			limited = rateLimited(res.wait)
@@ -179,8 +179,15 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 			outcome = why
 			if party.ID != 0 {
 				ch.PartyID = party.ID
-				ch.Channel = reachableChannel(party, v.channel)
+				ch.Channel, _ = p.reachableChannel(party, v.channel)
 				details["party"] = strconv.FormatInt(party.ID, 10)
+			}
+			if party.ID == 0 {
+				// The write a match makes when it counts the person's codes, so
+				// both paths do the same work.
+				if _, err := p.hit(ctx, tx, "decoy-send:"+ch.ID, p.limits.CodesPerParty, now); err != nil {
+					return err
+				}
 			}
 			if err := tx.InsertChallenge(ctx, ch); err != nil {
 				return fmt.Errorf("portal: store challenge: %w", err)
@@ -238,22 +245,35 @@ func (p *Portal) matchParty(ctx context.Context, tx casegate.Tx, v validRequest,
 		return casegate.Party{}, "ambiguous", nil
 	case matched[0].Locked(now):
 		return casegate.Party{}, "locked", nil
-	case matched[0].Email == "" && matched[0].Phone == "":
+	}
+	if _, ok := p.reachableChannel(matched[0], v.channel); !ok {
 		return casegate.Party{}, "no_contact", nil
+	}
+	// However the codes are asked for (several receipt numbers, an A-Number,
+	// resends), one person gets only so many.
+	res, err := p.hit(ctx, tx, "party-send:"+strconv.FormatInt(matched[0].ID, 10), p.limits.CodesPerParty, now)
+	if err != nil {
+		return casegate.Party{}, "", err
+	}
+	if !res.ok {
+		return casegate.Party{}, "party_limit", nil
 	}
 	return matched[0], "issued", nil
 }
 
-// reachableChannel is the chosen channel when the party has a contact for it,
-// else the other one on file.
-func reachableChannel(party casegate.Party, chosen casegate.Channel) casegate.Channel {
-	if party.Contact(chosen) != "" {
-		return chosen
-	}
+// reachableChannel is the chosen channel when the party has a contact for it
+// and messages can be sent on it, else the other one; ok is false when neither works.
+func (p *Portal) reachableChannel(party casegate.Party, chosen casegate.Channel) (casegate.Channel, bool) {
+	other := casegate.ChannelEmail
 	if chosen == casegate.ChannelEmail {
-		return casegate.ChannelSMS
+		other = casegate.ChannelSMS
 	}
-	return casegate.ChannelEmail
+	for _, ch := range []casegate.Channel{chosen, other} {
+		if p.channels[ch] && party.Contact(ch) != "" {
+			return ch, true
+		}
+	}
+	return chosen, false
 }
 
 // queueCode puts the sealed code in the outbox for the contact on file.
@@ -304,16 +324,17 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 			return fmt.Errorf("portal: resend: %w", err)
 		case !ch.ConsumedAt.IsZero():
 			refused = errUsed()
+		case now.Sub(ch.CreatedAt) > p.limits.requestLifetime():
+			refused = errExpired()
 		case ch.Attempts >= p.limits.MaxAttempts:
 			refused = errTooManyAttempts()
 		case ch.Sends >= p.limits.MaxSends:
-			refused = rateLimited(ch.ExpiresAt.Sub(now))
-			refused.Message = "This code has been sent as many times as allowed. Please start again."
+			refused = casegate.Errorf(casegate.ETooManyAttempts, "This code has been sent as many times as allowed. Please start again.")
 		case now.Before(ch.ResendAfter):
 			refused = &casegate.Error{Code: casegate.EResendTooSoon, Message: "Please wait before asking for another code.", RetryAfter: ch.ResendAfter.Sub(now)}
 		}
 		if refused == nil {
-			if res, err := p.hit(ctx, tx, "req-ip:"+clientIP, p.limits.RequestsPerIP, now); err != nil {
+			if res, err := p.hit(ctx, tx, "req-ip:"+ipKey(clientIP), p.limits.RequestsPerIP, now); err != nil {
 				return err
 			} else if !res.ok {
 				refused = rateLimited(res.wait)
@@ -338,9 +359,17 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 				if err != nil {
 					return fmt.Errorf("portal: resend: %w", err)
 				}
-				if party.Locked(now) {
+				res, err := p.hit(ctx, tx, "party-send:"+strconv.FormatInt(party.ID, 10), p.limits.CodesPerParty, now)
+				if err != nil {
+					return err
+				}
+				ch.Channel, _ = p.reachableChannel(party, ch.Channel)
+				switch {
+				case party.Locked(now):
 					outcome = "locked"
-				} else {
+				case !res.ok:
+					outcome = "party_limit"
+				default:
 					if err := p.queueCode(ctx, tx, ch, party, sealed, now); err != nil {
 						return err
 					}

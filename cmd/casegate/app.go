@@ -27,6 +27,11 @@ type app struct {
 // openApp opens the database (migrating it when migrate is set), loads or
 // creates the secrets, and builds the portal.
 func openApp(ctx context.Context, e env, cfg config, migrate bool, wake func()) (*app, error) {
+	return openAppWithMetrics(ctx, e, cfg, migrate, wake, nil)
+}
+
+// openAppWithMetrics is openApp with the portal counting into metrics.
+func openAppWithMetrics(ctx context.Context, e env, cfg config, migrate bool, wake func(), metrics casegate.Metrics) (*app, error) {
 	log := newLogger(e, cfg.LogLevel)
 	keys, err := loadKeyring(cfg.SecretFile)
 	if err != nil {
@@ -42,7 +47,7 @@ func openApp(ctx context.Context, e env, cfg config, migrate bool, wake func()) 
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
 	}
-	p, err := portal.New(portal.Deps{Store: st, Keys: keys, Limits: cfg.Limits, Wake: wake, Logger: log})
+	p, err := portal.New(portal.Deps{Store: st, Keys: keys, Limits: cfg.Limits, Wake: wake, Logger: log, Channels: cfg.channels(), Metrics: metrics})
 	if err != nil {
 		st.Close()
 		return nil, err

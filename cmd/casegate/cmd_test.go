@@ -219,13 +219,19 @@ func TestImportAuditAndTamper(t *testing.T) {
 
 func TestServeRefusesBadConfiguration(t *testing.T) {
 	dir := t.TempDir()
-	_, _, err := runCmd(t, map[string]string{"CASEGATE_DB": filepath.Join(dir, "c.db"), "CASEGATE_SECRET_FILE": filepath.Join(dir, "s")}, "serve")
-	if err == nil || !strings.Contains(err.Error(), "CASEGATE_SMTP_URL") {
-		t.Fatalf("serve without SMTP: %v", err)
-	}
-	_, _, err = runCmd(t, map[string]string{"CASEGATE_SMTP_URL": "smtp://h:25?tls=bogus"}, "serve")
-	if err == nil || !strings.Contains(err.Error(), "CASEGATE_SMTP_URL") {
-		t.Fatalf("serve with a bad SMTP URL: %v", err)
+	base := map[string]string{"CASEGATE_DB": filepath.Join(dir, "c.db"), "CASEGATE_SECRET_FILE": filepath.Join(dir, "s"), "CASEGATE_LISTEN": "127.0.0.1:0"}
+	for name, smtp := range map[string]string{"no SMTP": "", "bad SMTP URL": "smtp://h:25?tls=bogus"} {
+		vars := map[string]string{"CASEGATE_SMTP_URL": smtp}
+		for k, v := range base {
+			vars[k] = v
+		}
+		// A cancelled context: should the configuration ever be accepted, serve stops at once.
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		err := run(ctx, []string{"casegate", "serve"}, testEnv(vars), strings.NewReader(""), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "CASEGATE_SMTP_URL") {
+			t.Errorf("%s: %v, want an error naming CASEGATE_SMTP_URL", name, err)
+		}
 	}
 }
 

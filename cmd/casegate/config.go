@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/portal"
 )
 
@@ -28,6 +29,23 @@ type config struct {
 	TrustedProxies []netip.Prefix
 	LogLevel       string
 	Limits         portal.Limits
+	StatsInterval  time.Duration
+	Demo           bool // messages go to the built-in mailbox on every channel
+}
+
+// channels are the channels messages can be sent on with this configuration.
+func (c config) channels() []casegate.Channel {
+	if c.Demo {
+		return []casegate.Channel{casegate.ChannelEmail, casegate.ChannelSMS}
+	}
+	var out []casegate.Channel
+	if c.SMTPURL != "" {
+		out = append(out, casegate.ChannelEmail)
+	}
+	if c.SMSURL != "" {
+		out = append(out, casegate.ChannelSMS)
+	}
+	return out
 }
 
 // setting is one configuration value: an environment variable, the flag that
@@ -159,11 +177,20 @@ func settings() []setting {
 		rateSetting("CASEGATE_LIMIT_REQUESTS_PER_IDENTIFIER", "limit-requests-per-identifier", "code requests per receipt number or A-Number", func(c *config) *portal.Rate { return &c.Limits.RequestsPerIdentifier }, d.RequestsPerIdentifier),
 		rateSetting("CASEGATE_LIMIT_REQUESTS_PER_IP", "limit-requests-per-ip", "code requests and resends per client IP", func(c *config) *portal.Rate { return &c.Limits.RequestsPerIP }, d.RequestsPerIP),
 		rateSetting("CASEGATE_LIMIT_REDEEMS_PER_IP", "limit-redeems-per-ip", "code entries per client IP", func(c *config) *portal.Rate { return &c.Limits.RedeemsPerIP }, d.RedeemsPerIP),
+		rateSetting("CASEGATE_LIMIT_CODES_PER_PARTY", "limit-codes-per-party", "codes sent to one person, however asked for", func(c *config) *portal.Rate { return &c.Limits.CodesPerParty }, d.CodesPerParty),
 		rateSetting("CASEGATE_LIMIT_PARTY_FAILURES", "limit-party-failures", "wrong codes per person before a timed lock", func(c *config) *portal.Rate { return &c.Limits.PartyFailures }, d.PartyFailures),
 		durationSetting("CASEGATE_LOCK_DURATION", "lock-duration", "first timed lock; doubles each time", lim(func(l *portal.Limits) *time.Duration { return &l.LockBase }), d.LockBase),
-		intSetting("CASEGATE_LOCK_AFTER_CONSECUTIVE_FAILURES", "lock-after-consecutive-failures", "wrong codes in a row before an operator must unlock", func(c *config) *int { return &c.Limits.MaxConsecutiveFailures }, d.MaxConsecutiveFailures, 1, 100),
+		intSetting("CASEGATE_LOCK_AFTER_CONSECUTIVE_FAILURES", "lock-after-consecutive-failures", "wrong codes in a row before an operator must unlock", func(c *config) *int { return &c.Limits.MaxConsecutiveFailures }, d.MaxConsecutiveFailures, 1, 100000),
 		durationSetting("CASEGATE_SESSION_IDLE", "session-idle", "sign out after this long without a request", lim(func(l *portal.Limits) *time.Duration { return &l.SessionIdle }), d.SessionIdle),
 		durationSetting("CASEGATE_SESSION_ABSOLUTE", "session-absolute", "sign out after this long in any case", lim(func(l *portal.Limits) *time.Duration { return &l.SessionAbsolute }), d.SessionAbsolute),
+		{"CASEGATE_STATS_INTERVAL", "stats-interval", "6h0m0s", "how often serve recomputes processing times", func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Minute {
+				return fmt.Errorf("want a duration of at least 1m, such as 6h, got %q", v)
+			}
+			c.StatsInterval = d
+			return nil
+		}},
 		durationSetting("CASEGATE_REAUTH_WINDOW", "reauth-window", "contact changes only this soon after sign-in", lim(func(l *portal.Limits) *time.Duration { return &l.Reauth }), d.Reauth),
 	}
 }

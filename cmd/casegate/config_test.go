@@ -85,7 +85,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		"CASEGATE_RESEND_COOLDOWN":                 "-1s",
 		"CASEGATE_LIMIT_REQUESTS_PER_IDENTIFIER":   "5 per 10m",
 		"CASEGATE_LIMIT_REDEEMS_PER_IP":            "0/5m",
-		"CASEGATE_LOCK_AFTER_CONSECUTIVE_FAILURES": "1000",
+		"CASEGATE_LOCK_AFTER_CONSECUTIVE_FAILURES": "0",
 		"CASEGATE_SESSION_IDLE":                    "0s",
 		"CASEGATE_SMS_URL":                         "kannel://localhost",
 	}

@@ -37,6 +37,7 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	if err := os.RemoveAll(*dir); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
+	cfg.Demo = true
 	cfg.DB = filepath.Join(*dir, "casegate.db")
 	cfg.SecretFile = filepath.Join(*dir, "secret.key")
 	mailbox := &delivery.Mailbox{}
@@ -55,6 +56,9 @@ func loadDemo(ctx context.Context, e env, a *app, n int) error {
 	res, err := im.Import(ctx, pr, "jsonl", "system:demo", nil)
 	if err != nil {
 		return fmt.Errorf("demo: load cases: %w", err)
+	}
+	if _, err := a.portal.RecomputeProcessingTimes(ctx, "system:demo"); err != nil {
+		return fmt.Errorf("demo: processing times: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "casegate demo: loaded %d synthetic cases (%d rejected).\n", res.Created, len(res.Rejected))
 	fmt.Fprintf(e.stdout, "Messages go to the demo mailbox: %s/dev/mailbox\n\nIdentities to try:\n", a.cfg.PublicURL)

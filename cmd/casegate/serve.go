@@ -11,6 +11,7 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/delivery"
+	"github.com/casegate/casegate/metrics"
 	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/web"
 )
@@ -49,18 +50,21 @@ func configuredSenders(cfg config) (map[casegate.Channel]casegate.Sender, func()
 // afterStart, when set, runs once the listener is up (demo uses it to print).
 func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]casegate.Sender, mailbox *delivery.Mailbox, afterStart func(a *app, addr string) error) error {
 	var worker *delivery.Worker
-	a, err := openApp(ctx, e, cfg, true, func() { worker.Wake() })
+	reg := metrics.New()
+	a, err := openAppWithMetrics(ctx, e, cfg, true, func() { worker.Wake() }, reg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	reg.WatchQueue(a.store)
 	if worker, err = newWorker(a, senders); err != nil {
 		return err
 	}
+	worker.Metrics = reg
 	importer := &portal.Importer{Store: a.store}
 	srv, err := web.New(web.Deps{
 		Portal: a.portal, Importer: importer, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
-		Mailbox: mailbox, Ready: a.store.Ping, Logger: a.log,
+		Mailbox: mailbox, Ready: a.store.Ping, Logger: a.log, Keys: a.keys,
 	})
 	if err != nil {
 		return err
@@ -88,7 +92,11 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		housekeeping(workerCtx, a, cfg.StatsInterval)
+	}()
 	go func() {
 		defer wg.Done()
 		if err := worker.Run(workerCtx); err != nil && !errors.Is(err, context.Canceled) {
