@@ -148,7 +148,12 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic", "route", r.Pattern, "panic", v)
-				s.writeProblem(w, r, casegate.Errorf(casegate.EInternal, "Something went wrong on our side."))
+				err := casegate.Errorf(casegate.EInternal, msgInternal)
+				if isAPI(r.URL.Path) {
+					s.writeProblem(w, r, err)
+				} else {
+					s.renderError(w, r, err)
+				}
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -41,30 +41,34 @@ type problem struct {
 	RetryAfter        *int               `json:"retry_after,omitempty"`
 }
 
-// writeProblem answers err as application/problem+json. Only internal errors
-// are logged, with their detail; the client gets a plain message.
+// writeProblem answers err as application/problem+json, its detail and field
+// messages in the language of Accept-Language. Only internal errors are
+// logged, with their detail; the client gets a plain message.
 func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := casegate.AsError(err)
 	if !ok {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			e = casegate.Errorf(casegate.ETooLarge, "The request body is larger than %d bytes.", mbe.Limit)
+			e = casegate.Errorf(casegate.ETooLarge, msgTooLarge)
 		} else {
 			s.log.ErrorContext(r.Context(), "internal error", "route", r.Pattern, "err", err)
-			e = casegate.Errorf(casegate.EInternal, "Something went wrong on our side. Please try again later.")
+			e = casegate.Errorf(casegate.EInternal, msgInternal)
 		}
 	}
 	status, ok := statusOf[e.Code]
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	lang := s.cat.acceptLanguage(r.Header.Get("Accept-Language"))
+	detail, fields := s.cat.localError(lang, e)
+	w.Header().Set("Content-Language", lang)
 	p := problem{
 		Type:   "https://casegate.dev/problems/" + string(e.Code),
 		Title:  http.StatusText(status),
 		Status: status,
-		Detail: e.Message,
+		Detail: detail,
 		Code:   e.Code,
-		Errors: e.Fields,
+		Errors: fields,
 	}
 	if e.Code == casegate.ECodeIncorrect {
 		n := e.AttemptsRemaining

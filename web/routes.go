@@ -25,16 +25,31 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 
-	// Demo only.
+	// Pages.
+	mux.Handle("GET /{$}", s.page(s.home))
+	mux.Handle("GET /request", s.page(s.requestPage))
+	mux.Handle("POST /request", s.page(s.submitRequest))
+	mux.Handle("GET /verify", s.page(s.verifyPage))
+	mux.Handle("POST /verify", s.page(s.submitCode))
+	mux.Handle("POST /verify/resend", s.page(s.resend))
+	mux.Handle("GET /dashboard", s.page(s.signedInPage(s.dashboard)))
+	mux.Handle("GET /cases/{receipt}", s.page(s.signedInPage(s.casePage)))
+	mux.Handle("GET /processing-times", s.page(s.processingTimesPage))
+	mux.Handle("POST /signout", s.page(s.signOut))
+	mux.Handle("POST /language", s.page(s.switchLanguage))
+	mux.Handle("GET /static/{name}", s.page(s.serveStatic))
+
+	// Demo only: a page for browsers, JSON for API clients.
 	if s.mailbox != nil {
-		mux.Handle("GET /dev/mailbox", s.api(s.devMailbox))
+		mux.Handle("GET /dev/mailbox", s.page(s.mailboxPage))
 	}
 
-	// Anything else under the API answers with a problem, not a page.
+	// Anything else under the API answers with a problem; elsewhere, a page.
 	mux.Handle("/api/", s.api(notFound))
 	mux.Handle("/admin/", s.api(notFound))
-	mux.Handle("/", s.api(notFound))
+	mux.Handle("/", s.page(s.pageNotFound))
 
 	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
 	return s.recoverPanics(s.securityHeaders(s.logRequests(cop.Handler(mux))))
 }

@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"time"
 
+	"github.com/casegate/casegate/accesscode"
 	"github.com/casegate/casegate/delivery"
 	"github.com/casegate/casegate/portal"
 )
@@ -24,6 +26,14 @@ type Deps struct {
 	Mailbox        *delivery.Mailbox // demo mode only; nil elsewhere
 	Ready          func(context.Context) error
 	Logger         *slog.Logger
+
+	// Keys signs the pages' flow cookie (Tag "flow-cookie"). When nil, a
+	// random key for this process is used: fine for one instance and tests,
+	// wrong behind a load balancer.
+	Keys *accesscode.Keyring
+	// Now is the clock of the pages (time left on a code); time.Now when nil.
+	// Give the same clock as the portal's.
+	Now func() time.Time
 }
 
 // Server serves the API and pages.
@@ -38,6 +48,12 @@ type Server struct {
 	secure   bool // the public URL is https: Secure cookies, HSTS
 	cookie   string
 	handler  http.Handler
+
+	now      func() time.Time
+	cat      *catalog
+	pages    pageSet
+	assets   assets
+	signFlow flowSigner
 }
 
 // New checks deps and builds the routes.
@@ -51,6 +67,24 @@ func New(d Deps) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.now = d.Now
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.signFlow = randomFlowSigner()
+	if d.Keys != nil {
+		s.signFlow = func(payload string) string { return d.Keys.Tag("flow-cookie", payload) }
+	}
+	var err error
+	if s.cat, err = newCatalog(); err != nil {
+		return nil, err
+	}
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if s.pages, err = parsePages(s.cat, s.assets); err != nil {
+		return nil, err
 	}
 	s.secure = d.PublicURL.Scheme == "https"
 	s.cookie = "casegate_session"

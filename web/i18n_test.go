@@ -1,0 +1,182 @@
+package web
+
+import (
+	"slices"
+	"testing"
+	"text/template/parse"
+	"time"
+)
+
+// templateMessages returns every literal text the templates pass to t or tn.
+func templateMessages(t *testing.T) []string {
+	t.Helper()
+	cat, err := newCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := loadAssets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := parsePages(cat, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	var walk func(n parse.Node)
+	walkPipe := func(p *parse.PipeNode) {
+		if p != nil {
+			walk(p)
+		}
+	}
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n != nil {
+				for _, c := range n.Nodes {
+					walk(c)
+				}
+			}
+		case *parse.ActionNode:
+			walkPipe(n.Pipe)
+		case *parse.PipeNode:
+			for _, c := range n.Cmds {
+				walk(c)
+			}
+		case *parse.CommandNode:
+			if len(n.Args) >= 2 {
+				if id, ok := n.Args[0].(*parse.IdentifierNode); ok && (id.Ident == "t" || id.Ident == "tn") {
+					if s, ok := n.Args[1].(*parse.StringNode); ok {
+						out = append(out, s.Text)
+					}
+				}
+			}
+			for _, a := range n.Args {
+				walk(a)
+			}
+		case *parse.IfNode:
+			walkPipe(n.Pipe)
+			walk(n.List)
+			if n.ElseList != nil {
+				walk(n.ElseList)
+			}
+		case *parse.RangeNode:
+			walkPipe(n.Pipe)
+			walk(n.List)
+			if n.ElseList != nil {
+				walk(n.ElseList)
+			}
+		case *parse.WithNode:
+			walkPipe(n.Pipe)
+			walk(n.List)
+			if n.ElseList != nil {
+				walk(n.ElseList)
+			}
+		case *parse.TemplateNode:
+			walkPipe(n.Pipe)
+		}
+	}
+	for _, pages := range set {
+		for _, p := range pages {
+			for _, tm := range p.Templates() {
+				if tm.Tree != nil {
+					walk(tm.Tree.Root)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// pageMessages is every English text the pages can show from this package.
+func pageMessages(t *testing.T) []string {
+	msgs := templateMessages(t)
+	msgs = append(msgs, webMessages...)
+	msgs = append(msgs, monthNames[:]...)
+	for _, v := range statusText {
+		msgs = append(msgs, v)
+	}
+	for _, v := range roleText {
+		msgs = append(msgs, v)
+	}
+	return msgs
+}
+
+func TestTemplatesUseTheCatalog(t *testing.T) {
+	msgs := templateMessages(t)
+	if len(msgs) < 50 {
+		t.Fatalf("found only %d texts in the templates; the walker misses some", len(msgs))
+	}
+	for _, want := range []string{"Request an access code", "There is a problem", "Send a new code in {{.Wait}}"} {
+		if !slices.Contains(msgs, want) {
+			t.Errorf("the walker did not find %q", want)
+		}
+	}
+}
+
+func TestEveryPageTextHasSpanish(t *testing.T) {
+	cat, err := newCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range pageMessages(t) {
+		if !cat.has("es", m) {
+			t.Errorf("no Spanish for %q", m)
+		}
+	}
+}
+
+func TestAcceptLanguage(t *testing.T) {
+	cat, err := newCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ header, want string }{
+		{"", "en"},
+		{"es", "es"},
+		{"es-MX,es;q=0.9,en;q=0.5", "es"},
+		{"en-US,en;q=0.9,es;q=0.8", "en"},
+		{"fr-FR,fr;q=0.9", "en"},
+		{"fr;q=0.9,es;q=0.5", "es"},
+		{"de, en;q=0.1", "en"},
+		{"*", "en"},
+		{"garbage;;;q=x", "en"},
+	}
+	for _, c := range cases {
+		if got := cat.acceptLanguage(c.header); got != c.want {
+			t.Errorf("acceptLanguage(%q) = %q, want %q", c.header, got, c.want)
+		}
+	}
+}
+
+func TestPluralsAndDates(t *testing.T) {
+	cat, err := newCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC)
+	cases := []struct{ got, want string }{
+		{cat.trCount("en", "You have {{.Count}} attempts left.", 1), "You have 1 attempt left."},
+		{cat.trCount("en", "You have {{.Count}} attempts left.", 4), "You have 4 attempts left."},
+		{cat.trCount("es", "You have {{.Count}} attempts left.", 1), "Le queda 1 intento."},
+		{cat.trCount("es", "You have {{.Count}} attempts left.", 3), "Le quedan 3 intentos."},
+		{cat.wait("en", 30*time.Second), "30 seconds"},
+		{cat.wait("en", 1500*time.Millisecond), "2 seconds"},
+		{cat.wait("es", time.Second), "1 segundo"},
+		{cat.wait("es", 10*time.Minute), "10 minutos"},
+		{cat.wait("en", 61*time.Minute), "61 minutes"},
+		{cat.date("en", day), "March 14, 2025"},
+		{cat.date("es", day), "14 de marzo de 2025"},
+		{cat.status("es", "received", ""), "Caso recibido"},
+		{cat.status("es", "oath_ceremony_scheduled", "Oath ceremony scheduled"), "Oath ceremony scheduled"},
+		{cat.status("en", "mystery_code", ""), "mystery_code"},
+		{cat.tr("es", "A message nobody translated."), "A message nobody translated."},
+		{cat.tr("es", "{{.Not}} a template"), "{{.Not}} a template"},
+	}
+	for i, c := range cases {
+		if c.got != c.want {
+			t.Errorf("%d: got %q, want %q", i, c.got, c.want)
+		}
+	}
+}

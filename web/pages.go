@@ -1,0 +1,221 @@
+package web
+
+import (
+	"context"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/portal"
+)
+
+// homePage is the data of the home page.
+type homePage struct {
+	SignedOut bool
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
+	d := s.newPage(r, homePage{SignedOut: r.URL.Query().Get("signed_out") == "1"})
+	return s.render(w, r, http.StatusOK, "home", d)
+}
+
+// pageNotFound is the HTML 404 for any address without a page.
+func (s *Server) pageNotFound(w http.ResponseWriter, r *http.Request) error {
+	return casegate.Errorf(casegate.ENotFound, msgNothingHere)
+}
+
+// signedInPage lets h run only with a live session; without one the person
+// is sent to request a code. Nothing it answers may be stored.
+func (s *Server) signedInPage(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Cache-Control", "no-store")
+		sess, err := s.portal.Authenticate(r.Context(), s.sessionToken(r))
+		if casegate.ErrorCodeOf(err) == casegate.EUnauthenticated {
+			return toRequest(w, r)
+		}
+		if err != nil {
+			return err
+		}
+		return h(w, r.WithContext(context.WithValue(r.Context(), sessionKey, sess)))
+	}
+}
+
+// dashboardPage is the data of the signed-in home.
+type dashboardPage struct {
+	Party portal.PartyView
+	Cases []portal.CaseView
+}
+
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
+	db, err := s.portal.Dashboard(r.Context(), session(r))
+	if err != nil {
+		return err
+	}
+	d := s.newPage(r, dashboardPage{Party: db.Party, Cases: db.Cases})
+	d.SignedIn = true
+	return s.render(w, r, http.StatusOK, "dashboard", d)
+}
+
+func (s *Server) casePage(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.portal.Case(r.Context(), session(r), r.PathValue("receipt"))
+	if err != nil {
+		return err
+	}
+	d := s.newPage(r, c)
+	d.SignedIn = true
+	return s.render(w, r, http.StatusOK, "case", d)
+}
+
+// signOut ends the session server-side, whatever state it is in, and clears
+// the cookie.
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.portal.Authenticate(r.Context(), s.sessionToken(r))
+	switch {
+	case err == nil:
+		if err := s.portal.SignOut(r.Context(), sess, s.clientIP(r)); err != nil {
+			return err
+		}
+	case casegate.ErrorCodeOf(err) != casegate.EUnauthenticated:
+		return err
+	}
+	s.setSessionCookie(w, "", time.Time{})
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, "/?signed_out=1", http.StatusSeeOther)
+	return nil
+}
+
+// switchLanguage remembers the chosen language and goes back to the page it
+// was chosen on, when that is a local address.
+func (s *Server) switchLanguage(w http.ResponseWriter, r *http.Request) error {
+	if err := readForm(w, r); err != nil {
+		return err
+	}
+	if lang := r.PostForm.Get("lang"); supported(lang) {
+		http.SetCookie(w, &http.Cookie{
+			Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+		})
+	}
+	next := r.PostForm.Get("next")
+	if !localPath(next) {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+// localPath reports whether p is an address on this site: a path from the
+// root, not "//host" or "/\host" (which browsers read as another site), with
+// no scheme, host, whitespace or control characters (browsers drop tabs and
+// newlines, turning "/\t/evil" into "//evil").
+func localPath(p string) bool {
+	if len(p) == 0 || len(p) > 2048 || p[0] != '/' {
+		return false
+	}
+	if len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c == 0x7f || c == '\\' {
+			return false
+		}
+	}
+	u, err := url.Parse(p)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && !u.IsAbs()
+}
+
+// processingTime is one row of the processing-times table.
+type processingTime struct {
+	FormType, Office    string
+	MedianDays, P80Days int
+}
+
+// timesPage is the data of the processing-times page.
+type timesPage struct {
+	Forms, Offices []string // the choices, from the published rows
+	Form, Office   string   // the chosen ones; "" for all
+	Rows           []processingTime
+	AsOf           time.Time
+}
+
+// processingTimes returns the published processing times and their date.
+// None are computed yet: a later change fills this from the portal.
+func (s *Server) processingTimes(ctx context.Context) ([]processingTime, time.Time, error) {
+	return nil, time.Time{}, nil
+}
+
+func (s *Server) processingTimesPage(w http.ResponseWriter, r *http.Request) error {
+	rows, asOf, err := s.processingTimes(r.Context())
+	if err != nil {
+		return err
+	}
+	p := timesPage{AsOf: asOf}
+	for _, row := range rows {
+		if !slices.Contains(p.Forms, row.FormType) {
+			p.Forms = append(p.Forms, row.FormType)
+		}
+		if !slices.Contains(p.Offices, row.Office) {
+			p.Offices = append(p.Offices, row.Office)
+		}
+	}
+	slices.Sort(p.Forms)
+	slices.Sort(p.Offices)
+	q := r.URL.Query()
+	if f := q.Get("form"); slices.Contains(p.Forms, f) {
+		p.Form = f
+	}
+	if o := q.Get("office"); slices.Contains(p.Offices, o) {
+		p.Office = o
+	}
+	for _, row := range rows {
+		if (p.Form == "" || row.FormType == p.Form) && (p.Office == "" || row.Office == p.Office) {
+			p.Rows = append(p.Rows, row)
+		}
+	}
+	return s.render(w, r, http.StatusOK, "times", s.newPage(r, p))
+}
+
+// mailboxPage shows the demo mailbox: a page for browsers, JSON for everyone
+// else (API clients and scripts send no Accept: text/html).
+func (s *Server) mailboxPage(w http.ResponseWriter, r *http.Request) error {
+	if !acceptsHTML(r) {
+		return s.devMailbox(w, r)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return s.render(w, r, http.StatusOK, "mailbox", s.newPage(r, s.mailbox.Messages()))
+}
+
+// acceptsHTML reports whether the Accept header names text/html.
+func acceptsHTML(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/html" {
+			return true
+		}
+	}
+	return false
+}
+
+// isAPI reports whether path belongs to the JSON APIs, which answer errors
+// with problems rather than pages.
+func isAPI(path string) bool {
+	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/admin/")
+}
+
+// crossOrigin answers a request that CrossOriginProtection refused: plain
+// text for the APIs, as before, and a page elsewhere.
+func (s *Server) crossOrigin(w http.ResponseWriter, r *http.Request) {
+	if isAPI(r.URL.Path) {
+		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+		return
+	}
+	d := s.newPage(r, errorPage{Status: http.StatusForbidden, Message: s.cat.tr(s.pageLang(r), msgCrossOrigin)})
+	d.Path = "/"
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.render(w, r, http.StatusForbidden, "error", d); err != nil {
+		http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
+	}
+}

@@ -1,0 +1,218 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/casegate/casegate"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// pageSet holds every page parsed once per language: pageSet[lang][name].
+type pageSet map[string]map[string]*template.Template
+
+// parsePages parses the layout with each page, once per language, so that
+// each set's "t" function speaks its language.
+func parsePages(cat *catalog, a assets) (pageSet, error) {
+	names, err := fs.Glob(templateFS, "templates/page_*.html")
+	if err != nil {
+		return nil, err
+	}
+	set := pageSet{}
+	for _, lang := range casegate.Languages {
+		base, err := template.New("layout.html").Funcs(pageFuncs(cat, a, lang)).
+			ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
+		if err != nil {
+			return nil, fmt.Errorf("web: templates: %w", err)
+		}
+		set[lang] = map[string]*template.Template{}
+		for _, file := range names {
+			name := strings.TrimSuffix(strings.TrimPrefix(file, "templates/page_"), ".html")
+			t, err := template.Must(base.Clone()).ParseFS(templateFS, file)
+			if err != nil {
+				return nil, fmt.Errorf("web: templates: %w", err)
+			}
+			set[lang][name] = t
+		}
+	}
+	return set, nil
+}
+
+// pageFuncs are the template functions of one language.
+func pageFuncs(cat *catalog, a assets, lang string) template.FuncMap {
+	return template.FuncMap{
+		// t translates an English text; key/value pairs fill its {{.Key}}s.
+		"t": func(id string, kv ...any) (string, error) {
+			if len(kv) == 0 {
+				return cat.tr(lang, id), nil
+			}
+			if len(kv)%2 != 0 {
+				return "", fmt.Errorf("t %q: odd key/value pairs", id)
+			}
+			data := map[string]any{}
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return "", fmt.Errorf("t %q: key %v is not a string", id, kv[i])
+				}
+				data[k] = kv[i+1]
+			}
+			return cat.trData(lang, id, data), nil
+		},
+		// tn translates a plural text for the count n ({{.Count}}).
+		"tn":     func(id string, n int) string { return cat.trCount(lang, id, n) },
+		"asset":  a.url,
+		"date":   func(t time.Time) string { return cat.date(lang, t) },
+		"status": func(code, title string) string { return cat.status(lang, code, title) },
+		"role": func(r casegate.Role) string {
+			if text, ok := roleText[r]; ok {
+				return cat.tr(lang, text)
+			}
+			return string(r)
+		},
+		"wait":    func(d time.Duration) string { return cat.wait(lang, d) },
+		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"field":   field,
+		"datePart": func(d *pageData, id, label string) fieldView {
+			f := field(d, id, label, "")
+			f.Error = d.FieldErrs["dob_month"] // the date's one message, on its first box
+			return f
+		},
+	}
+}
+
+// pageData is what every page template gets.
+type pageData struct {
+	Lang      string            // the page's language
+	Path      string            // the local address the language switch returns to
+	SignedIn  bool              // shows the sign-out form
+	PublicURL string            // the only address where codes are entered
+	Errors    []summaryItem     // the error summary, in form order
+	Form      map[string]string // what the person typed, by field id
+	FieldErrs map[string]string // messages by field id
+	Page      any               // the page's own data
+}
+
+// summaryItem is one line of the error summary: a link to its field.
+type summaryItem struct {
+	ID, Message string
+}
+
+// newPage starts the data of a page for r.
+func (s *Server) newPage(r *http.Request, page any) *pageData {
+	p := r.URL.Path
+	if r.Method == http.MethodGet && r.URL.RawQuery != "" {
+		p = r.URL.RequestURI()
+	}
+	return &pageData{Lang: s.pageLang(r), Path: p, PublicURL: s.public.String(), Page: page}
+}
+
+// render executes page name into a buffer and only then writes it, so that a
+// template error becomes a clean 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, d *pageData) error {
+	t, ok := s.pages[d.Lang][name]
+	if !ok {
+		return fmt.Errorf("web: no page %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
+		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", d.Lang)
+	h.Add("Vary", "Cookie, Accept-Language")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-cache")
+	}
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+	return nil
+}
+
+// page adapts h for pages: errors become an HTML error page.
+func (s *Server) page(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.renderError(w, r, err)
+		}
+	})
+}
+
+// errorPage is the data of the error page.
+type errorPage struct {
+	Status  int
+	Message string        // translated; empty for a 500
+	Wait    time.Duration // for a 429
+}
+
+// renderError answers err with the error page. Internal errors are logged
+// with their detail and shown without it.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := casegate.AsError(err)
+	if !ok {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			e = casegate.Errorf(casegate.ETooLarge, msgTooLarge)
+		} else {
+			s.log.ErrorContext(r.Context(), "internal error", "route", r.Pattern, "err", err)
+			e = casegate.Errorf(casegate.EInternal, msgInternal)
+		}
+	}
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	d := s.newPage(r, nil)
+	ep := errorPage{Status: status}
+	if status != http.StatusInternalServerError {
+		ep.Message, _ = s.cat.localError(d.Lang, e)
+	}
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		ep.Wait = max(e.RetryAfter, time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(int((ep.Wait+time.Second-1)/time.Second)))
+	}
+	d.Page = ep
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.render(w, r, status, "error", d); err != nil {
+		s.log.ErrorContext(r.Context(), "render error page", "err", err)
+		http.Error(w, http.StatusText(status), status)
+	}
+}
+
+// fieldView is one form field as the "input" template shows it.
+type fieldView struct {
+	ID, Label, Hint, Value, Error string
+	Autocomplete, InputMode       string
+	Width                         string // a CSS class for the expected length
+}
+
+// inputAttrs are the browser hints of each text field.
+var inputAttrs = map[string]fieldView{
+	"receipt_number": {Autocomplete: "off", Width: "w-15"},
+	"a_number":       {Autocomplete: "off", Width: "w-12"},
+	"given_name":     {Autocomplete: "given-name", Width: "w-30"},
+	"family_name":    {Autocomplete: "family-name", Width: "w-30"},
+	"dob_month":      {Autocomplete: "bday-month", InputMode: "numeric", Width: "w-2"},
+	"dob_day":        {Autocomplete: "bday-day", InputMode: "numeric", Width: "w-2"},
+	"dob_year":       {Autocomplete: "bday-year", InputMode: "numeric", Width: "w-4"},
+	"code":           {Autocomplete: "one-time-code", Width: "w-12"},
+}
+
+// field builds the view of the field id of d with its label and hint.
+func field(d *pageData, id, label, hint string) fieldView {
+	f := inputAttrs[id]
+	f.ID, f.Label, f.Hint = id, label, hint
+	f.Value, f.Error = d.Form[id], d.FieldErrs[id]
+	return f
+}
