@@ -1,6 +1,7 @@
 package web
 
 import (
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,7 +18,7 @@ func (s *Server) importCases(w http.ResponseWriter, r *http.Request) error {
 		return casegate.Errorf(casegate.EUnavailable, "Import is not available on this instance.")
 	}
 	format := "jsonl"
-	if ct := r.Header.Get("Content-Type"); ct == "text/csv" {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "text/csv" {
 		format = "csv"
 	}
 	body := http.MaxBytesReader(w, r.Body, maxImportBody)

@@ -21,6 +21,8 @@ func TestClientIP(t *testing.T) {
 		{"trusted proxy, no header", "10.1.2.3:80", "", "10.1.2.3"},
 		{"IPv6 loopback proxy", "[::1]:80", "2001:db8::5", "2001:db8::5"},
 		{"IPv4-mapped peer", "[::ffff:203.0.113.9]:80", "", "203.0.113.9"},
+		{"hop with a port", "10.1.2.3:80", "198.51.100.1:4711", "198.51.100.1"},
+		{"IPv6 hop with a port", "10.1.2.3:80", "[2001:db8::7]:4711", "2001:db8::7"},
 	}
 	s := &Server{proxies: proxies}
 	for _, c := range cases {
@@ -69,7 +71,7 @@ func FuzzClientIP(f *testing.F) {
 			return
 		}
 		for _, h := range strings.Split(xff, ",") {
-			if b, err := netip.ParseAddr(strings.TrimSpace(h)); err == nil && b.Unmap().String() == got {
+			if b, err := parseHop(strings.TrimSpace(h)); err == nil && b.Unmap().String() == got {
 				return
 			}
 		}

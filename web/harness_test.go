@@ -92,6 +92,7 @@ func relaxed(l *portal.Limits) {
 	l.RequestsPerIdentifier = portal.Rate{N: 1_000_000, Per: time.Minute}
 	l.RequestsPerIP = portal.Rate{N: 1_000_000, Per: time.Minute}
 	l.RedeemsPerIP = portal.Rate{N: 1_000_000, Per: time.Minute}
+	l.CodesPerParty = portal.Rate{N: 1_000_000, Per: time.Minute}
 }
 
 func newStack(t testing.TB, opts ...stackOption) *stack {
@@ -148,7 +149,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	if err != nil || len(res.Rejected) > 0 || res.Created != 2 {
 		t.Fatalf("fixture import: %+v, %v", res, err)
 	}
-	h, err := web.New(web.Deps{Portal: s.portal, Importer: im, PublicURL: public, Ready: st.Ping, Logger: log})
+	h, err := web.New(web.Deps{Portal: s.portal, Importer: im, PublicURL: public, Ready: st.Ping, Logger: log, Keys: keys, Now: s.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

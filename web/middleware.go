@@ -15,9 +15,11 @@ import (
 // handlerFunc is a handler that returns its error for one adapter to answer.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// api adapts h: errors become problem documents.
+// api adapts h: errors become problem documents. No API answer is stored by
+// caches: they carry request ids, tokens or personal data.
 func (s *Server) api(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
 		if err := h(w, r); err != nil {
 			s.writeProblem(w, r, err)
 		}
@@ -177,7 +179,7 @@ func (s *Server) clientIP(r *http.Request) string {
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		a, err := parseHop(strings.TrimSpace(hops[i]))
 		if err != nil {
 			break
 		}
@@ -197,4 +199,17 @@ func (s *Server) trusted(a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, or an address with a
+// port ("203.0.113.9:4711", "[2001:db8::1]:4711") as some proxies write it.
+func parseHop(h string) (netip.Addr, error) {
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a, nil
+	}
+	ap, err := netip.ParseAddrPort(h)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return ap.Addr(), nil
 }

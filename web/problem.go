@@ -74,7 +74,8 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 		n := e.AttemptsRemaining
 		p.AttemptsRemaining = &n
 	}
-	if e.RetryAfter > 0 || status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+	// Retry-After only where waiting helps: a dead challenge stays dead.
+	if e.RetryAfter > 0 || e.Code == casegate.ERateLimited || e.Code == casegate.EResendTooSoon || e.Code == casegate.EUnavailable {
 		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
 		if secs < 1 {
 			secs = 1
