@@ -58,6 +58,7 @@ func commands() []command {
 		{"deliveries", "list deliveries in a status (default failed)", cmdDeliveries},
 		{"admin", "admin token create NAME | list | revoke NAME", cmdAdmin},
 		{"party", "party unlock ID", cmdParty},
+		{"loadtest", "drive full sign-in cycles against a server and report throughput and latency", cmdLoadtest},
 	}
 }
 

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/casegate/casegate/loadtest"
+	"github.com/casegate/casegate/portal"
+	"github.com/casegate/casegate/store"
+	"github.com/casegate/casegate/synth"
+)
+
+// loadtestSeed makes every run sign in as the same people.
+const loadtestSeed = 7
+
+// relaxedLimits are the limits a load test must lift: all its traffic comes
+// from one address and signs the same people in again and again.
+var relaxedLimits = map[string]string{
+	"CASEGATE_LIMIT_REQUESTS_PER_IP":         "100000000/1m",
+	"CASEGATE_LIMIT_REDEEMS_PER_IP":          "100000000/1m",
+	"CASEGATE_LIMIT_REQUESTS_PER_IDENTIFIER": "100000000/1m",
+	"CASEGATE_LIMIT_CODES_PER_PARTY":         "100000000/1m",
+}
+
+func cmdLoadtest(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("loadtest", e.stderr)
+	target := fs.String("target", "", "base URL of a running casegate to drive; it must send mail to -smtp-listen (default: start one)")
+	conc := fs.Int("c", 16, "concurrent virtual users")
+	duration := fs.Duration("duration", 10*time.Second, "how long to measure")
+	warmup := fs.Duration("warmup", 2*time.Second, "how long to run before measuring")
+	probeFor := fs.Duration("probe", 3*time.Second, "how long to measure /healthz and /api/v1/me alone (0: skip)")
+	cases := fs.Int("cases", 2000, "synthetic cases to load into a spawned server")
+	db := fs.String("db", "", "database for a spawned server (default: a temporary SQLite file)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *conc < 1 || *conc > 10000 || *duration <= 0 || *warmup < 0 || *cases < *conc {
+		return errors.New("loadtest: want -c 1–10000, a positive -duration, and at least -c cases")
+	}
+	sink, err := loadtest.StartSink()
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+	opts := synth.Options{Seed: loadtestSeed}
+	ids := identities(synth.New(opts), *cases)
+	if len(ids) < *conc {
+		return fmt.Errorf("loadtest: only %d people with email among %d cases; raise -cases", len(ids), *cases)
+	}
+	cfg := loadtest.Config{
+		Target: strings.TrimSuffix(*target, "/"), Concurrency: *conc, Warmup: *warmup, Duration: *duration,
+		Probe: *probeFor, Identities: ids, Sink: sink, Progress: e.stderr,
+	}
+	if cfg.Target == "" {
+		srv, err := spawnServer(ctx, e, *db, *cases, opts, sink.URL())
+		if err != nil {
+			return err
+		}
+		defer srv.stop()
+		cfg.Target, cfg.ServerPID = srv.url, srv.cmd.Process.Pid
+	} else {
+		fmt.Fprintf(e.stderr, "loadtest: driving %s; it must deliver mail to %s\n", cfg.Target, sink.URL())
+	}
+	fmt.Fprintf(e.stderr, "loadtest: %d virtual users, %v warm-up, %v measured\n", *conc, *warmup, *duration)
+	rep, err := loadtest.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printReport(e.stdout, rep)
+	if len(rep.Errors) > 0 {
+		return fmt.Errorf("loadtest: %d kinds of error", len(rep.Errors))
+	}
+	return nil
+}
+
+// identities are the applicants with an email address among the first n cases.
+func identities(g *synth.Generator, n int) []loadtest.Identity {
+	var out []loadtest.Identity
+	seen := map[string]bool{}
+	for i := 0; i < n; i++ {
+		c := g.Case(i)
+		for _, p := range c.Parties {
+			if p.Role != "applicant" || p.Email == "" || seen[strings.ToLower(p.Email)] {
+				continue
+			}
+			seen[strings.ToLower(p.Email)] = true
+			out = append(out, loadtest.Identity{Receipt: c.ReceiptNumber, Given: p.GivenName, Family: p.FamilyName,
+				DOB: p.DateOfBirth, Country: p.CountryOfBirth, Email: p.Email})
+		}
+	}
+	return out
+}
+
+type spawned struct {
+	cmd  *exec.Cmd
+	url  string
+	dir  string
+	done chan error
+}
+
+// spawnServer loads n synthetic cases into a fresh database and starts
+// `casegate serve` on it as a child process, mail going to smtpURL.
+func spawnServer(ctx context.Context, e env, db string, n int, opts synth.Options, smtpURL string) (*spawned, error) {
+	dir, err := os.MkdirTemp("", "casegate-loadtest-")
+	if err != nil {
+		return nil, err
+	}
+	if db == "" {
+		db = filepath.Join(dir, "casegate.db")
+	}
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(synth.Write(pw, n, opts, nil)) }()
+	res, err := (&portal.Importer{Store: st}).Import(ctx, pr, "jsonl", "system:loadtest", nil)
+	st.Close()
+	if err != nil {
+		return nil, fmt.Errorf("loadtest: load cases: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "loadtest: %d cases loaded into %s\n", res.Created+res.Updated, db)
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	env := append(os.Environ(),
+		"CASEGATE_DB="+db, "CASEGATE_SECRET_FILE="+filepath.Join(dir, "secret.key"),
+		"CASEGATE_LISTEN=127.0.0.1:0", "CASEGATE_SMTP_URL="+smtpURL, "CASEGATE_LOG_LEVEL=warn")
+	keys := make([]string, 0, len(relaxedLimits))
+	for k := range relaxedLimits {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+relaxedLimits[k])
+		fmt.Fprintf(e.stderr, "loadtest: %s=%s (all traffic comes from one address)\n", k, relaxedLimits[k])
+	}
+	cmd := exec.Command(self, "serve")
+	cmd.Env = env
+	cmd.Stderr = e.stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &spawned{cmd: cmd, dir: dir, done: make(chan error, 1)}
+	go func() { s.done <- cmd.Wait() }()
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		re := regexp.MustCompile(`serving on (http://\S+)`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				urlc <- m[1]
+			}
+		}
+	}()
+	select {
+	case s.url = <-urlc:
+		fmt.Fprintf(e.stderr, "loadtest: server pid %d at %s\n", cmd.Process.Pid, s.url)
+		return s, nil
+	case err := <-s.done:
+		return nil, fmt.Errorf("loadtest: the server stopped: %v", err)
+	case <-time.After(60 * time.Second):
+		s.stop()
+		return nil, errors.New("loadtest: the server did not start within a minute")
+	case <-ctx.Done():
+		s.stop()
+		return nil, ctx.Err()
+	}
+}
+
+func (s *spawned) stop() {
+	s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+	os.RemoveAll(s.dir)
+}
+
+func printReport(w io.Writer, r loadtest.Report) {
+	fmt.Fprintf(w, "full cycles: %d in %.1f s = %.1f cycles/s with %d virtual users\n", r.Cycles, r.DurationSeconds, r.CyclesPerSecond, r.Concurrency)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "step\tp50 ms\tp95 ms\tp99 ms\tmax ms\t")
+	for _, step := range []string{"request", "arrival", "redeem", "me", "cycle"} {
+		s := r.Latency[step]
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t\n", step, s.P50, s.P95, s.P99, s.Max)
+	}
+	tw.Flush()
+	if r.ServerCPUPerCycleMs > 0 {
+		fmt.Fprintf(w, "server CPU per cycle: %.2f ms\n", r.ServerCPUPerCycleMs)
+	}
+	if r.ServerPeakRSSMB > 0 {
+		fmt.Fprintf(w, "server peak RSS: %.1f MB\n", r.ServerPeakRSSMB)
+	}
+	if r.HealthzRPS > 0 {
+		fmt.Fprintf(w, "GET /healthz alone: %.0f req/s; GET /api/v1/me alone: %.0f req/s; ratio %.2f\n", r.HealthzRPS, r.MeRPS, r.MeOverHealthz)
+	}
+	if len(r.Errors) == 0 {
+		fmt.Fprintln(w, "errors: none")
+		return
+	}
+	for kind, n := range r.Errors {
+		fmt.Fprintf(w, "error %s: %d\n", kind, n)
+	}
+}
