@@ -119,36 +119,76 @@ func (s *Server) deleteAllSessions(w http.ResponseWriter, r *http.Request) error
 }
 
 type eventBody struct {
-	Status string    `json:"status"`
-	Title  string    `json:"title,omitempty"`
-	At     time.Time `json:"at"`
+	Status      string    `json:"status"`
+	Title       string    `json:"title"`
+	Description string    `json:"description,omitempty"`
+	At          time.Time `json:"at"`
+}
+
+type processingTimeBody struct {
+	FormType   string    `json:"form_type"`
+	Category   string    `json:"category,omitempty"`
+	Office     string    `json:"office"`
+	MedianDays int       `json:"median_days"`
+	P80Days    int       `json:"p80_days"`
+	Cases      int       `json:"cases"`
+	DataAsOf   time.Time `json:"data_as_of"`
+}
+
+func processingTimeJSON(p casegate.ProcessingTime) processingTimeBody {
+	return processingTimeBody{p.FormType, p.Category, p.Office, p.MedianDays, p.P80Days, p.Cases, p.ComputedAt.UTC()}
+}
+
+type subscriptionBody struct {
+	Email bool `json:"email"`
+	SMS   bool `json:"sms"`
 }
 
 type caseBody struct {
-	ReceiptNumber string      `json:"receipt_number"`
-	FormType      string      `json:"form_type"`
-	Category      string      `json:"category,omitempty"`
-	Office        string      `json:"office,omitempty"`
-	ReceivedOn    string      `json:"received_on"`
-	Role          string      `json:"role"`
-	Status        string      `json:"status,omitempty"`
-	StatusTitle   string      `json:"status_title,omitempty"`
-	UpdatedAt     *time.Time  `json:"updated_at,omitempty"`
-	History       []eventBody `json:"history"`
+	ReceiptNumber  string              `json:"receipt_number"`
+	FormType       string              `json:"form_type"`
+	Category       string              `json:"category,omitempty"`
+	Office         string              `json:"office,omitempty"`
+	ReceivedOn     string              `json:"received_on"`
+	Role           string              `json:"role"`
+	Status         string              `json:"status,omitempty"`
+	StatusTitle    string              `json:"status_title,omitempty"`
+	UpdatedAt      *time.Time          `json:"updated_at,omitempty"`
+	History        []eventBody         `json:"history"`
+	ProcessingTime *processingTimeBody `json:"processing_time,omitempty"`
+	InquiryDate    string              `json:"inquiry_date,omitempty"`
+	Completed      bool                `json:"completed"`
+	OutsideNormal  bool                `json:"outside_normal_processing_time"`
+	Subscription   subscriptionBody    `json:"subscription"`
 }
 
-func caseJSON(c portal.CaseView) caseBody {
+// caseJSON is a case for API clients, its statuses named in lang.
+func caseJSON(c portal.CaseView, lang string) caseBody {
 	b := caseBody{
 		ReceiptNumber: c.ReceiptNumber, FormType: c.FormType, Category: c.Category, Office: c.Office,
-		ReceivedOn: c.ReceivedOn.Format(time.DateOnly), Role: string(c.Role), Status: c.Status, StatusTitle: c.StatusTitle,
-		History: make([]eventBody, 0, len(c.History)),
+		ReceivedOn: c.ReceivedOn.Format(time.DateOnly), Role: string(c.Role), Status: c.Status,
+		History:   make([]eventBody, 0, len(c.History)),
+		Completed: c.Completed, OutsideNormal: c.OutsideNormal,
+		Subscription: subscriptionBody{Email: c.Subscription.Email, SMS: c.Subscription.SMS},
+	}
+	if c.Status != "" {
+		b.StatusTitle = casegate.StatusTitle(c.Status, c.StatusTitle, lang)
 	}
 	if !c.UpdatedAt.IsZero() {
 		t := c.UpdatedAt.UTC()
 		b.UpdatedAt = &t
 	}
 	for _, e := range c.History {
-		b.History = append(b.History, eventBody{Status: e.Status, Title: e.Title, At: e.At.UTC()})
+		ev := eventBody{Status: e.Status, Title: casegate.StatusTitle(e.Status, e.Title, lang), At: e.At.UTC()}
+		if info, ok := casegate.Status(e.Status); ok {
+			ev.Description = info.Description[lang]
+		}
+		b.History = append(b.History, ev)
+	}
+	if c.ProcessingTime != nil {
+		pt := processingTimeJSON(*c.ProcessingTime)
+		b.ProcessingTime = &pt
+		b.InquiryDate = c.InquiryDate.Format(time.DateOnly)
 	}
 	return b
 }
@@ -161,19 +201,21 @@ type partyBody struct {
 	Language   string `json:"language"`
 }
 
+func partyJSON(p portal.PartyView) partyBody {
+	return partyBody{GivenName: p.GivenName, FamilyName: p.FamilyName, Email: p.Email, Phone: p.Phone, Language: p.Language}
+}
+
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.portal.Dashboard(r.Context(), session(r))
 	if err != nil {
 		return err
 	}
+	lang := s.cat.acceptLanguage(r.Header.Get("Accept-Language"))
 	cases := make([]caseBody, 0, len(d.Cases))
 	for _, c := range d.Cases {
-		cases = append(cases, caseJSON(c))
+		cases = append(cases, caseJSON(c, lang))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"party": partyBody{GivenName: d.Party.GivenName, FamilyName: d.Party.FamilyName, Email: d.Party.Email, Phone: d.Party.Phone, Language: d.Party.Language},
-		"cases": cases,
-	})
+	writeJSON(w, http.StatusOK, map[string]any{"party": partyJSON(d.Party), "cases": cases})
 	return nil
 }
 
@@ -182,7 +224,7 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, caseJSON(c))
+	writeJSON(w, http.StatusOK, caseJSON(c, s.cat.acceptLanguage(r.Header.Get("Accept-Language"))))
 	return nil
 }
 

@@ -6,6 +6,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/portal"
 )
 
 func TestMatchedRequestDeliversOneCodeThatSignsIn(t *testing.T) {
@@ -187,7 +190,7 @@ func TestTypoUsesNoAttempt(t *testing.T) {
 	status, body := s.redeem(iss.RequestID, wrongCode(t, code))
 	var p problemBody
 	mustJSON(t, body, &p)
-	if status != http.StatusUnauthorized || *p.AttemptsRemaining != 4 {
+	if status != http.StatusUnauthorized || p.AttemptsRemaining == nil || *p.AttemptsRemaining != 4 {
 		t.Fatalf("after 10 typos a wrong code has %v attempts left, want 4 (%s)", p.AttemptsRemaining, body)
 	}
 }
@@ -226,35 +229,110 @@ func TestConcurrentCorrectRedeemsGiveOneSession(t *testing.T) {
 
 func TestPartyLockoutAndNotice(t *testing.T) {
 	s := newStack(t, relaxed)
-	// Ten wrong codes across challenges lock the party; the owner is told.
-	for i := 0; i < 10; i++ {
-		iss := s.requestCode(jose)
-		_, code := s.waitCode(i + 1)
-		if status, body := s.redeem(iss.RequestID, wrongCode(t, code)); status != http.StatusUnauthorized {
-			t.Fatalf("wrong code %d: %d %s", i, status, body)
+	sent := 0 // messages so far
+	wrongTimes := func(n int) issued {
+		t.Helper()
+		var last issued
+		for i := 0; i < n; i++ {
+			last = s.requestCode(jose)
+			sent++
+			_, code := s.waitCode(sent)
+			if status, body := s.redeem(last.RequestID, wrongCode(t, code)); status != http.StatusUnauthorized {
+				t.Fatalf("wrong code %d: %d %s", i, status, body)
+			}
+			s.clock.Advance(time.Second)
 		}
-		s.clock.Advance(time.Second)
+		return last
 	}
-	msgs, err := s.smtp.WaitFor(11, 10*time.Second)
+	// Ten wrong codes across requests lock the party; the owner is told.
+	last := wrongTimes(10)
+	sent++
+	msgs, err := s.smtp.WaitFor(sent, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	notice := msgs[10]
-	if notice.To[0] != "jose@example.com" || codeInMail.MatchString(notice.Text) {
-		t.Fatalf("lockout notice to %v, must go to the address on file and carry no code:\n%s", notice.To, notice.Text)
+	if notice.To[0] != "jose@example.com" || codeInMail.MatchString(notice.Text) || !strings.Contains(notice.Text, "pausó") {
+		t.Fatalf("lockout notice to %v must go to the address on file, say sign-in was paused, and carry no code:\n%s", notice.To, notice.Text)
 	}
-	// While locked, a request answers the same and sends nothing.
-	iss := s.requestCode(jose)
+	// While locked, a live challenge answers exactly as a decoy does, even to the right code.
+	decoy := s.requestCode(stranger)
+	for i := 0; i < 3; i++ {
+		code := validCode(t)
+		ls, lb := s.redeem(last.RequestID, code)
+		ds, db := s.redeem(decoy.RequestID, code)
+		var lp, dp problemBody
+		mustJSON(t, lb, &lp)
+		mustJSON(t, db, &dp)
+		// The locked challenge had one wrong attempt before; the decoy none.
+		if ls != ds || lp.Code != dp.Code || lp.AttemptsRemaining == nil || *lp.AttemptsRemaining != *dp.AttemptsRemaining-1 {
+			t.Fatalf("locked vs decoy: %d %s / %d %s", ls, lb, ds, db)
+		}
+	}
+	// A new request while locked answers the same 202 and sends nothing.
+	s.requestCode(jose)
 	time.Sleep(300 * time.Millisecond)
 	if n := len(s.smtp.Messages()); n != 11 {
 		t.Fatalf("%d messages, want no code while locked", n)
 	}
-	// After the lock (one hour), sign-in works again.
+	// After the hour, one more wrong code within the 24 hours locks again, for two hours.
 	s.clock.Advance(time.Hour + time.Minute)
-	iss = s.requestCode(jose)
-	_, code := s.waitCode(12)
+	wrongTimes(1)
+	sent++
+	if _, err := s.smtp.WaitFor(sent, 10*time.Second); err != nil {
+		evs, _ := s.portal.AuditEvents(t.Context(), 0, 1000)
+		for _, e := range evs[len(evs)-12:] {
+			t.Logf("%s %s %s %v", e.At.Format("15:04:05"), e.Action, e.Outcome, e.Details)
+		}
+		t.Fatalf("second lockout notice: %v", err)
+	}
+	s.clock.Advance(time.Hour + time.Minute)
+	s.requestCode(jose)
+	time.Sleep(300 * time.Millisecond)
+	if n := len(s.smtp.Messages()); n != 13 {
+		t.Fatalf("%d messages an hour into a two-hour lock, want 13", n)
+	}
+	// After the second lock ends, the right code signs in and the counts reset.
+	s.clock.Advance(time.Hour)
+	iss := s.requestCode(jose)
+	_, code := s.waitCode(14)
 	if status, body := s.redeem(iss.RequestID, code); status != http.StatusCreated {
-		t.Fatalf("after the lock: %d %s", status, body)
+		t.Fatalf("after the locks: %d %s", status, body)
+	}
+}
+
+func TestConsecutiveFailuresNeedAnOperator(t *testing.T) {
+	s := newStack(t, relaxed, func(l *portal.Limits) {
+		l.MaxConsecutiveFailures = 12
+		l.PartyFailures = portal.Rate{N: 1000, Per: time.Hour} // only the consecutive rule applies here
+	})
+	for i := 0; i < 12; i++ {
+		iss := s.requestCode(jose)
+		_, code := s.waitCode(i + 1)
+		s.redeem(iss.RequestID, wrongCode(t, code))
+	}
+	s.clock.Advance(30 * 24 * time.Hour)
+	s.requestCode(jose)
+	time.Sleep(300 * time.Millisecond)
+	before := len(s.smtp.Messages())
+	if before != 13 { // 12 codes and the lockout notice, no new code
+		t.Fatalf("%d messages a month later, want 13: the lock lasts until an operator lifts it", before)
+	}
+	var partyID int64
+	s.store.View(t.Context(), func(tx casegate.Tx) error {
+		ps, err := tx.PartiesByANumber(t.Context(), "A012345678")
+		if len(ps) == 1 {
+			partyID = ps[0].ID
+		}
+		return err
+	})
+	if err := s.portal.UnlockParty(t.Context(), partyID, "admin:test"); err != nil {
+		t.Fatal(err)
+	}
+	iss := s.requestCode(jose)
+	_, code := s.waitCode(14)
+	if status, body := s.redeem(iss.RequestID, code); status != http.StatusCreated {
+		t.Fatalf("after unlock: %d %s", status, body)
 	}
 }
 
@@ -262,21 +340,63 @@ func TestSMTPDownThenUpStillDelivers(t *testing.T) {
 	s := newStack(t)
 	s.smtp.Stop()
 	iss := s.requestCode(jose)
-	time.Sleep(200 * time.Millisecond) // the worker tries and fails at least once
+	// Wait until the worker has tried and recorded a retry.
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.hasAudit("delivery.retry") {
+		if time.Now().After(deadline) {
+			t.Fatal("no failed attempt was recorded while the SMTP server was down")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if n := len(s.smtp.Messages()); n != 0 {
 		t.Fatalf("%d messages with the server down", n)
 	}
 	s.smtp.Restart()
-	deadline := time.Now().Add(10 * time.Second)
 	for len(s.smtp.Messages()) == 0 && time.Now().Before(deadline) {
 		s.clock.Advance(2 * time.Second) // past the retry backoff
 		time.Sleep(50 * time.Millisecond)
 	}
 	_, code := s.waitCode(1)
-	if status, body := s.redeem(iss.RequestID, code); status != http.StatusCreated && status != http.StatusGone {
+	if status, body := s.redeem(iss.RequestID, code); status != http.StatusCreated {
 		t.Fatalf("redeem after retry: %d %s", status, body)
 	}
 	if n := len(s.smtp.Messages()); n != 1 {
 		t.Fatalf("%d messages, want exactly 1", n)
+	}
+}
+
+func TestResendCooldownDoublesAndStopsAfterFiveSends(t *testing.T) {
+	s := newStack(t)
+	real, decoy := s.requestCode(jose), s.requestCode(stranger)
+	resend := func(id string) (*http.Response, issued, []byte) {
+		resp, body := s.do("POST", "/api/v1/access-codes/"+id+"/resend", nil, nil)
+		var out issued
+		if resp.StatusCode == http.StatusAccepted {
+			mustJSON(t, body, &out)
+		}
+		return resp, out, body
+	}
+	wait := 30 * time.Second
+	for send := 2; send <= 5; send++ {
+		s.clock.Advance(wait + time.Second)
+		wait *= 2
+		for _, id := range []string{real.RequestID, decoy.RequestID} {
+			resp, out, body := resend(id)
+			if resp.StatusCode != http.StatusAccepted || out.ResendAfter.Sub(s.clock.Now()) != wait {
+				t.Fatalf("send %d of %s: %d %s, want 202 and a %v cooldown", send, id, resp.StatusCode, body, wait)
+			}
+		}
+		s.waitCode(send) // else the next resend rightly cancels this code before it goes out
+	}
+	s.clock.Advance(wait + time.Second)
+	ra, _, ba := resend(real.RequestID)
+	rb, _, bb := resend(decoy.RequestID)
+	if ra.StatusCode != http.StatusTooManyRequests || rb.StatusCode != ra.StatusCode || ra.Header.Get("Retry-After") != "" ||
+		!strings.Contains(string(ba), "too_many_attempts") || string(ba) != string(bb) {
+		t.Fatalf("sixth send: %d %s / %d %s, want the same 429 too_many_attempts without Retry-After", ra.StatusCode, ba, rb.StatusCode, bb)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(s.smtp.Messages()); n != 5 {
+		t.Fatalf("%d codes sent, want 5", n)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/casegate/casegate/accesscode"
 	"github.com/casegate/casegate/delivery"
 	"github.com/casegate/casegate/internal/smtptest"
+	"github.com/casegate/casegate/metrics"
 	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/store"
 	"github.com/casegate/casegate/web"
@@ -82,7 +83,8 @@ type stack struct {
 	client *http.Client
 
 	mu     sync.Mutex
-	bodies [][]byte // every response body the tests received
+	bodies [][]byte     // every response body the tests received
+	spec   *specChecker // when set, every API exchange is checked against the OpenAPI spec
 }
 
 type stackOption func(*portal.Limits)
@@ -117,6 +119,11 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	}
 	s := &stack{t: t, store: st, dbFile: dbFile, clock: &clock{now: time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)}, logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log (warnings and errors):\n%s", grepLines(s.logs.String(), `{"time"`, `"level":"WARN"`, `"level":"ERROR"`))
+		}
+	})
 	limits := portal.DefaultLimits()
 	for _, o := range opts {
 		o(&limits)
@@ -137,10 +144,13 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 		t.Fatal(err)
 	}
 	s.worker.Logger = log
+	reg := metrics.New()
+	reg.WatchQueue(st)
+	s.worker.Metrics = reg
 	s.worker.Now = s.clock.Now
 	s.worker.PollInterval = 20 * time.Millisecond
 	s.worker.BaseBackoff = time.Second
-	s.portal, err = portal.New(portal.Deps{Store: st, Keys: keys, Limits: limits, Now: s.clock.Now, Wake: s.worker.Wake, Logger: log})
+	s.portal, err = portal.New(portal.Deps{Store: st, Keys: keys, Limits: limits, Now: s.clock.Now, Wake: s.worker.Wake, Logger: log, Metrics: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +159,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	if err != nil || len(res.Rejected) > 0 || res.Created != 2 {
 		t.Fatalf("fixture import: %+v, %v", res, err)
 	}
-	h, err := web.New(web.Deps{Portal: s.portal, Importer: im, PublicURL: public, Ready: st.Ping, Logger: log, Keys: keys, Now: s.clock.Now})
+	h, err := web.New(web.Deps{Portal: s.portal, Importer: im, PublicURL: public, Ready: st.Ping, Logger: log, Keys: keys, Now: s.clock.Now, Metrics: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,19 +183,23 @@ func (s *stack) do(method, path string, body any, header map[string]string) (*ht
 // doAs is do reporting failures to t (a fuzz target's own T).
 func (s *stack) doAs(t testing.TB, method, path string, body any, header map[string]string) (*http.Response, []byte) {
 	t.Helper()
-	var r io.Reader
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		r = strings.NewReader(b)
+		raw = []byte(b)
 	case []byte:
-		r = bytes.NewReader(b)
+		raw = b
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r = bytes.NewReader(j)
+		raw = j
+	}
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(method, s.srv.URL+path, r)
 	if err != nil {
@@ -209,6 +223,9 @@ func (s *stack) doAs(t testing.TB, method, path string, body any, header map[str
 	s.mu.Lock()
 	s.bodies = append(s.bodies, data)
 	s.mu.Unlock()
+	if s.spec != nil && (strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/admin/")) {
+		s.spec.check(method, s.srv.URL+path, raw, resp, data)
+	}
 	return resp, data
 }
 
@@ -254,6 +271,12 @@ func (s *stack) waitCode(n int) (smtptest.Mail, string) {
 	s.t.Helper()
 	msgs, err := s.smtp.WaitFor(n, 10*time.Second)
 	if err != nil {
+		for _, st := range []casegate.DeliveryStatus{casegate.DeliveryPending, casegate.DeliveryFailed, casegate.DeliveryCancelled} {
+			ds, _ := s.portal.Deliveries(context.Background(), st, 100)
+			for _, d := range ds {
+				s.t.Logf("delivery %d %s %s attempts=%d next=%v lease=%s/%v err=%q now=%v", d.ID, d.Status, d.Template, d.Attempts, d.NextAttempt, d.LeaseOwner, d.LeaseUntil, d.LastError, s.clock.Now())
+			}
+		}
 		s.t.Fatalf("waiting for message %d: %v", n, err)
 	}
 	m := msgs[n-1]
@@ -309,4 +332,18 @@ func (s *stack) signIn(who map[string]string, nth int) string {
 	}
 	mustJSON(s.t, body, &out)
 	return out.Token
+}
+
+// hasAudit reports whether an audit event with action was recorded.
+func (s *stack) hasAudit(action string) bool {
+	events, err := s.portal.AuditEvents(context.Background(), 0, 1000)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, e := range events {
+		if e.Action == action {
+			return true
+		}
+	}
+	return false
 }

@@ -157,33 +157,17 @@ func (c *catalog) date(lang string, t time.Time) string {
 	})
 }
 
-// status describes a case status in plain language: the custom title when
-// the event has one, the catalog's text for a known code, else the code.
-func (c *catalog) status(lang, code, title string) string {
-	if title != "" {
-		return title
+// statusDescription says in lang what a catalog status means for the
+// person; "" for a custom status, which has only its title.
+func statusDescription(code, lang string) string {
+	st, ok := casegate.Status(code)
+	if !ok {
+		return ""
 	}
-	if text, ok := statusText[code]; ok {
-		return c.tr(lang, text)
+	if d := st.Description[lang]; d != "" {
+		return d
 	}
-	return code
-}
-
-// statusText is the plain-language text of each status code the portal knows.
-var statusText = map[string]string{
-	"received":             "Case received",
-	"fee_received":         "Fee received",
-	"biometrics_scheduled": "Biometrics appointment scheduled",
-	"biometrics_completed": "Fingerprints and photo taken",
-	"interview_scheduled":  "Interview scheduled",
-	"evidence_requested":   "More evidence requested",
-	"response_received":    "Response to our request received",
-	"approved":             "Case approved",
-	"card_produced":        "Card being produced",
-	"card_mailed":          "Card mailed",
-	"denied":               "Case denied",
-	"withdrawn":            "Case withdrawn",
-	"transferred":          "Case transferred to another office",
+	return st.Description[casegate.Languages[0]]
 }
 
 // roleText names each role.
@@ -207,13 +191,15 @@ const (
 	msgNothingHere   = "There is nothing at this address."
 	msgInternal      = "Something went wrong on our side. Please try again later."
 	msgCrossOrigin   = "This form was sent from another website, so we did not accept it. Go back to our page and try again."
+	msgEnterNewEmail = "Enter your new email address."
+	msgEnterNewPhone = "Enter your new phone number."
 )
 
 // webMessages lists every message of this package shown outside templates,
 // so that a test can check each has its translations.
 var webMessages = []string{
 	msgChooseCountry, msgRealDate, msgEnterCode, msgFormUnread, msgTooLarge, msgNothingHere, msgInternal,
-	msgCrossOrigin,
+	msgCrossOrigin, msgEnterNewEmail, msgEnterNewPhone,
 	"{{.Month}} {{.Day}}, {{.Year}}", "{{.Count}} seconds", "{{.Count}} minutes",
 	"You have {{.Count}} attempts left.", "You can ask again in {{.Wait}}.",
 }

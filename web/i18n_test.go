@@ -1,10 +1,13 @@
 package web
 
 import (
+	"html/template"
 	"slices"
 	"testing"
 	"text/template/parse"
 	"time"
+
+	"github.com/casegate/casegate"
 )
 
 // templateMessages returns every literal text the templates pass to t or tn.
@@ -94,9 +97,6 @@ func pageMessages(t *testing.T) []string {
 	msgs := templateMessages(t)
 	msgs = append(msgs, webMessages...)
 	msgs = append(msgs, monthNames[:]...)
-	for _, v := range statusText {
-		msgs = append(msgs, v)
-	}
 	for _, v := range roleText {
 		msgs = append(msgs, v)
 	}
@@ -168,15 +168,54 @@ func TestPluralsAndDates(t *testing.T) {
 		{cat.wait("en", 61*time.Minute), "61 minutes"},
 		{cat.date("en", day), "March 14, 2025"},
 		{cat.date("es", day), "14 de marzo de 2025"},
-		{cat.status("es", "received", ""), "Caso recibido"},
-		{cat.status("es", "oath_ceremony_scheduled", "Oath ceremony scheduled"), "Oath ceremony scheduled"},
-		{cat.status("en", "mystery_code", ""), "mystery_code"},
 		{cat.tr("es", "A message nobody translated."), "A message nobody translated."},
 		{cat.tr("es", "{{.Not}} a template"), "{{.Not}} a template"},
 	}
 	for i, c := range cases {
 		if c.got != c.want {
 			t.Errorf("%d: got %q, want %q", i, c.got, c.want)
+		}
+	}
+}
+
+// TestStatusFuncs checks the templates name and describe statuses from the
+// root catalog, in the page's language, and a custom status by its title.
+func TestStatusFuncs(t *testing.T) {
+	cat, err := newCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := loadAssets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	funcs := map[string]template.FuncMap{"en": pageFuncs(cat, a, "en"), "es": pageFuncs(cat, a, "es")}
+	title := func(lang, code, custom string) string {
+		return funcs[lang]["status"].(func(string, string) string)(code, custom)
+	}
+	describe := func(lang, code string) string {
+		return funcs[lang]["description"].(func(string) string)(code)
+	}
+	cases := []struct{ got, want string }{
+		{title("es", "received", ""), "Caso recibido"},
+		{title("en", "biometrics_completed", ""), "Biometrics taken"},
+		{title("en", "received", "Ignored custom title"), "Case received"},
+		{title("es", "oath_ceremony_scheduled", "Oath ceremony scheduled"), "Oath ceremony scheduled"},
+		{title("en", "mystery_code", ""), "mystery_code"},
+		{describe("en", "approved"), "We approved your case and mailed you an approval notice."},
+		{describe("es", "approved"), "Aprobamos su caso y le enviamos por correo un aviso de aprobación."},
+		{describe("es", "oath_ceremony_scheduled"), ""},
+	}
+	for i, c := range cases {
+		if c.got != c.want {
+			t.Errorf("%d: got %q, want %q", i, c.got, c.want)
+		}
+	}
+	for _, st := range casegate.Statuses() {
+		for _, lang := range casegate.Languages {
+			if title(lang, st.Code, "") == st.Code || describe(lang, st.Code) == "" {
+				t.Errorf("%s in %s: no title or description", st.Code, lang)
+			}
 		}
 	}
 }

@@ -135,6 +135,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
+		if s.metrics != nil {
+			s.metrics.Request(r.Method, r.Pattern, rec.status)
+		}
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("route", r.Pattern),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"mime"
 	"net/http"
@@ -46,8 +47,9 @@ func (s *Server) signedInPage(h handlerFunc) handlerFunc {
 
 // dashboardPage is the data of the signed-in home.
 type dashboardPage struct {
-	Party portal.PartyView
-	Cases []portal.CaseView
+	Party          portal.PartyView
+	Cases          []portal.CaseView
+	ContactChanged bool // a contact change was just confirmed
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
@@ -55,19 +57,46 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := s.newPage(r, dashboardPage{Party: db.Party, Cases: db.Cases})
-	d.SignedIn = true
+	d := s.newPage(r, dashboardPage{Party: db.Party, Cases: db.Cases, ContactChanged: r.URL.Query().Get("contact_changed") == "1"})
+	d.SignedIn, d.Path = true, "/dashboard" // the language switch does not bring the notice back
 	return s.render(w, r, http.StatusOK, "dashboard", d)
 }
 
+// casePage is the data of one case's page.
+type casePage struct {
+	portal.CaseView
+	HasEmail, HasPhone bool // the party has this contact on file, so it can be notified there
+	NotifyEmail        bool // the boxes as shown: the subscription, or what was just posted
+	NotifySMS          bool
+	Saved              bool // the subscription was just saved
+}
+
 func (s *Server) casePage(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.portal.Case(r.Context(), session(r), r.PathValue("receipt"))
+	d := s.newPage(r, nil)
+	return s.renderCase(w, r, http.StatusOK, d, nil, r.URL.Query().Get("subscribed") == "1")
+}
+
+// renderCase shows the case of the request's path with what is already in
+// d. posted, when not nil, is the subscription form as sent, shown instead of
+// the stored subscription.
+func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, d *pageData, posted *casegate.Subscription, saved bool) error {
+	ctx, sess := r.Context(), session(r)
+	c, err := s.portal.Case(ctx, sess, r.PathValue("receipt"))
 	if err != nil {
 		return err
 	}
-	d := s.newPage(r, c)
-	d.SignedIn = true
-	return s.render(w, r, http.StatusOK, "case", d)
+	db, err := s.portal.Dashboard(ctx, sess)
+	if err != nil {
+		return err
+	}
+	p := casePage{CaseView: c, HasEmail: db.Party.Email != "", HasPhone: db.Party.Phone != "", Saved: saved}
+	sub := c.Subscription
+	if posted != nil {
+		sub = *posted
+	}
+	p.NotifyEmail, p.NotifySMS = sub.Email, sub.SMS
+	d.Page, d.SignedIn, d.Path = p, true, "/cases/"+c.ReceiptNumber
+	return s.render(w, r, status, "case", d)
 }
 
 // signOut ends the session server-side, whatever state it is in, and clears
@@ -130,8 +159,8 @@ func localPath(p string) bool {
 
 // processingTime is one row of the processing-times table.
 type processingTime struct {
-	FormType, Office    string
-	MedianDays, P80Days int
+	FormType, Category, Office string
+	MedianDays, P80Days, Cases int
 }
 
 // timesPage is the data of the processing-times page.
@@ -139,13 +168,30 @@ type timesPage struct {
 	Forms, Offices []string // the choices, from the published rows
 	Form, Office   string   // the chosen ones; "" for all
 	Rows           []processingTime
-	AsOf           time.Time
+	Categories     bool      // some row has a category: the table shows the column
+	AsOf           time.Time // when the figures were computed
 }
 
-// processingTimes returns the published processing times and their date.
-// None are computed yet: a later change fills this from the portal.
+// processingTimes returns the published processing times, by form, category
+// and office, and the date they were computed: the newest of the rows'.
 func (s *Server) processingTimes(ctx context.Context) ([]processingTime, time.Time, error) {
-	return nil, time.Time{}, nil
+	pts, err := s.portal.ProcessingTimes(ctx, "", "")
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	rows := make([]processingTime, 0, len(pts))
+	var asOf time.Time
+	for _, pt := range pts {
+		rows = append(rows, processingTime{FormType: pt.FormType, Category: pt.Category, Office: pt.Office,
+			MedianDays: pt.MedianDays, P80Days: pt.P80Days, Cases: pt.Cases})
+		if pt.ComputedAt.After(asOf) {
+			asOf = pt.ComputedAt
+		}
+	}
+	slices.SortFunc(rows, func(a, b processingTime) int {
+		return cmp.Or(cmp.Compare(a.FormType, b.FormType), cmp.Compare(a.Category, b.Category), cmp.Compare(a.Office, b.Office))
+	})
+	return rows, asOf, nil
 }
 
 func (s *Server) processingTimesPage(w http.ResponseWriter, r *http.Request) error {
@@ -174,6 +220,7 @@ func (s *Server) processingTimesPage(w http.ResponseWriter, r *http.Request) err
 	for _, row := range rows {
 		if (p.Form == "" || row.FormType == p.Form) && (p.Office == "" || row.Office == p.Office) {
 			p.Rows = append(p.Rows, row)
+			p.Categories = p.Categories || row.Category != ""
 		}
 	}
 	return s.render(w, r, http.StatusOK, "times", s.newPage(r, p))

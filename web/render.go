@@ -70,10 +70,12 @@ func pageFuncs(cat *catalog, a assets, lang string) template.FuncMap {
 			return cat.trData(lang, id, data), nil
 		},
 		// tn translates a plural text for the count n ({{.Count}}).
-		"tn":     func(id string, n int) string { return cat.trCount(lang, id, n) },
-		"asset":  a.url,
-		"date":   func(t time.Time) string { return cat.date(lang, t) },
-		"status": func(code, title string) string { return cat.status(lang, code, title) },
+		"tn":    func(id string, n int) string { return cat.trCount(lang, id, n) },
+		"asset": a.url,
+		"date":  func(t time.Time) string { return cat.date(lang, t) },
+		// status names a status in lang: the catalog title, else the custom title.
+		"status":      func(code, title string) string { return casegate.StatusTitle(code, title, lang) },
+		"description": func(code string) string { return statusDescription(code, lang) },
 		"role": func(r casegate.Role) string {
 			if text, ok := roleText[r]; ok {
 				return cat.tr(lang, text)

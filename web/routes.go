@@ -14,9 +14,16 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("DELETE /api/v1/sessions", s.api(s.signedIn(s.deleteAllSessions)))
 	mux.Handle("GET /api/v1/me", s.api(s.signedIn(s.me)))
 	mux.Handle("GET /api/v1/cases/{receipt_number}", s.api(s.signedIn(s.getCase)))
+	mux.Handle("PUT /api/v1/cases/{receipt_number}/subscription", s.api(s.signedIn(s.setSubscription)))
+	mux.Handle("POST /api/v1/me/contact", s.api(s.signedIn(s.startContactChange)))
+	mux.Handle("POST /api/v1/me/contact/{change_id}/confirm", s.api(s.signedIn(s.confirmContactChange)))
+	mux.Handle("GET /api/v1/processing-times", s.api(s.processingTimesAPI))
+	mux.HandleFunc("GET /api/openapi.yaml", s.openAPI)
 
 	// Operator API.
 	mux.Handle("POST /admin/v1/cases", s.api(s.admin(s.importCases)))
+	mux.Handle("POST /admin/v1/cases/{receipt_number}/events", s.api(s.admin(s.postEvent)))
+	mux.Handle("POST /admin/v1/processing-times/recompute", s.api(s.admin(s.recomputeProcessingTimes)))
 	mux.Handle("GET /admin/v1/audit", s.api(s.admin(s.listAudit)))
 	mux.Handle("GET /admin/v1/deliveries", s.api(s.admin(s.listDeliveries)))
 	mux.Handle("POST /admin/v1/parties/{id}/unlock", s.api(s.admin(s.unlockParty)))
@@ -24,6 +31,7 @@ func (s *Server) routes() http.Handler {
 	// Health.
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.api(s.admin(s.metricsHandler)))
 
 	// Pages.
 	mux.Handle("GET /{$}", s.page(s.home))
@@ -34,6 +42,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /verify/resend", s.page(s.resend))
 	mux.Handle("GET /dashboard", s.page(s.signedInPage(s.dashboard)))
 	mux.Handle("GET /cases/{receipt}", s.page(s.signedInPage(s.casePage)))
+	mux.Handle("POST /cases/{receipt}/subscription", s.page(s.signedInPage(s.submitSubscription)))
+	mux.Handle("GET /contact", s.page(s.signedInPage(s.contactPage)))
+	mux.Handle("POST /contact", s.page(s.signedInPage(s.submitContact)))
+	mux.Handle("POST /contact/confirm", s.page(s.signedInPage(s.confirmContact)))
 	mux.Handle("GET /processing-times", s.page(s.processingTimesPage))
 	mux.Handle("POST /signout", s.page(s.signOut))
 	mux.Handle("POST /language", s.page(s.switchLanguage))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/casegate/casegate/accesscode"
 	"github.com/casegate/casegate/delivery"
+	"github.com/casegate/casegate/metrics"
 	"github.com/casegate/casegate/portal"
 )
 
@@ -31,6 +32,8 @@ type Deps struct {
 	// random key for this process is used: fine for one instance and tests,
 	// wrong behind a load balancer.
 	Keys *accesscode.Keyring
+	// Metrics, when set, counts requests and is served at /metrics to operators.
+	Metrics *metrics.Registry
 	// Now is the clock of the pages (time left on a code); time.Now when nil.
 	// Give the same clock as the portal's.
 	Now func() time.Time
@@ -48,6 +51,7 @@ type Server struct {
 	secure   bool // the public URL is https: Secure cookies, HSTS
 	cookie   string
 	handler  http.Handler
+	metrics  *metrics.Registry
 
 	now      func() time.Time
 	cat      *catalog
@@ -63,7 +67,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		portal: d.Portal, importer: d.Importer, public: d.PublicURL, proxies: d.TrustedProxies,
-		mailbox: d.Mailbox, ready: d.Ready, log: d.Logger,
+		mailbox: d.Mailbox, ready: d.Ready, log: d.Logger, metrics: d.Metrics,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

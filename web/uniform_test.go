@@ -23,7 +23,7 @@ func TestRequestTimingDoesNotRevealAMatch(t *testing.T) {
 		t.Skip("takes a few seconds; run without -short")
 	}
 	s := newStack(t, relaxed)
-	const n = 250
+	const n = 500
 	var matched, unmatched []time.Duration
 	wrongDOB := map[string]string{}
 	for k, v := range jose {

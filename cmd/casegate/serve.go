@@ -64,7 +64,7 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 	importer := &portal.Importer{Store: a.store}
 	srv, err := web.New(web.Deps{
 		Portal: a.portal, Importer: importer, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
-		Mailbox: mailbox, Ready: a.store.Ping, Logger: a.log, Keys: a.keys,
+		Mailbox: mailbox, Ready: a.store.Ping, Logger: a.log, Keys: a.keys, Metrics: reg,
 	})
 	if err != nil {
 		return err

@@ -2,6 +2,18 @@
 (function () {
   "use strict";
 
+  // A signed-in page must never come back from the browser's back/forward
+  // cache after sign-out: some browsers keep pages there despite
+  // Cache-Control: no-store. Reloading asks the server, which sends a
+  // signed-out person to the start.
+  if (document.getElementById("signout-form")) {
+    window.addEventListener("pageshow", function (e) {
+      if (e.persisted) {
+        window.location.reload();
+      }
+    });
+  }
+
   // Move focus to the error summary, so that screen readers announce it.
   var summary = document.getElementById("error-summary");
   if (summary) {
@@ -58,7 +70,7 @@
   }
 
   // WebOTP: fill the code from the text message when the browser offers it.
-  var code = document.getElementById("code");
+  var code = document.getElementById("code") || document.getElementById("contact_code");
   if (code && "OTPCredential" in window && navigator.credentials) {
     var ac = new AbortController();
     var form = code.form;

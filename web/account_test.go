@@ -1,0 +1,216 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ana is the fixture's representative on jose's case.
+var ana = map[string]string{"receipt_number": "IOE0912345678", "given_name": "Ana", "family_name": "Smith",
+	"date_of_birth": "1975-01-01", "country_of_birth": "United States", "channel": "email"}
+
+func TestContactChangeEndToEnd(t *testing.T) {
+	s := newStack(t, relaxed)
+	s.spec = newSpecChecker(t)
+	token := s.signIn(jose, 1)
+	resp, body := s.do("POST", "/api/v1/me/contact", map[string]string{"email": "Jose.New@Example.org"}, bearerH(token))
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("start: %d %s", resp.StatusCode, body)
+	}
+	var change struct {
+		ChangeID string `json:"change_id"`
+	}
+	mustJSON(t, body, &change)
+	mail, code := s.waitCode(2)
+	// José reads Spanish: the message is in Spanish, with the never-share warning.
+	if mail.To[0] != "Jose.New@example.org" || !strings.Contains(mail.Text, "Ingréselo solo en https://status.casegate.test") {
+		t.Fatalf("the confirmation code went to %v:\n%s", mail.To, mail.Text)
+	}
+	// Another party cannot use this change, and a wrong code is counted.
+	anaToken := s.signIn(ana, 3)
+	if resp, body := s.do("POST", "/api/v1/me/contact/"+change.ChangeID+"/confirm", map[string]string{"code": code}, bearerH(anaToken)); resp.StatusCode != http.StatusGone {
+		t.Fatalf("another party confirming: %d %s, want 410", resp.StatusCode, body)
+	}
+	if resp, body := s.do("POST", "/api/v1/me/contact/"+change.ChangeID+"/confirm", map[string]string{"code": wrongCode(t, code)}, bearerH(token)); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), `"attempts_remaining":3`) { // the refused attempt above counted too
+		t.Fatalf("wrong code: %d %s", resp.StatusCode, body)
+	}
+	resp, body = s.do("POST", "/api/v1/me/contact/"+change.ChangeID+"/confirm", map[string]string{"code": code}, bearerH(token))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"email":"J•••@example.org"`) {
+		t.Fatalf("confirm: %d %s", resp.StatusCode, body)
+	}
+	msgs, err := s.smtp.WaitFor(4, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notice := msgs[3]
+	if notice.To[0] != "jose@example.com" || !strings.Contains(notice.Subject, "Se cambió") || codeInMail.MatchString(notice.Text) {
+		t.Fatalf("notice to the old address: to %v, subject %q:\n%s", notice.To, notice.Subject, notice.Text)
+	}
+	// The next code goes to the new address; the representative's contact is untouched.
+	s.signIn(jose, 5)
+	if to := s.smtp.Messages()[4].To[0]; to != "Jose.New@example.org" {
+		t.Fatalf("next sign-in code went to %s", to)
+	}
+	_, body = s.do("GET", "/api/v1/me", nil, bearerH(anaToken))
+	if !strings.Contains(string(body), `"email":"a•••@lawfirm.example.com"`) {
+		t.Fatalf("the representative's contact changed: %s", body)
+	}
+}
+
+func TestContactChangeNeedsARecentSignIn(t *testing.T) {
+	s := newStack(t, relaxed)
+	token := s.signIn(jose, 1)
+	for range 21 {
+		s.clock.Advance(time.Minute) // active all along, so the session stays alive
+		s.do("GET", "/api/v1/me", nil, bearerH(token))
+	}
+	resp, body := s.do("POST", "/api/v1/me/contact", map[string]string{"phone": "+15555550999"}, bearerH(token))
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "reauthentication_required") {
+		t.Fatalf("21 minutes after sign-in: %d %s, want 403 reauthentication_required", resp.StatusCode, body)
+	}
+	for i, bad := range []map[string]string{{"email": "not-an-address"}, {"email": "a@example.com", "phone": "+15555550999"}, {}} {
+		fresh := s.signIn(jose, i+2)
+		resp, body := s.do("POST", "/api/v1/me/contact", bad, bearerH(fresh))
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("contact change %v: %d %s, want 400", bad, resp.StatusCode, body)
+		}
+	}
+}
+
+func TestStatusEventNotifiesExactlyTheSubscribers(t *testing.T) {
+	s := newStack(t, relaxed)
+	s.spec = newSpecChecker(t)
+	admin, err := s.portal.CreateAdminToken(t.Context(), "ops", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jt := s.signIn(jose, 1)
+	at := s.signIn(ana, 2)
+	if resp, body := s.do("PUT", "/api/v1/cases/IOE0912345678/subscription", map[string]bool{"email": true, "sms": false}, bearerH(jt)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("subscribe: %d %s", resp.StatusCode, body)
+	}
+	// Ana has no phone on file: subscribing to text messages is refused.
+	if resp, body := s.do("PUT", "/api/v1/cases/IOE0912345678/subscription", map[string]bool{"email": false, "sms": true}, bearerH(at)); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("sms without a phone: %d %s", resp.StatusCode, body)
+	}
+	// Nobody subscribes to a case they are not linked to.
+	if resp, _ := s.do("PUT", "/api/v1/cases/EAC2190012345/subscription", map[string]bool{"email": true}, bearerH(jt)); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("subscribing to another's case: %d", resp.StatusCode)
+	}
+	post := func(status string) {
+		t.Helper()
+		resp, body := s.do("POST", "/admin/v1/cases/IOE0912345678/events", map[string]string{"status": status, "at": s.clock.Now().Format(time.RFC3339)}, bearerH(admin))
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("post event: %d %s", resp.StatusCode, body)
+		}
+	}
+	post("interview_scheduled")
+	msgs, err := s.smtp.WaitFor(3, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// José's language on file is Spanish: the notice is in Spanish and names only the receipt and status.
+	n := msgs[2]
+	if n.To[0] != "jose@example.com" || !strings.Contains(n.Subject, "IOE0912345678") || !strings.Contains(n.Text, "Entrevista programada") || strings.Contains(n.Text, "García") {
+		t.Fatalf("notification to %v %q:\n%s", n.To, n.Subject, n.Text)
+	}
+	post("interview_scheduled") // the same event again: nothing new
+	time.Sleep(300 * time.Millisecond)
+	if got := len(s.smtp.Messages()); got != 3 {
+		t.Fatalf("%d messages after posting the same event twice, want 3", got)
+	}
+	s.do("PUT", "/api/v1/cases/IOE0912345678/subscription", map[string]bool{"email": true}, bearerH(at))
+	s.clock.Advance(time.Minute)
+	post("approved")
+	msgs, err = s.smtp.WaitFor(5, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	got := map[string]int{}
+	for _, m := range s.smtp.Messages()[3:] {
+		got[m.To[0]]++
+	}
+	if len(got) != 2 || got["jose@example.com"] != 1 || got["ana@lawfirm.example.com"] != 1 {
+		t.Fatalf("notifications of the second event: %v, want one each to José and Ana", got)
+	}
+	// The case shows the subscription and the new status.
+	_, body := s.do("GET", "/api/v1/cases/IOE0912345678", nil, bearerH(jt))
+	if !strings.Contains(string(body), `"subscription":{"email":true,"sms":false}`) || !strings.Contains(string(body), `"status":"approved"`) || !strings.Contains(string(body), `"completed":true`) {
+		t.Fatalf("case: %s", body)
+	}
+}
+
+func TestProcessingTimesAPIAndMetrics(t *testing.T) {
+	s := newStack(t, relaxed)
+	s.spec = newSpecChecker(t)
+	admin, _ := s.portal.CreateAdminToken(t.Context(), "ops", "test")
+	s.do("POST", "/admin/v1/cases/IOE0912345678/events", map[string]string{"status": "approved", "at": s.clock.Now().Format(time.RFC3339)}, bearerH(admin))
+	resp, body := s.do("POST", "/admin/v1/processing-times/recompute", nil, bearerH(admin))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("recompute: %d %s", resp.StatusCode, body)
+	}
+	resp, body = s.do("GET", "/api/v1/processing-times?form=I-485&office=NBC", nil, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"form_type":"I-485"`) || !strings.Contains(string(body), `"cases":1`) || !strings.Contains(string(body), `"method"`) {
+		t.Fatalf("processing times: %d %s", resp.StatusCode, body)
+	}
+	s.signIn(jose, 1)
+	s.requestCode(stranger)
+	if resp, _ := s.do("GET", "/metrics", nil, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("/metrics without a token: %d, want 401", resp.StatusCode)
+	}
+	want := []string{
+		`casegate_codes_requested_total{outcome="issued"} 1`,
+		`casegate_codes_requested_total{outcome="no_match"} 1`,
+		`casegate_codes_redeemed_total{outcome="ok"} 1`,
+		`casegate_deliveries_total{channel="email",outcome="sent",template="access_code"} 1`,
+		`casegate_http_requests_total{method="POST",route="POST /api/v1/access-codes",status="202"} 2`,
+		`casegate_delivery_queue_depth 0`,
+	}
+	// The worker records a delivery just after the server took it: allow it a moment.
+	var text string
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		resp, body = s.do("GET", "/metrics", nil, bearerH(admin))
+		text = string(body)
+		missing := 0
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				missing++
+			}
+		}
+		if resp.StatusCode == http.StatusOK && missing == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("/metrics lacks %s", w)
+		}
+	}
+	t.Fatalf("/metrics: %d\n%s", resp.StatusCode, grepLines(text, "casegate_"))
+}
+
+// grepLines keeps the lines of text that start with prefix and contain any of
+// the words (every such line when none are given).
+func grepLines(text, prefix string, words ...string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(l, prefix) {
+			continue
+		}
+		keep := len(words) == 0
+		for _, w := range words {
+			keep = keep || strings.Contains(l, w)
+		}
+		if keep {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/casegate/casegate/portal"
+)
+
+type contactBody struct {
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+}
+
+func (s *Server) startContactChange(w http.ResponseWriter, r *http.Request) error {
+	var b contactBody
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	c, err := s.portal.StartContactChange(r.Context(), session(r), b.Email, b.Phone, s.clientIP(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"change_id": c.ID, "expires_at": c.ExpiresAt.UTC()})
+	return nil
+}
+
+type confirmBody struct {
+	Code string `json:"code"`
+}
+
+func (s *Server) confirmContactChange(w http.ResponseWriter, r *http.Request) error {
+	var b confirmBody
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	p, err := s.portal.ConfirmContactChange(r.Context(), session(r), r.PathValue("change_id"), b.Code, s.clientIP(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, partyJSON(p))
+	return nil
+}
+
+func (s *Server) setSubscription(w http.ResponseWriter, r *http.Request) error {
+	var b subscriptionBody
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	sub, err := s.portal.SetSubscription(r.Context(), session(r), r.PathValue("receipt_number"), b.Email, b.SMS)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, subscriptionBody{Email: sub.Email, SMS: sub.SMS})
+	return nil
+}
+
+// processingTimesMethod explains, for API clients, how the figures are made.
+const processingTimesMethod = "For each form type, category and office: the cases whose first final decision " +
+	"(approved, card produced or mailed, denied, withdrawn) came in the last 6 months; the number of days from " +
+	"the date the case was received to that decision; the median and the 80th percentile (nearest rank). " +
+	"8 of 10 of those cases finished within p80_days. A case's inquiry date is its received date plus p80_days."
+
+func (s *Server) processingTimesAPI(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	pts, err := s.portal.ProcessingTimes(r.Context(), q.Get("form"), q.Get("office"))
+	if err != nil {
+		return err
+	}
+	out := make([]processingTimeBody, 0, len(pts))
+	for _, p := range pts {
+		out = append(out, processingTimeJSON(p))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"method": processingTimesMethod, "processing_times": out})
+	return nil
+}
+
+type postEventBody struct {
+	Status string    `json:"status"`
+	Title  string    `json:"title"`
+	At     time.Time `json:"at"`
+}
+
+func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
+	var b postEventBody
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	e, added, err := s.portal.PostStatusEvent(r.Context(), r.PathValue("receipt_number"),
+		portal.StatusEventInput{Status: b.Status, Title: b.Title, At: b.At}, adminActor(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"status": e.Status, "title": e.Title, "at": e.At.UTC(), "added": added})
+	return nil
+}
+
+func (s *Server) recomputeProcessingTimes(w http.ResponseWriter, r *http.Request) error {
+	pts, err := s.portal.RecomputeProcessingTimes(r.Context(), adminActor(r))
+	if err != nil {
+		return err
+	}
+	out := make([]processingTimeBody, 0, len(pts))
+	for _, p := range pts {
+		out = append(out, processingTimeJSON(p))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"processing_times": out})
+	return nil
+}

@@ -1,0 +1,338 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/portal"
+)
+
+// finishedCases returns JSON Lines of cases of one form, category and office
+// approved at done after days[i] days each, with receipt numbers prefix
+// followed by 1, 2, …
+func finishedCases(prefix, form, category, office string, done time.Time, days ...int) string {
+	var b strings.Builder
+	for i, d := range days {
+		received := done.AddDate(0, 0, -d)
+		fmt.Fprintf(&b, `{"receipt_number":"%s%010d","form_type":%q,"category":%q,"office":%q,"received_on":%q,`+
+			`"history":[{"status":"received","at":%q},{"status":"approved","at":%q}],`+
+			`"parties":[{"role":"applicant","given_name":"Done","family_name":"Case %s %d","date_of_birth":"1980-01-01","country_of_birth":"US","email":"done%s%d@example.com"}]}`+"\n",
+			prefix, i+1, form, category, office, received.Format(time.DateOnly),
+			received.Format(time.RFC3339), done.Format(time.RFC3339), prefix, i+1, strings.ToLower(prefix), i+1)
+	}
+	return b.String()
+}
+
+// publishTimes imports finished cases and recomputes the processing times.
+func publishTimes(t testing.TB, st casegate.Store, p *portal.Portal, now func() time.Time, jsonl string) []casegate.ProcessingTime {
+	t.Helper()
+	ctx := context.Background()
+	im := &portal.Importer{Store: st, Now: now}
+	res, err := im.Import(ctx, strings.NewReader(jsonl), "jsonl", "test", nil)
+	if err != nil || len(res.Rejected) > 0 {
+		t.Fatalf("import finished cases: %+v, %v", res, err)
+	}
+	pts, err := p.RecomputeProcessingTimes(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pts
+}
+
+// joseReceived is the day the fixture's first case was received.
+var joseReceived = time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC)
+
+// timesForJose publishes processing times for the form, category and office
+// of Jose's case whose 80th percentile is slack days past today: Jose's
+// inquiry date is slack days away. It also publishes a second group without
+// a category.
+func timesForJose(t testing.TB, st casegate.Store, p *portal.Portal, now func() time.Time, slack int) []casegate.ProcessingTime {
+	t.Helper()
+	today := now().UTC()
+	age := int(today.Sub(joseReceived) / (24 * time.Hour))
+	done := today.AddDate(0, 0, -10).Truncate(24 * time.Hour).Add(12 * time.Hour)
+	jsonl := finishedCases("LIN", "I-485", "Family-based", "NBC", done, age-100, age-50, age+1, age+slack, age+slack) +
+		finishedCases("SRC", "I-765", "", "MSC", done, 90, 120, 150)
+	return publishTimes(t, st, p, now, jsonl)
+}
+
+func TestProcessingTimesPage(t *testing.T) {
+	ps := newPageStack(t)
+	now := ps.clock.Now()
+	age := int(now.Sub(joseReceived) / (24 * time.Hour))
+	timesForJose(t, ps.store, ps.portal, ps.clock.Now, 3)
+
+	p := ps.get(t, "/processing-times")
+	checkLayout(t, p, "en")
+	if p.doc.Find("#no-data").Length() != 0 {
+		t.Errorf("#no-data shows with processing times published")
+	}
+	caption := p.doc.Find("table#processing-times caption").Text()
+	if want := now.Format("January 2, 2006"); !strings.Contains(caption, want) {
+		t.Errorf("caption %q lacks the data-as-of date %q", caption, want)
+	}
+	var heads []string
+	p.doc.Find("table#processing-times thead th").Each(func(_ int, th *goquery.Selection) { heads = append(heads, th.Text()) })
+	if len(heads) != 6 || heads[1] != "Category" {
+		t.Errorf("columns %q, want form, category, office, median, 80th percentile, cases", heads)
+	}
+	rows := p.doc.Find("table#processing-times tbody tr")
+	if rows.Length() != 2 {
+		t.Fatalf("%d rows, want 2", rows.Length())
+	}
+	cells := func(tr *goquery.Selection) []string {
+		var out []string
+		tr.Find("th, td").Each(func(_ int, c *goquery.Selection) { out = append(out, strings.TrimSpace(c.Text())) })
+		return out
+	}
+	want := []string{"I-485", "Family-based", "NBC", fmt.Sprint(age + 1), fmt.Sprint(age + 3), "5"}
+	if got := cells(rows.Eq(0)); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("first row %q, want %q", got, want)
+	}
+	if got := cells(rows.Eq(1)); strings.Join(got, "|") != "I-765|–None|MSC|120|150|3" {
+		t.Errorf("second row %q: no category should read as none", got)
+	}
+	if m := strings.ToLower(p.doc.Find("main").Text()); !strings.Contains(m, "last 6 months") || !strings.Contains(m, "inquiry date") {
+		t.Errorf("the page does not explain the method")
+	}
+	for _, sel := range []string{`#form option[value="I-485"]`, `#form option[value="I-765"]`, `#office option[value="MSC"]`, `#office option[value="NBC"]`} {
+		if p.doc.Find(sel).Length() != 1 {
+			t.Errorf("no choice %s", sel)
+		}
+	}
+
+	one := ps.get(t, "/processing-times?form=I-765&office=")
+	if n := one.doc.Find("table#processing-times tbody tr").Length(); n != 1 || one.doc.Find(`#form option[value="I-765"][selected]`).Length() != 1 {
+		t.Errorf("filtered by form: %d rows", n)
+	}
+	if n := ps.get(t, "/processing-times?office=NOWHERE").doc.Find("table#processing-times tbody tr").Length(); n != 2 {
+		t.Errorf("an unknown office shows %d rows, want all 2", n)
+	}
+
+	ps.setLang(t, "es")
+	es := ps.get(t, "/processing-times")
+	checkLayout(t, es, "es")
+	if c := es.doc.Find("table#processing-times caption").Text(); !strings.Contains(c, "de noviembre de") && !strings.Contains(c, fmt.Sprint(now.Year())) {
+		t.Errorf("Spanish caption %q", c)
+	}
+	if h := es.doc.Find("table#processing-times thead th").Last().Text(); h != "Casos contados" {
+		t.Errorf("Spanish column %q", h)
+	}
+}
+
+func TestCasePageTiming(t *testing.T) {
+	ps := newPageStack(t)
+	dash := ps.signInThroughPages(t, joseForm, 1)
+	if dash.doc.Find(".case-outside-normal").Length() != 0 {
+		t.Errorf("the dashboard marks a case outside normal processing time before any is published")
+	}
+	none := ps.get(t, "/cases/IOE0912345678")
+	if none.doc.Find("#inquiry-date, #outside-normal").Length() != 0 ||
+		none.doc.Find(`#case-processing-time a[href="/processing-times"]`).Length() != 1 {
+		t.Errorf("without processing times the case page should say so and link to them")
+	}
+
+	timesForJose(t, ps.store, ps.portal, ps.clock.Now, 3)
+	p := ps.get(t, "/cases/IOE0912345678")
+	checkLayout(t, p, "en")
+	inquiry := joseReceived.AddDate(0, 0, int(ps.clock.Now().Sub(joseReceived)/(24*time.Hour))+3)
+	tm := p.doc.Find("#inquiry-date time")
+	if at, err := time.Parse(time.RFC3339, tm.AttrOr("datetime", "")); err != nil || !at.Equal(inquiry) {
+		t.Errorf("#inquiry-date time datetime %q, want %s", tm.AttrOr("datetime", ""), inquiry.Format(time.DateOnly))
+	}
+	if tm.Text() != inquiry.Format("January 2, 2006") {
+		t.Errorf("#inquiry-date reads %q", tm.Text())
+	}
+	if p.doc.Find("#outside-normal").Length() != 0 {
+		t.Errorf("#outside-normal shows before the inquiry date")
+	}
+	how := p.doc.Find("#case-processing-time").Text()
+	age := int(ps.clock.Now().Sub(joseReceived) / (24 * time.Hour))
+	for _, want := range []string{fmt.Sprintf("%d days", age+1), fmt.Sprintf("%d days", age+3), ps.clock.Now().Format("January 2, 2006")} {
+		if !strings.Contains(how, want) {
+			t.Errorf("How long this takes %q lacks %q", how, want)
+		}
+	}
+
+	// Five days on, past the inquiry date: the case is outside normal
+	// processing time. The session has idled out by then; sign in again.
+	ps.clock.Advance(5 * 24 * time.Hour)
+	dash = ps.signInThroughPages(t, joseForm, 2)
+	if m := dash.doc.Find("li.case .case-outside-normal"); m.Length() != 1 || !strings.Contains(m.Text(), "Outside normal processing time") {
+		t.Errorf("dashboard marker %q", m.Text())
+	}
+	p = ps.get(t, "/cases/IOE0912345678")
+	out := p.doc.Find("#outside-normal")
+	if out.Length() != 1 || !strings.Contains(out.Text(), "IOE0912345678") || !strings.Contains(strings.ToLower(out.Text()), "contact us") {
+		t.Errorf("#outside-normal %q: want the notice with what to do and the receipt number", out.Text())
+	}
+	ps.setLang(t, "es")
+	es := ps.get(t, "/cases/IOE0912345678")
+	if txt := es.doc.Find("#outside-normal").Text(); !strings.Contains(txt, "fuera de nuestro tiempo normal") {
+		t.Errorf("Spanish #outside-normal %q", txt)
+	}
+	ps.setLang(t, "en")
+
+	// A decision: no inquiry date, no notice, and the page says so.
+	if _, _, err := ps.portal.PostStatusEvent(context.Background(), "IOE0912345678", portal.StatusEventInput{Status: "approved"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	p = ps.get(t, "/cases/IOE0912345678")
+	if p.doc.Find("#case-completed").Length() != 1 || p.doc.Find("#inquiry-date, #outside-normal").Length() != 0 {
+		t.Errorf("a decided case: #case-completed %d, #inquiry-date/#outside-normal %d", p.doc.Find("#case-completed").Length(),
+			p.doc.Find("#inquiry-date, #outside-normal").Length())
+	}
+	if ps.get(t, "/dashboard").doc.Find(".case-outside-normal").Length() != 0 {
+		t.Errorf("a decided case is still marked outside normal processing time")
+	}
+}
+
+func TestTimelineDescribesEachEvent(t *testing.T) {
+	ps := newPageStack(t)
+	ps.signInThroughPages(t, joseForm, 1)
+	st, _ := casegate.Status("biometrics_scheduled")
+	for _, lang := range []string{"en", "es"} {
+		ps.setLang(t, lang)
+		p := ps.get(t, "/cases/IOE0912345678")
+		first := p.doc.Find("ol#timeline > li.event").First()
+		if got := first.Find(".event-title").Text(); got != st.Title[lang] {
+			t.Errorf("%s: title %q, want %q", lang, got, st.Title[lang])
+		}
+		if got := first.Find(".event-description").Text(); got != st.Description[lang] {
+			t.Errorf("%s: description %q, want %q", lang, got, st.Description[lang])
+		}
+		if got := p.doc.Find(".case-status-description").Text(); got != st.Description[lang] {
+			t.Errorf("%s: the current status is not described: %q", lang, got)
+		}
+	}
+}
+
+func TestCustomStatusTitleIsText(t *testing.T) {
+	ps := newPageStack(t)
+	ps.signInThroughPages(t, joseForm, 1)
+	const title = `Oath <script>alert("x")</script><img src=x onerror=alert(1)> & "more"`
+	if _, _, err := ps.portal.PostStatusEvent(context.Background(), "IOE0912345678",
+		portal.StatusEventInput{Status: "oath_scheduled", Title: title}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/cases/IOE0912345678", "/dashboard"} {
+		p := ps.get(t, path)
+		if p.doc.Find("main script, main img").Length() != 0 || strings.Contains(string(p.body), "<script>alert") {
+			t.Errorf("%s: the custom title became markup", path)
+		}
+		sel := "ol#timeline > li.event .event-title"
+		if path == "/dashboard" {
+			sel = "li.case .case-status"
+		}
+		if got := p.doc.Find(sel).First().Text(); !strings.Contains(got, title) {
+			t.Errorf("%s: %s reads %q, want the title as text", path, sel, got)
+		}
+	}
+	// A custom status has no catalog description.
+	if d := ps.get(t, "/cases/IOE0912345678").doc.Find("ol#timeline > li.event").First().Find(".event-description"); d.Length() != 0 {
+		t.Errorf("a custom status has a description %q", d.Text())
+	}
+}
+
+func TestSubscriptionThroughPages(t *testing.T) {
+	ps := newPageStack(t)
+	ps.signInThroughPages(t, joseForm, 1)
+	p := ps.get(t, "/cases/IOE0912345678")
+	form := p.doc.Find(`form#subscription-form[method="post"][action="/cases/IOE0912345678/subscription"]`)
+	if form.Length() != 1 || form.Find("button#subscription-submit").Length() != 1 {
+		t.Fatalf("no subscription form")
+	}
+	for _, sel := range []string{`input#subscribe-email[type="checkbox"][name="email"]`, `input#subscribe-sms[type="checkbox"][name="sms"]`} {
+		in := form.Find(sel)
+		if in.Length() != 1 || in.Is("[checked], [disabled]") || p.doc.Find(`label[for="`+in.AttrOr("id", "")+`"]`).Length() != 1 {
+			t.Errorf("%s: want one, labelled, unticked and enabled", sel)
+		}
+	}
+	if p.doc.Find("#subscription-notice").Length() != 0 {
+		t.Errorf("#subscription-notice shows unasked")
+	}
+
+	steps := []struct {
+		form       url.Values
+		email, sms bool
+	}{
+		{url.Values{"email": {"1"}}, true, false},
+		{url.Values{"email": {"1"}, "sms": {"1"}}, true, true},
+		{url.Values{"sms": {"1"}}, false, true},
+		{url.Values{}, false, false},
+	}
+	for _, st := range steps {
+		wantRedirect(t, ps.post(t, "/cases/IOE0912345678/subscription", st.form), "/cases/IOE0912345678?subscribed=1")
+		p := ps.get(t, "/cases/IOE0912345678?subscribed=1")
+		if p.doc.Find(`#subscription-notice[role="status"]`).Length() != 1 {
+			t.Errorf("%v: no #subscription-notice", st.form)
+		}
+		if e, s := p.doc.Find("#subscribe-email").Is("[checked]"), p.doc.Find("#subscribe-sms").Is("[checked]"); e != st.email || s != st.sms {
+			t.Errorf("after %v: email %v sms %v, want %v %v", st.form, e, s, st.email, st.sms)
+		}
+		if p.doc.Find(`form.language-switch input[name="next"]`).AttrOr("value", "") != "/cases/IOE0912345678" {
+			t.Errorf("the language switch brings the notice back")
+		}
+	}
+
+	// Ticked for email, a new status reaches the address on file.
+	wantRedirect(t, ps.post(t, "/cases/IOE0912345678/subscription", url.Values{"email": {"1"}}), "/cases/IOE0912345678?subscribed=1")
+	before := len(ps.smtp.Messages())
+	if _, _, err := ps.portal.PostStatusEvent(context.Background(), "IOE0912345678", portal.StatusEventInput{Status: "interview_scheduled"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := ps.smtp.WaitFor(before+1, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := msgs[before]; len(m.To) != 1 || m.To[0] != "jose@example.com" || !strings.Contains(m.Text, "IOE0912345678") {
+		t.Errorf("status message to %v: %q", m.To, m.Text)
+	}
+
+	// Someone else's case.
+	if p := ps.post(t, "/cases/EAC2190012345/subscription", url.Values{"email": {"1"}}); p.status() != http.StatusNotFound {
+		t.Errorf("subscribing to someone else's case: %d, want 404", p.status())
+	}
+}
+
+func TestSubscriptionWithoutAPhoneOnFile(t *testing.T) {
+	ps := newPageStack(t)
+	wei := url.Values{"receipt_number": {"EAC2190012345"}, "given_name": {"Wei"}, "family_name": {"Li"},
+		"dob_month": {"12"}, "dob_day": {"31"}, "dob_year": {"1988"}, "country_of_birth": {"CN"}, "channel": {"email"}}
+	ps.signInThroughPages(t, wei, 1)
+	p := ps.get(t, "/cases/EAC2190012345")
+	if sms := p.doc.Find("#subscribe-sms"); !sms.Is("[disabled]") || sms.AttrOr("aria-describedby", "") != "subscribe-sms-note" ||
+		p.doc.Find("#subscribe-sms-note").Length() != 1 {
+		t.Errorf("with no phone on file the SMS box should be disabled and explained")
+	}
+	if p.doc.Find("#subscribe-email").Is("[disabled]") {
+		t.Errorf("the email box is disabled with an email on file")
+	}
+	// A tampered form asks for text messages anyway.
+	bad := ps.post(t, "/cases/EAC2190012345/subscription", url.Values{"email": {"1"}, "sms": {"1"}})
+	if bad.status() != http.StatusBadRequest {
+		t.Errorf("SMS without a phone: %d, want 400", bad.status())
+	}
+	checkLayout(t, bad, "en")
+	checkFieldErrors(t, bad, "subscribe-sms")
+	if !bad.doc.Find("#subscribe-email").Is("[checked]") {
+		t.Errorf("the re-rendered form lost the ticked email box")
+	}
+	if p := ps.get(t, "/cases/EAC2190012345"); p.doc.Find("#subscribe-email").Is("[checked]") {
+		t.Errorf("the refused form was saved")
+	}
+	ps.setLang(t, "es")
+	es := ps.post(t, "/cases/EAC2190012345/subscription", url.Values{"sms": {"1"}})
+	checkFieldErrors(t, es, "subscribe-sms")
+	if msg, en := es.doc.Find("#subscribe-sms-error").Text(), bad.doc.Find("#subscribe-sms-error").Text(); msg == en {
+		t.Errorf("the message is not in Spanish: %q", msg)
+	}
+}
