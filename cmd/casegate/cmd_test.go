@@ -257,3 +257,42 @@ func TestGenerateWritesJSONLines(t *testing.T) {
 		t.Fatal("the same seed gave different cases")
 	}
 }
+
+// TestOperatorCommands posts an event, recomputes processing times, and reads
+// the deliveries and the audit log, all from the command line.
+func TestOperatorCommands(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"CASEGATE_DB": filepath.Join(dir, "c.db"), "CASEGATE_SECRET_FILE": filepath.Join(dir, "secret.key")}
+	file := filepath.Join(dir, "cases.jsonl")
+	received := time.Now().UTC().AddDate(0, -2, 0).Format(time.DateOnly)
+	line := `{"receipt_number":"IOE0912345678","form_type":"I-485","office":"NBC","received_on":"` + received + `","parties":[{"role":"applicant","given_name":"José","family_name":"García","date_of_birth":"1990-04-02","country_of_birth":"MX","email":"jose@example.com"}]}` + "\n"
+	if err := os.WriteFile(file, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := runCmd(t, vars, "import", file); err != nil {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	out, _, err := runCmd(t, vars, "case", "event", "IOE0912345678", "approved")
+	if err != nil || !strings.Contains(out, "Case approved") {
+		t.Fatalf("case event: %v %q", err, out)
+	}
+	out, _, _ = runCmd(t, vars, "case", "event", "IOE0912345678", "received", "-at", received+"T09:00:00Z")
+	if !strings.Contains(out, "added") {
+		t.Fatalf("case event at a given time: %q", out)
+	}
+	if _, _, err := runCmd(t, vars, "case", "event", "IOE0912345678", "custom_step"); err == nil {
+		t.Fatal("a custom status without a title was accepted")
+	}
+	out, _, err = runCmd(t, vars, "stats", "recompute")
+	if err != nil || !strings.Contains(out, "1 groups") || !strings.Contains(out, "I-485") {
+		t.Fatalf("stats recompute: %v %q", err, out)
+	}
+	out, _, err = runCmd(t, vars, "deliveries", "-status", "pending")
+	if err != nil || !strings.HasPrefix(out, "ID") {
+		t.Fatalf("deliveries: %v %q", err, out)
+	}
+	out, _, err = runCmd(t, vars, "audit", "list", "-limit", "1000")
+	if err != nil || !strings.Contains(out, `"action":"case.event"`) || !strings.Contains(out, `"action":"processing_times.recompute"`) {
+		t.Fatalf("audit list: %v %q", err, out)
+	}
+}
