@@ -7,6 +7,7 @@ type Metrics interface {
 	CodeRedeemed(outcome string)  // ok or an error code
 	PartyLocked()
 	DeliveryFinished(ch Channel, template, outcome string) // sent, retry, failed, cancelled
+	SMSRefused(reason string)                              // a text message not queued: country, prefix_limit, daily_budget
 }
 
 // NopMetrics counts nothing.
@@ -16,3 +17,4 @@ func (NopMetrics) CodeRequested(string)                     {}
 func (NopMetrics) CodeRedeemed(string)                      {}
 func (NopMetrics) PartyLocked()                             {}
 func (NopMetrics) DeliveryFinished(Channel, string, string) {}
+func (NopMetrics) SMSRefused(string)                        {}

@@ -3,7 +3,6 @@ package identity
 import (
 	"net/mail"
 	"strings"
-	"unicode"
 )
 
 // The limits of an email address (RFC 5321: 64 for the local part, 254 in
@@ -45,32 +44,6 @@ func Email(s string) (string, error) {
 	// reading are kept, so the stored address always parses.
 	if again, err := mail.ParseAddress(out); err != nil || again.Address != out || again.Name != "" {
 		return "", ErrEmail
-	}
-	return out, nil
-}
-
-// Phone returns the E.164 form of the phone number in s: a plus sign, a
-// country code not starting with 0, and 7 to 15 digits in all. Spaces,
-// dashes, dots and parentheses are ignored; anything else is refused. It does
-// not know the numbering plan of each country.
-func Phone(s string) (string, error) {
-	if len(s) > maxInput {
-		return "", ErrPhone
-	}
-	var b strings.Builder
-	b.Grow(16)
-	for _, r := range strings.TrimSpace(s) {
-		switch {
-		case r == '+' && b.Len() == 0, r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case unicode.IsSpace(r), isDash(r), r == '.', r == '(', r == ')':
-		default:
-			return "", ErrPhone
-		}
-	}
-	out := b.String()
-	if len(out) < 8 || len(out) > 16 || out[0] != '+' || out[1] == '0' {
-		return "", ErrPhone
 	}
 	return out, nil
 }

@@ -24,6 +24,7 @@ type Registry struct {
 	codesRedeemed  *prometheus.CounterVec
 	lockouts       prometheus.Counter
 	deliveries     *prometheus.CounterVec
+	smsRefused     *prometheus.CounterVec
 }
 
 // New returns a registry.
@@ -45,8 +46,11 @@ func New() *Registry {
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "casegate_deliveries_total", Help: "Outbox deliveries by channel, template and outcome (sent, retry, failed, cancelled).",
 		}, []string{"channel", "template", "outcome"}),
+		smsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "casegate_sms_refused_total", Help: "Text messages not queued by the SMS pumping protection, by reason (country, prefix_limit, daily_budget).",
+		}, []string{"reason"}),
 	}
-	r.reg.MustRegister(r.requests, r.codesRequested, r.codesRedeemed, r.lockouts, r.deliveries,
+	r.reg.MustRegister(r.requests, r.codesRequested, r.codesRedeemed, r.lockouts, r.deliveries, r.smsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return r
 }
@@ -78,6 +82,7 @@ func (r *Registry) PartyLocked()                 { r.lockouts.Inc() }
 func (r *Registry) DeliveryFinished(ch casegate.Channel, template, outcome string) {
 	r.deliveries.WithLabelValues(string(ch), template, outcome).Inc()
 }
+func (r *Registry) SMSRefused(reason string) { r.smsRefused.WithLabelValues(reason).Inc() }
 
 // Handler serves the metrics in the Prometheus text format.
 func (r *Registry) Handler() http.Handler {

@@ -89,6 +89,11 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 			refused = rateLimited(res.wait)
 			return nil
 		}
+		if ch == casegate.ChannelSMS {
+			if refused, err = p.gateContactSMS(ctx, tx, party.ID, dest, now); err != nil || refused != nil {
+				return err
+			}
+		}
 		c.Language = Language(party.Language)
 		if err := tx.InsertChallenge(ctx, c); err != nil {
 			return fmt.Errorf("portal: contact change: %w", err)
@@ -178,10 +183,9 @@ func (p *Portal) ConfirmContactChange(ctx context.Context, s casegate.Session, c
 					Language: Language(party.Language), Params: map[string]string{"changed": changedName(c.Channel)},
 					Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
 				}
-				if err := tx.EnqueueDelivery(ctx, &d); err != nil {
+				if woke, err = p.enqueue(ctx, tx, &d, party, now); err != nil {
 					return fmt.Errorf("portal: notify old contact: %w", err)
 				}
-				woke = true
 			}
 			view = viewParty(party)
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/identity"
@@ -45,6 +46,9 @@ func (p *Portal) PostStatusEvent(ctx context.Context, receipt string, in StatusE
 	}
 	if len(in.Title) > maxTitleLen {
 		fields["title"] = "The title is too long."
+	} else if strings.IndexFunc(in.Title, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) >= 0 {
+		// As the importer refuses: a line break would be a line of its own in messages.
+		fields["title"] = "The title must be printable text, without line breaks or control characters."
 	}
 	if in.At.IsZero() {
 		in.At = now
@@ -118,10 +122,13 @@ func (p *Portal) notifySubscribers(ctx context.Context, tx casegate.Tx, c casega
 				Params:   map[string]string{"receipt_number": c.ReceiptNumber, "status": e.Status, "title": e.Title},
 				Status:   casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
 			}
-			if err := tx.EnqueueDelivery(ctx, &d); err != nil {
+			queued, err := p.enqueue(ctx, tx, &d, party, now)
+			if err != nil {
 				return 0, fmt.Errorf("portal: notify: %w", err)
 			}
-			n++
+			if queued {
+				n++
+			}
 		}
 	}
 	return n, nil

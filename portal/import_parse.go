@@ -409,8 +409,12 @@ func NewCSVReader(r io.Reader) (*CSVReader, error) {
 	cr.r.ReuseRecord = true
 	header, err := cr.r.Read()
 	if err != nil {
-		if err == io.EOF {
+		var perr *csv.ParseError
+		switch {
+		case err == io.EOF:
 			return nil, lineError("the CSV file is empty: it needs a header row")
+		case errors.As(err, &perr) && !errors.Is(err, errLineTooLong):
+			return nil, lineError("CSV header: not valid CSV: " + perr.Err.Error())
 		}
 		return nil, csvFatal(err)
 	}

@@ -39,6 +39,7 @@ type Limits struct {
 	SessionIdle            time.Duration
 	SessionAbsolute        time.Duration
 	Reauth                 time.Duration // contact changes only this soon after sign-in
+	SMS                    SMSLimits     // SMS pumping protection (pumping.go)
 }
 
 // DefaultLimits returns the defaults of the design.
@@ -59,6 +60,7 @@ func DefaultLimits() Limits {
 		SessionIdle:            15 * time.Minute,
 		SessionAbsolute:        12 * time.Hour,
 		Reauth:                 20 * time.Minute,
+		SMS:                    DefaultSMSLimits(),
 	}
 }
 
@@ -88,7 +90,7 @@ func (l Limits) Validate() error {
 			return fmt.Errorf("%s must be a positive count per positive duration", name)
 		}
 	}
-	return nil
+	return l.SMS.validate()
 }
 
 // Deps is what a Portal needs.

@@ -224,7 +224,7 @@ func (p *Portal) queueLockoutNotice(ctx context.Context, tx casegate.Tx, party c
 		Template: casegate.TemplateLockoutNotice, Language: Language(party.Language), Params: params,
 		Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
 	}
-	if err := tx.EnqueueDelivery(ctx, &d); err != nil {
+	if _, err := p.enqueue(ctx, tx, &d, party, now); err != nil {
 		return fmt.Errorf("portal: queue lockout notice: %w", err)
 	}
 	p.wake()

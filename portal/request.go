@@ -188,6 +188,9 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 				if _, err := p.hit(ctx, tx, "decoy-send:"+ch.ID, p.limits.CodesPerParty, now); err != nil {
 					return err
 				}
+				if err := p.shadowSMS(ctx, tx, ch.Channel); err != nil {
+					return err
+				}
 			}
 			if err := tx.InsertChallenge(ctx, ch); err != nil {
 				return fmt.Errorf("portal: store challenge: %w", err)
@@ -294,7 +297,7 @@ func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Chal
 		NextAttempt: now,
 		CreatedAt:   now,
 	}
-	if err := tx.EnqueueDelivery(ctx, &d); err != nil {
+	if _, err := p.enqueue(ctx, tx, &d, party, now); err != nil {
 		return fmt.Errorf("portal: queue code: %w", err)
 	}
 	return nil

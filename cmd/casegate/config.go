@@ -8,11 +8,14 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/delivery"
+	"github.com/casegate/casegate/identity"
 	"github.com/casegate/casegate/portal"
 )
 
@@ -26,6 +29,7 @@ type config struct {
 	SMTPURL        string
 	MailFrom       string
 	SMSURL         string
+	PhoneRegion    string // national phone numbers are read in this country
 	TrustedProxies []netip.Prefix
 	LogLevel       string
 	Limits         portal.Limits
@@ -150,12 +154,32 @@ func settings() []setting {
 			c.MailFrom = v
 			return nil
 		}},
-		{"CASEGATE_SMS_URL", "sms-url", "", "text-message provider (not available yet)", func(c *config, v string) error {
-			if v != "" {
-				return fmt.Errorf("text-message delivery is not available in this version; leave it empty")
+		{"CASEGATE_SMS_URL", "sms-url", "", "text-message provider: twilio://SID:TOKEN@api.twilio.com?from=+1…, kannel://user:pass@host:13013?from=…, webhook+https://host/path?secret_file=… (see docs/sms.md)", func(c *config, v string) error {
+			if v == "" {
+				return nil
 			}
+			if _, err := delivery.ParseSMSURL(v); err != nil {
+				return err
+			}
+			c.SMSURL = v
 			return nil
 		}},
+		{"CASEGATE_PHONE_REGION", "phone-region", identity.DefaultPhoneRegion, "country whose national phone numbers are accepted without +country code (ISO 3166-1 alpha-2)", func(c *config, v string) error {
+			r, err := identity.PhoneRegionCode(v)
+			if err != nil {
+				return fmt.Errorf("want a two-letter country code such as US or MX, got %q", v)
+			}
+			c.PhoneRegion = r
+			return nil
+		}},
+		{"CASEGATE_SMS_COUNTRIES", "sms-countries", "", "comma-separated countries texts may go to, or * for all (default: CASEGATE_PHONE_REGION)", func(c *config, v string) error {
+			cs, err := parseCountries(v)
+			c.Limits.SMS.Countries = cs
+			return err
+		}},
+		intSetting("CASEGATE_SMS_PREFIX_DIGITS", "sms-prefix-digits", "national digits after the country code that make a destination prefix", func(c *config) *int { return &c.Limits.SMS.PrefixDigits }, d.SMS.PrefixDigits, 0, 8),
+		rateSetting("CASEGATE_SMS_PREFIX_LIMIT", "sms-prefix-limit", "texts to numbers sharing one prefix", func(c *config) *portal.Rate { return &c.Limits.SMS.PerPrefix }, d.SMS.PerPrefix),
+		intSetting("CASEGATE_SMS_DAILY_BUDGET", "sms-daily-budget", "texts the deployment sends in any 24 hours", func(c *config) *int { return &c.Limits.SMS.DailyBudget }, d.SMS.DailyBudget, 1, 100_000_000),
 		{"CASEGATE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs whose X-Forwarded-For is believed", func(c *config, v string) error {
 			ps, err := parseProxies(v)
 			c.TrustedProxies = ps
@@ -202,6 +226,32 @@ func setListen(dst *string, v string) error {
 	}
 	*dst = v
 	return nil
+}
+
+// parseCountries reads a comma-separated list of ISO 3166-1 alpha-2 codes,
+// or * alone. Empty means the default.
+func parseCountries(v string) ([]string, error) {
+	var out []string
+	for part := range strings.SplitSeq(v, ",") {
+		part = strings.TrimSpace(part)
+		switch {
+		case part == "":
+		case part == portal.AnyCountry:
+			out = append(out, part)
+		default:
+			r, err := identity.PhoneRegionCode(part)
+			if err != nil {
+				return nil, fmt.Errorf("want two-letter country codes separated by commas (US,CA,MX), or * for all, got %q", part)
+			}
+			if !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	if slices.Contains(out, portal.AnyCountry) && len(out) > 1 {
+		return nil, fmt.Errorf("* allows every country and stands alone, got %q", v)
+	}
+	return out, nil
 }
 
 // parseProxies reads a comma-separated list of addresses and CIDR prefixes.
@@ -252,6 +302,14 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (co
 	}
 	if c.PublicURL == nil {
 		c.PublicURL = &url.URL{Scheme: "http", Host: c.Listen}
+	}
+	if len(c.Limits.SMS.Countries) == 0 {
+		c.Limits.SMS.Countries = []string{c.PhoneRegion}
+	}
+	// Phone numbers are read in this region wherever they come in: imports
+	// and contact changes. Set once, before anything reads one.
+	if err := identity.SetPhoneRegion(c.PhoneRegion); err != nil {
+		return config{}, fmt.Errorf("CASEGATE_PHONE_REGION: %w", err)
 	}
 	if err := c.Limits.Validate(); err != nil {
 		return config{}, fmt.Errorf("limits: %w", err)

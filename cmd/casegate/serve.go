@@ -21,7 +21,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	senders, closeSenders, err := configuredSenders(cfg)
+	senders, closeSenders, err := configuredSenders(e, cfg)
 	if err != nil {
 		return err
 	}
@@ -29,8 +29,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	return serve(ctx, e, cfg, senders, nil, nil)
 }
 
-// configuredSenders builds the providers named by the configuration.
-func configuredSenders(cfg config) (map[casegate.Channel]casegate.Sender, func(), error) {
+// configuredSenders builds the providers named by the configuration: email
+// always, text messages when CASEGATE_SMS_URL is set.
+func configuredSenders(e env, cfg config) (map[casegate.Channel]casegate.Sender, func(), error) {
 	if cfg.SMTPURL == "" {
 		return nil, nil, errors.New("CASEGATE_SMTP_URL: required: codes are sent by email (for a local try-out, run `casegate demo`)")
 	}
@@ -42,7 +43,23 @@ func configuredSenders(cfg config) (map[casegate.Channel]casegate.Sender, func()
 	if err != nil {
 		return nil, nil, fmt.Errorf("CASEGATE_SMTP_URL: %w", err)
 	}
-	return map[casegate.Channel]casegate.Sender{casegate.ChannelEmail: smtp}, func() { smtp.Close() }, nil
+	senders := map[casegate.Channel]casegate.Sender{casegate.ChannelEmail: smtp}
+	if cfg.SMSURL == "" {
+		return senders, func() { smtp.Close() }, nil
+	}
+	smsCfg, err := delivery.ParseSMSURL(cfg.SMSURL)
+	if err != nil {
+		smtp.Close()
+		return nil, nil, fmt.Errorf("CASEGATE_SMS_URL: %w", err)
+	}
+	// NewSMS reads a webhook's signing secret now, so a missing file stops the start.
+	sms, err := delivery.NewSMS(smsCfg, newLogger(e, cfg.LogLevel))
+	if err != nil {
+		smtp.Close()
+		return nil, nil, fmt.Errorf("CASEGATE_SMS_URL: %w", err)
+	}
+	senders[casegate.ChannelSMS] = sms
+	return senders, func() { smtp.Close(); sms.Close() }, nil
 }
 
 // serve runs the web server and the delivery worker until ctx is done, then
@@ -145,7 +162,7 @@ func cmdWorker(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	senders, closeSenders, err := configuredSenders(cfg)
+	senders, closeSenders, err := configuredSenders(e, cfg)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/identity"
+	"github.com/casegate/casegate/portal"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestSMSConfiguration(t *testing.T) {
+	t.Cleanup(func() { identity.SetPhoneRegion(identity.DefaultPhoneRegion) })
+	c, err := loadConfig(newFlagSet("test", io.Discard), nil, envOf(map[string]string{"CASEGATE_SMTP_URL": "smtp://localhost:25?tls=none"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PhoneRegion != "US" || !slices.Equal(c.Limits.SMS.Countries, []string{"US"}) || slices.Contains(c.channels(), casegate.ChannelSMS) {
+		t.Errorf("defaults: region %q, countries %v, channels %v", c.PhoneRegion, c.Limits.SMS.Countries, c.channels())
+	}
+	c, err = loadConfig(newFlagSet("test", io.Discard), []string{"-sms-daily-budget", "50"}, envOf(map[string]string{
+		"CASEGATE_SMTP_URL":          "smtp://localhost:25?tls=none",
+		"CASEGATE_SMS_URL":           "kannel://casegate:pw@127.0.0.1:13013?from=%2B15551234567",
+		"CASEGATE_PHONE_REGION":      "mx",
+		"CASEGATE_SMS_PREFIX_DIGITS": "2",
+		"CASEGATE_SMS_PREFIX_LIMIT":  "10/30m",
+		"CASEGATE_SMS_DAILY_BUDGET":  "5000",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := portal.SMSLimits{Countries: []string{"MX"}, PrefixDigits: 2, PerPrefix: portal.Rate{N: 10, Per: 30 * time.Minute}, DailyBudget: 50}
+	if c.PhoneRegion != "MX" || !slices.Equal(c.Limits.SMS.Countries, want.Countries) || c.Limits.SMS.PrefixDigits != 2 ||
+		c.Limits.SMS.PerPrefix != want.PerPrefix || c.Limits.SMS.DailyBudget != 50 || !slices.Contains(c.channels(), casegate.ChannelSMS) {
+		t.Errorf("config %+v, channels %v", c.Limits.SMS, c.channels())
+	}
+	if got, err := identity.Phone("55 1234 5678"); err != nil || got != "+525512345678" || identity.PhoneRegion() != "MX" {
+		t.Errorf("the phone region was not set for the process: %q, %v", got, err)
+	}
+	c, err = loadConfig(newFlagSet("test", io.Discard), nil, envOf(map[string]string{"CASEGATE_SMS_COUNTRIES": " us, ca ,MX,us"}))
+	if err != nil || !slices.Equal(c.Limits.SMS.Countries, []string{"US", "CA", "MX"}) {
+		t.Errorf("countries: %v, %v", c.Limits.SMS.Countries, err)
+	}
+}
+
+func TestBadSMSConfigurationNamesTheVariable(t *testing.T) {
+	t.Cleanup(func() { identity.SetPhoneRegion(identity.DefaultPhoneRegion) })
+	const token = "t0psecrettoken"
+	bad := map[string]string{
+		"CASEGATE_SMS_URL":           "twilio://AC0123456789abcdef0123456789abcdef:" + token + "@api.twilio.com",
+		"CASEGATE_PHONE_REGION":      "XX",
+		"CASEGATE_SMS_COUNTRIES":     "US,*",
+		"CASEGATE_SMS_PREFIX_DIGITS": "9",
+		"CASEGATE_SMS_PREFIX_LIMIT":  "0/1h",
+		"CASEGATE_SMS_DAILY_BUDGET":  "0",
+	}
+	for name, value := range bad {
+		_, err := loadConfig(newFlagSet("test", io.Discard), nil, envOf(map[string]string{name: value}))
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: error %v, want one naming the variable", name, value, err)
+		}
+		if err != nil && strings.Contains(err.Error(), token) {
+			t.Errorf("%s: the error shows the token: %v", name, err)
+		}
+	}
+
+	// A webhook whose secret file is missing fails at start, not at the first text.
+	c, err := loadConfig(newFlagSet("test", io.Discard), nil, envOf(map[string]string{
+		"CASEGATE_SMTP_URL": "smtp://localhost:25?tls=none",
+		"CASEGATE_SMS_URL":  "webhook+https://hooks.example.org/sms?secret_file=" + filepath.Join(t.TempDir(), "missing"),
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := configuredSenders(env{stderr: io.Discard}, c); err == nil || !strings.Contains(err.Error(), "CASEGATE_SMS_URL") {
+		t.Errorf("missing webhook secret: %v, want an error naming CASEGATE_SMS_URL", err)
+	}
+}
+
+func TestParseCountries(t *testing.T) {
+	for in, want := range map[string][]string{"": nil, "us": {"US"}, "US, mx ,US": {"US", "MX"}, "*": {"*"}, " * ,": {"*"}} {
+		if got, err := parseCountries(in); err != nil || !slices.Equal(got, want) {
+			t.Errorf("parseCountries(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"USA", "XX", "US;MX", "*,US", "U S"} {
+		if got, err := parseCountries(in); err == nil {
+			t.Errorf("parseCountries(%q) = %v, want an error", in, got)
+		}
+	}
+}
+
+func FuzzParseCountries(f *testing.F) {
+	for _, s := range []string{"US", "us,mx", "*", "*,US", "", ",,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		cs, err := parseCountries(s)
+		if err != nil {
+			return
+		}
+		l := portal.DefaultSMSLimits()
+		l.Countries = cs
+		full := portal.DefaultLimits()
+		full.SMS = l
+		if err := full.Validate(); len(cs) > 0 && err != nil {
+			t.Fatalf("parseCountries(%q) = %v, which the portal refuses: %v", s, cs, err)
+		}
+	})
+}

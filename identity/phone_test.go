@@ -1,0 +1,134 @@
+package identity
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPhoneIn(t *testing.T) {
+	good := []struct{ in, region, want string }{
+		{"+15555550123", "US", "+15555550123"},
+		{"+1 (555) 555-0123", "US", "+15555550123"},
+		{"+1 (201) 555-0123", "", "+12015550123"},
+		{" +52 55 1234 5678 ", "US", "+525512345678"},
+		{"+44.20.7946.0958", "US", "+442079460958"},
+		{"+44 7911 123456", "", "+447911123456"},
+		{"+39 02 1234 5678", "", "+390212345678"}, // Italy keeps the leading zero
+		{"(201) 555-0123", "US", "+12015550123"},  // national numbers in the region
+		{"201.555.0123", "us", "+12015550123"},
+		{"55 1234 5678", "MX", "+525512345678"},
+		{"020 7946 0958", "GB", "+442079460958"},      // the trunk prefix 0 goes
+		{"00 52 55 1234 5678", "GB", "+525512345678"}, // the international prefix of the region
+		{"011 52 55 1234 5678", "US", "+525512345678"},
+		{"+1 555 555 0999", "US", "+15555550999"},                // possible, though in no assigned range
+		{"+1\u2011555\u2013555\u20120123", "US", "+15555550123"}, // Unicode dashes
+	}
+	for _, tt := range good {
+		if got, err := PhoneIn(tt.in, tt.region); err != nil || got != tt.want {
+			t.Errorf("PhoneIn(%q, %q) = %q, %v; want %q", tt.in, tt.region, got, err, tt.want)
+		}
+	}
+	bad := []struct{ in, region string }{
+		{"", "US"}, {"+", "US"}, {"+1", "US"},
+		{"5555550123", ""}, {"(201) 555-0123", ""}, // national without a region
+		{"555-0123", "US"}, // only dialable locally
+		{"+0123456789", "US"}, {"+1234567", "US"}, {"+123456789012345", "US"}, {"+1234567890123456", "US"},
+		{"+999 1234 5678", "US"}, // no such calling code
+		{"+1 555 555 0123 ext 4", "US"}, {"+1 555 555 0123;ext=4", "US"},
+		{"+1-555-CALL-NOW", "US"}, {"++15555550123", "US"}, {"+1555+5550123", "US"},
+		{"+１５５５５５５０１２３", "US"}, {"tel:+15555550123", "US"},
+		{"+52 55 1234 5678", "XX"}, // a region that does not exist
+		{strings.Repeat("1", 101), "US"},
+	}
+	for _, tt := range bad {
+		if got, err := PhoneIn(tt.in, tt.region); err != ErrPhone {
+			t.Errorf("PhoneIn(%q, %q) = %q, %v; want ErrPhone", tt.in, tt.region, got, err)
+		}
+	}
+}
+
+func TestPhoneUsesTheRegion(t *testing.T) {
+	t.Cleanup(func() { SetPhoneRegion(DefaultPhoneRegion) })
+	if PhoneRegion() != "US" {
+		t.Fatalf("default region %q", PhoneRegion())
+	}
+	if got, err := Phone("(201) 555-0123"); err != nil || got != "+12015550123" {
+		t.Fatalf("Phone in the US = %q, %v", got, err)
+	}
+	if err := SetPhoneRegion(" mx "); err != nil {
+		t.Fatal(err)
+	}
+	if PhoneRegion() != "MX" {
+		t.Fatalf("region %q after setting mx", PhoneRegion())
+	}
+	if got, err := Phone("55 1234 5678"); err != nil || got != "+525512345678" {
+		t.Fatalf("Phone in MX = %q, %v", got, err)
+	}
+	if got, err := Phone("+1 201 555 0123"); err != nil || got != "+12015550123" {
+		t.Fatalf("an international number in MX = %q, %v", got, err)
+	}
+	for _, bad := range []string{"", "U", "USA", "XX", "ZZ", "001"} {
+		if err := SetPhoneRegion(bad); err != ErrPhoneRegion {
+			t.Errorf("SetPhoneRegion(%q) = %v, want ErrPhoneRegion", bad, err)
+		}
+	}
+	if PhoneRegion() != "MX" {
+		t.Fatalf("a refused region changed it to %q", PhoneRegion())
+	}
+}
+
+func TestPhoneParts(t *testing.T) {
+	tests := []struct {
+		in     string
+		region string
+		cc     int
+		nsn    string
+	}{
+		{"+12015550123", "US", 1, "2015550123"},
+		{"+15555550123", "US", 1, "5555550123"}, // no known range: the main country of +1
+		{"+14165550123", "CA", 1, "4165550123"},
+		{"+18765550123", "JM", 1, "8765550123"},
+		{"+525512345678", "MX", 52, "5512345678"},
+		{"+442079460958", "GB", 44, "2079460958"},
+		{"+390212345678", "IT", 39, "0212345678"},
+		{"+80012345678", "001", 800, "12345678"},
+	}
+	for _, tt := range tests {
+		got, err := PhoneParts(tt.in)
+		if err != nil || got.Region != tt.region || got.CallingCode != tt.cc || got.National != tt.nsn {
+			t.Errorf("PhoneParts(%q) = %+v, %v; want %s %d %s", tt.in, got, err, tt.region, tt.cc, tt.nsn)
+		}
+	}
+	for _, bad := range []string{"", "+", "15555550123", "+1 555 555 0123", "+9991234567", "+0123", "+1555555012a"} {
+		if got, err := PhoneParts(bad); err != ErrPhone {
+			t.Errorf("PhoneParts(%q) = %+v, %v; want ErrPhone", bad, got, err)
+		}
+	}
+}
+
+func FuzzPhone(f *testing.F) {
+	for _, s := range []string{"+1 (555) 555-0123", "+0", "5555550123", "+44.20.7946.0958", "00 52 55 1234 5678", "(201) 555-0123", "+80012345678"} {
+		f.Add(s, "US")
+		f.Add(s, "")
+	}
+	f.Add("020 7946 0958", "GB")
+	f.Fuzz(func(t *testing.T, s, region string) {
+		out, err := PhoneIn(s, region)
+		if err != nil {
+			return
+		}
+		if len(out) < 8 || len(out) > 16 || out[0] != '+' || out[1] == '0' || !allIn(out[1:], '0', '9') {
+			t.Fatalf("PhoneIn(%q, %q) = %q, not E.164", s, region, out)
+		}
+		if again, err := PhoneIn(out, ""); err != nil || again != out {
+			t.Fatalf("PhoneIn(%q) = %q, %v; want itself", out, again, err)
+		}
+		if again, err := PhoneIn(out, "MX"); err != nil || again != out {
+			t.Fatalf("PhoneIn(%q, MX) = %q, %v; want itself", out, again, err)
+		}
+		if parts, err := PhoneParts(out); err != nil || parts.Region == "" || parts.CallingCode < 1 ||
+			!strings.HasSuffix(out, parts.National) {
+			t.Fatalf("PhoneParts(%q) = %+v, %v", out, parts, err)
+		}
+	})
+}
