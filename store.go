@@ -9,7 +9,9 @@ import (
 // Public methods own the transaction; everything else happens through Tx.
 type Store interface {
 	// Update runs fn in one read-write transaction and commits when fn returns nil.
-	// Write transactions are serialised on SQLite; on PostgreSQL row locks order them.
+	// Write transactions are serialised on SQLite; on PostgreSQL row locks order them,
+	// and a transaction that hits a serialisation failure or deadlock is run again:
+	// fn may run more than once, so it must set, not accumulate, what it reports.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error

@@ -62,6 +62,7 @@ func (p *Portal) PostStatusEvent(ctx context.Context, receipt string, in StatusE
 	e := casegate.StatusEvent{Status: in.Status, Title: in.Title, At: in.At.UTC().Truncate(time.Microsecond)}
 	var added, queued bool
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
+		added, queued = false, false
 		c, err := tx.CaseByReceipt(ctx, canon)
 		if casegate.IsNotFound(err) {
 			return casegate.Errorf(casegate.ENotFound, "There is no case with that receipt number.")

@@ -32,7 +32,7 @@ func (p *Portal) Redeem(ctx context.Context, requestID, input, clientIP string) 
 	var signIn SignIn
 	locks := 0
 	err := p.store.Update(ctx, func(tx casegate.Tx) error {
-		refused = nil
+		refused, locks = nil, 0
 		ctx := context.WithValue(ctx, lockCounterKey{}, &locks)
 		res, err := p.hit(ctx, tx, "redeem-ip:"+ipKey(clientIP), p.limits.RedeemsPerIP, now)
 		if err != nil {

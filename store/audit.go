@@ -32,10 +32,11 @@ func (t *tx) AppendAudit(ctx context.Context, e *casegate.AuditEvent) error {
 	if err != nil {
 		return fmt.Errorf("store: append audit: details: %w", err)
 	}
-	// SQLite: the single IMMEDIATE writer serialises appends, so the head read
-	// here cannot move before the insert. PostgreSQL will need a lock on a
-	// chain-head row (SELECT … FOR UPDATE on a one-row audit_head table, or
-	// pg_advisory_xact_lock) before this read, or two appends could fork the chain.
+	// The head read below must not move before the insert commits, or two
+	// appends would fork the chain.
+	if err := t.takeTurns(ctx, "audit"); err != nil {
+		return fmt.Errorf("store: append audit: lock chain: %w", err)
+	}
 	var prevSeq int64
 	prev := casegate.GenesisHash
 	err = t.queryRow(ctx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&prevSeq, &prev)

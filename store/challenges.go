@@ -38,9 +38,10 @@ func (t *tx) InsertChallenge(ctx context.Context, c casegate.Challenge) error {
 	return nil
 }
 
-// Challenge returns the challenge with id.
+// Challenge returns the challenge with id. Inside Update the row stays locked
+// until the transaction ends.
 func (t *tx) Challenge(ctx context.Context, id string) (casegate.Challenge, error) {
-	c, err := scanChallenge(t.queryRow(ctx, `SELECT `+challengeColumns+` FROM challenges WHERE id = ?`, id))
+	c, err := scanChallenge(t.queryRow(ctx, `SELECT `+challengeColumns+` FROM challenges WHERE id = ?`+t.lock(), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return casegate.Challenge{}, notFound("challenge")
 	}
@@ -100,20 +101,32 @@ func (t *tx) Consume(ctx context.Context, id string, now time.Time) (bool, error
 }
 
 // RateTAT returns the theoretical arrival time stored for key, or the zero
-// time for a key never seen. Where the dialect locks rows, the row stays locked
-// until the transaction ends.
+// time for a key never seen. Where the dialect locks rows, the key's row stays
+// locked until the transaction ends; a new key first gets a row with tat 0
+// (read as the zero time), so that two first requests for it take turns too
+// instead of both reading zero.
 func (t *tx) RateTAT(ctx context.Context, key string) (time.Time, error) {
-	var tat time.Time
-	err := t.queryRow(ctx, `SELECT tat FROM rate_limits WHERE rate_key = ?`+t.d.lockRow, key).Scan(scanTime(&tat))
-	if errors.Is(err, sql.ErrNoRows) {
-		// PostgreSQL: a new key has no row to lock; two first requests may
-		// both see zero. Insert a placeholder row first when that matters.
-		return time.Time{}, nil
+	lock := t.lock()
+	for range 3 { // a concurrent DeleteRate or Purge may remove the row between the two statements
+		if lock != "" {
+			_, err := t.exec(ctx, `INSERT INTO rate_limits (rate_key, tat) VALUES (?, 0) ON CONFLICT (rate_key) DO NOTHING`, key)
+			if err != nil {
+				return time.Time{}, fmt.Errorf("store: rate: %w", err)
+			}
+		}
+		var us int64
+		err := t.queryRow(ctx, `SELECT tat FROM rate_limits WHERE rate_key = ?`+lock, key).Scan(&us)
+		switch {
+		case errors.Is(err, sql.ErrNoRows) && lock != "":
+			continue
+		case errors.Is(err, sql.ErrNoRows), err == nil && us == 0:
+			return time.Time{}, nil
+		case err != nil:
+			return time.Time{}, fmt.Errorf("store: rate: %w", err)
+		}
+		return time.UnixMicro(us).UTC(), nil
 	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("store: rate: %w", err)
-	}
-	return tat, nil
+	return time.Time{}, fmt.Errorf("store: rate: the row of a key kept disappearing")
 }
 
 // SetRateTAT stores the theoretical arrival time of key.

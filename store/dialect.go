@@ -1,10 +1,16 @@
 package store
 
 import (
+	"context"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strconv"
 	"strings"
+	"syscall"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -15,14 +21,27 @@ type dialect struct {
 	name string
 	// numbered placeholders: $1, $2 … instead of ?.
 	numbered bool
-	// lockRow is appended to a SELECT that reads a row the transaction will
-	// change, and skipLocked to the one that claims deliveries. SQLite needs
-	// neither: its write transactions begin IMMEDIATE on a single connection,
-	// so they already run one at a time.
+	// lockRow is appended to a SELECT, inside an Update, that reads a row the
+	// transaction may change, and skipLocked to the one that claims
+	// deliveries. SQLite needs neither: its write transactions begin IMMEDIATE
+	// on a single connection, so they already run one at a time. Where rows
+	// are locked, RateTAT also inserts a key's row before reading it, so that a
+	// new key has a row to lock.
 	lockRow    string
 	skipLocked string
+	// lockName, when set, is a statement taking a lock on a name (its one
+	// placeholder) until the transaction ends, for work that must take turns
+	// but has no row to lock: appending to the audit chain, replacing the
+	// processing times. See tx.takeTurns.
+	lockName string
 	// isUniqueViolation reports whether err broke a UNIQUE or PRIMARY KEY rule.
 	isUniqueViolation func(error) bool
+	// isRetryable reports whether err rolled the whole transaction back and
+	// running it again may succeed (a serialization failure or a deadlock).
+	isRetryable func(error) bool
+	// isUnavailable reports whether err says the database could not be
+	// reached or is not taking work, rather than that a statement was wrong.
+	isUnavailable func(error) bool
 }
 
 var sqliteDialect = &dialect{
@@ -34,12 +53,58 @@ var sqliteDialect = &dialect{
 		}
 		return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	},
+	isRetryable:   func(error) bool { return false },
+	isUnavailable: func(error) bool { return false },
 }
 
-// PostgreSQL will be:
-//
-//	&dialect{name: "postgres", numbered: true, lockRow: " FOR UPDATE",
-//		skipLocked: " FOR UPDATE SKIP LOCKED", isUniqueViolation: /* pgconn.PgError.Code == "23505" */}
+var postgresDialect = &dialect{
+	name:       "postgres",
+	numbered:   true,
+	lockRow:    " FOR UPDATE",
+	skipLocked: " FOR UPDATE SKIP LOCKED",
+	// Advisory locks are per database; the schema is part of the name so
+	// that several casegate schemas in one database do not wait on each other.
+	lockName:          `SELECT pg_advisory_xact_lock(hashtextextended('casegate.' || ? || '.' || coalesce(current_schema(), ''), 0))`,
+	isUniqueViolation: func(err error) bool { return sqlState(err) == "23505" },
+	isRetryable: func(err error) bool {
+		code := sqlState(err)
+		return code == "40001" || code == "40P01" // serialization_failure, deadlock_detected
+	},
+	isUnavailable: postgresUnavailable,
+}
+
+// sqlState returns the SQLSTATE of a PostgreSQL error in err's chain, or "".
+func sqlState(err error) string {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// postgresUnavailable reports whether err is about reaching PostgreSQL: a
+// failed connect, a connection lost, the server shutting down, starting up
+// or out of connections.
+func postgresUnavailable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var connect *pgconn.ConnectError
+	var netErr net.Error
+	switch code := sqlState(err); {
+	case errors.As(err, &connect), errors.As(err, &netErr):
+		return true
+	case strings.HasPrefix(code, "08"), // connection_exception
+		code == "57P01", code == "57P02", code == "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
+		code == "53300": // too_many_connections
+		return true
+	case code != "":
+		return false
+	}
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}
 
 // rebind rewrites the ? placeholders of query for the dialect. Queries in this
 // package never hold a ? inside a string literal.

@@ -20,9 +20,11 @@ func scanParty(row scanner) (casegate.Party, error) {
 	return p, err
 }
 
-// Party returns the party with id.
+// Party returns the party with id. Inside Update the row stays locked until
+// the transaction ends, so a read-modify-write of the lockout state through
+// UpdateParty cannot lose a concurrent one.
 func (t *tx) Party(ctx context.Context, id int64) (casegate.Party, error) {
-	p, err := scanParty(t.queryRow(ctx, `SELECT `+partyColumns+` FROM parties p WHERE p.id = ?`, id))
+	p, err := scanParty(t.queryRow(ctx, `SELECT `+partyColumns+` FROM parties p WHERE p.id = ?`+t.lock(), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return casegate.Party{}, notFound("party %d", id)
 	}

@@ -153,17 +153,3 @@ func (s *SQLite) Close() error {
 	}
 	return nil
 }
-
-// runTx runs fn in a transaction on db; it commits when fn returns nil and
-// rolls back otherwise, a panic included.
-func runTx(ctx context.Context, db *sql.DB, d *dialect, opts *sql.TxOptions, fn func(casegate.Tx) error) error {
-	sqlTx, err := db.BeginTx(ctx, opts)
-	if err != nil {
-		return err
-	}
-	defer sqlTx.Rollback() // a no-op after Commit
-	if err := fn(&tx{sqlTx: sqlTx, d: d}); err != nil {
-		return err
-	}
-	return sqlTx.Commit()
-}

@@ -45,8 +45,13 @@ func (t *tx) Completions(ctx context.Context, since time.Time, terminal []string
 	return nil
 }
 
-// ReplaceProcessingTimes swaps the whole table for pts.
+// ReplaceProcessingTimes swaps the whole table for pts. Replacements take
+// turns, so one that overlaps another (two instances recomputing) deletes the
+// rows the other inserted instead of colliding with them.
 func (t *tx) ReplaceProcessingTimes(ctx context.Context, pts []casegate.ProcessingTime) error {
+	if err := t.takeTurns(ctx, "processing_times"); err != nil {
+		return fmt.Errorf("store: replace processing times: %w", err)
+	}
 	if _, err := t.exec(ctx, `DELETE FROM processing_times`); err != nil {
 		return fmt.Errorf("store: replace processing times: %w", err)
 	}

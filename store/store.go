@@ -1,7 +1,7 @@
 // Package store keeps casegate's state in one SQL database. It implements
 // casegate.Store and casegate.Tx over SQLite (modernc.org/sqlite, pure Go) and
-// is written so that PostgreSQL can follow with the same queries: statements
-// are written with ? placeholders and go through dialect.rebind, and every
+// PostgreSQL (pgx through database/sql) with the same queries: statements are
+// written with ? placeholders and go through dialect.rebind, and every
 // difference between the two databases lives in the dialect struct.
 //
 // Times are stored as unix microseconds in UTC, NULL when unset, and come back
@@ -14,14 +14,22 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/casegate/casegate"
 )
 
-// Open opens the database that dsn names, without migrating it. dsn is a file
-// path or a "file:" URI for SQLite; postgres:// and postgresql:// URLs are
-// recognised but not supported yet.
+// Open opens the database that dsn names, without migrating it: a
+// postgres:// or postgresql:// URL for PostgreSQL, else a file path or a
+// "file:" URI for SQLite.
 func Open(ctx context.Context, dsn string) (casegate.Store, error) {
+	if IsPostgres(dsn) {
+		p, err := OpenPostgres(ctx, dsn)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return p, nil
+	}
 	var (
 		s   *SQLite
 		err error
@@ -29,8 +37,6 @@ func Open(ctx context.Context, dsn string) (casegate.Store, error) {
 	switch {
 	case dsn == "":
 		return nil, errors.New("store: open: no database given")
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, errors.New("store: open: PostgreSQL support is not built yet; use a SQLite file path")
 	case strings.HasPrefix(dsn, "file:"):
 		s, err = openSQLiteURI(ctx, dsn)
 	default:
@@ -42,13 +48,54 @@ func Open(ctx context.Context, dsn string) (casegate.Store, error) {
 	return s, nil
 }
 
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
 // tx implements casegate.Tx over one database/sql transaction.
 type tx struct {
 	sqlTx *sql.Tx
 	d     *dialect
+	write bool // inside Update: reads of rows to be changed lock them
+}
+
+// lock is what a SELECT of a row the transaction may change ends with:
+// the dialect's row lock inside Update, nothing inside View.
+func (t *tx) lock() string {
+	if !t.write {
+		return ""
+	}
+	return t.d.lockRow
 }
 
 var _ casegate.Tx = (*tx)(nil)
+
+// runTx runs fn in a transaction on db; it commits when fn returns nil and
+// rolls back otherwise, a panic included.
+func runTx(ctx context.Context, db *sql.DB, d *dialect, opts *sql.TxOptions, fn func(casegate.Tx) error) error {
+	sqlTx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer sqlTx.Rollback() // a no-op after Commit
+	write := opts == nil || !opts.ReadOnly
+	if err := fn(&tx{sqlTx: sqlTx, d: d, write: write}); err != nil {
+		return err
+	}
+	return sqlTx.Commit()
+}
+
+// takeTurns makes the rest of the transaction wait for every other one that
+// took turns on name, where the dialect needs that; SQLite's single writer
+// already runs transactions one at a time.
+func (t *tx) takeTurns(ctx context.Context, name string) error {
+	if t.d.lockName == "" {
+		return nil
+	}
+	_, err := t.exec(ctx, t.d.lockName, name)
+	return err
+}
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return t.sqlTx.ExecContext(ctx, t.d.rebind(query), args...)
@@ -115,6 +162,17 @@ func queryAll[T any](ctx context.Context, t *tx, scan func(scanner) (T, error), 
 // notFound returns the error for a missing row, named by what.
 func notFound(format string, args ...any) error {
 	return fmt.Errorf("store: "+format+": %w", append(args, casegate.ErrNotFound)...)
+}
+
+// unavailable wraps err, which says the database could not be reached, in an
+// EUnavailable error so that callers answer "try again" (HTTP 503); err stays
+// in the chain for the log.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("store: %s: %w (%w)", op, &casegate.Error{
+		Code:       casegate.EUnavailable,
+		Message:    "The service cannot reach its database just now. Please try again in a minute.",
+		RetryAfter: 5 * time.Second,
+	}, err)
 }
 
 // conflict returns the error for a row that would break a uniqueness rule.

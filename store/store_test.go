@@ -90,14 +90,18 @@ func TestOpen(t *testing.T) {
 		name, dsn string
 		file      string // the file that must exist afterwards
 		wantErr   string
+		wantCode  casegate.ErrorCode // when set, the error's code
 	}{
-		{"path in a new directory", filepath.Join(dir, "a", "b", "casegate.db"), filepath.Join(dir, "a", "b", "casegate.db"), ""},
-		{"path with URI characters", filepath.Join(dir, "we ird?#%20", "c.db"), filepath.Join(dir, "we ird?#%20", "c.db"), ""},
-		{"file URI", "file:" + filepath.Join(dir, "c", "x.db") + "?cache=private", filepath.Join(dir, "c", "x.db"), ""},
-		{"postgres", "postgres://casegate:secret@db/casegate", "", "PostgreSQL support is not built yet"},
-		{"postgresql", "postgresql://db/casegate", "", "PostgreSQL support is not built yet"},
-		{"empty", "", "", "no database"},
-		{"parent is a file", filepath.Join(notADir, "x.db"), "", "store: open sqlite"},
+		{"path in a new directory", filepath.Join(dir, "a", "b", "casegate.db"), filepath.Join(dir, "a", "b", "casegate.db"), "", ""},
+		{"path with URI characters", filepath.Join(dir, "we ird?#%20", "c.db"), filepath.Join(dir, "we ird?#%20", "c.db"), "", ""},
+		{"file URI", "file:" + filepath.Join(dir, "c", "x.db") + "?cache=private", filepath.Join(dir, "c", "x.db"), "", ""},
+		{"postgres, nothing listening", "postgres://casegate:secret@127.0.0.1:1/casegate?connect_timeout=2", "", "store: open postgres", casegate.EUnavailable},
+		{"postgresql, nothing listening", "postgresql://127.0.0.1:1/casegate", "", "store: open postgres", casegate.EUnavailable},
+		{"postgres, bad pool size", "postgres://casegate:secret@127.0.0.1:1/casegate?pool_max_conns=0", "", "pool_max_conns", ""},
+		{"postgres, URL does not parse", "postgres://casegate:secret@[::1/casegate", "", "parse", ""},
+		{"postgres, bad sslmode", "postgres://casegate:secret@127.0.0.1:1/casegate?sslmode=sometimes", "", "sslmode", ""},
+		{"empty", "", "", "no database", ""},
+		{"parent is a file", filepath.Join(notADir, "x.db"), "", "store: open sqlite", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +115,9 @@ func TestOpen(t *testing.T) {
 				}
 				if strings.Contains(err.Error(), "secret") {
 					t.Errorf("the error shows the password: %v", err)
+				}
+				if tt.wantCode != "" && casegate.ErrorCodeOf(err) != tt.wantCode {
+					t.Errorf("Open(%q) error has code %s, want %s", tt.dsn, casegate.ErrorCodeOf(err), tt.wantCode)
 				}
 				return
 			}

@@ -55,6 +55,9 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 			e = casegate.Errorf(casegate.EInternal, msgInternal)
 		}
 	}
+	if e.Code == casegate.EUnavailable {
+		s.log.WarnContext(r.Context(), "dependency unavailable", "route", r.Pattern, "err", err)
+	}
 	status, ok := statusOf[e.Code]
 	if !ok {
 		status = http.StatusInternalServerError

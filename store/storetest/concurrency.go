@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -85,9 +87,9 @@ var concurrencyTests = []test{
 		for range 30 {
 			want = append(want, h.enqueue(delivery("req-1", pid)).ID)
 		}
-		claimed := make([][]int64, 2)
+		claimed := make([][]int64, 4)
 		noErrors(t, parallel(len(claimed), func(i int) error {
-			owner := []string{"w1", "w2"}[i]
+			owner := fmt.Sprintf("w%d", i+1)
 			for {
 				var batch []casegate.Delivery
 				err := h.s.Update(h.ctx, func(tx casegate.Tx) error {
@@ -106,13 +108,33 @@ var concurrencyTests = []test{
 				claimed[i] = append(claimed[i], ids(batch)...)
 			}
 		}))
-		all := append(slices.Clone(claimed[0]), claimed[1]...)
+		all := slices.Concat(claimed...)
 		slices.Sort(all)
-		same(t, "deliveries claimed by both workers together", all, want)
+		same(t, "deliveries claimed by the workers together", all, want)
 
-		// Both leases run out: another worker takes everything.
-		again := h.claim("w3", t0.Add(time.Hour+time.Second), 100)
+		// The leases run out: another worker takes everything.
+		again := h.claim("w9", t0.Add(time.Hour+time.Second), 100)
 		same(t, "claimed after the leases expired", ids(again), want)
+	}},
+	{"ReplaceProcessingTimesTogether", func(t *testing.T, h *harness) {
+		// Every instance recomputes processing times on its own schedule;
+		// replacements that overlap must not trip over each other's rows.
+		pts := func(i int) []casegate.ProcessingTime {
+			return []casegate.ProcessingTime{
+				{FormType: "I-485", Office: "NBC", MedianDays: i, P80Days: i + 1, Cases: 10, ComputedAt: t0},
+				{FormType: "I-765", Office: "MSC", MedianDays: i, P80Days: i + 1, Cases: 10, ComputedAt: t0},
+			}
+		}
+		noErrors(t, parallel(10, func(i int) error {
+			return h.s.Update(h.ctx, func(tx casegate.Tx) error { return tx.ReplaceProcessingTimes(h.ctx, pts(i)) })
+		}))
+		h.view(func(tx casegate.Tx) error {
+			got, err := tx.ProcessingTimes(h.ctx)
+			if err == nil && (len(got) != 2 || got[0].MedianDays != got[1].MedianDays) {
+				t.Errorf("after 10 concurrent replacements: %+v, want the two rows of one of them", got)
+			}
+			return err
+		})
 	}},
 	{"ConcurrentAuditAppendsChain", func(t *testing.T, h *harness) {
 		noErrors(t, parallel(20, func(i int) error {
@@ -134,6 +156,110 @@ var concurrencyTests = []test{
 		}
 		if len(targets) != 20 {
 			t.Errorf("%d distinct events in the log, want 20", len(targets))
+		}
+	}},
+}
+
+// The read-modify-write tests below are what portal does with limits,
+// lockout state and resends: read a row inside Update, change it in Go,
+// write it back. Where transactions run side by side (PostgreSQL), the read
+// must lock the row, or two transactions read the same value and one write
+// is lost.
+var readModifyWriteTests = []test{
+	{"RateOfNewKeyTakesTurns", func(t *testing.T, h *harness) {
+		noErrors(t, parallel(50, func(int) error {
+			return h.s.Update(h.ctx, func(tx casegate.Tx) error {
+				tat, err := tx.RateTAT(h.ctx, "req-id:new")
+				if err != nil {
+					return err
+				}
+				if tat.IsZero() {
+					tat = t0
+				}
+				return tx.SetRateTAT(h.ctx, "req-id:new", tat.Add(time.Second))
+			})
+		}))
+		var got time.Time
+		h.view(func(tx casegate.Tx) error {
+			var err error
+			got, err = tx.RateTAT(h.ctx, "req-id:new")
+			return err
+		})
+		if want := t0.Add(50 * time.Second); !got.Equal(want) {
+			t.Errorf("after 50 concurrent hits on a new key the TAT is %v, want t0+50s: %v lost", got, want.Sub(got))
+		}
+	}},
+	{"PartyReadInUpdateTakesTurns", func(t *testing.T, h *harness) {
+		p := h.insertParty("Ana", "Ruiz", "")
+		noErrors(t, parallel(50, func(int) error {
+			return h.s.Update(h.ctx, func(tx casegate.Tx) error {
+				got, err := tx.Party(h.ctx, p.ID)
+				if err != nil {
+					return err
+				}
+				got.ConsecutiveFailures++
+				return tx.UpdateParty(h.ctx, got)
+			})
+		}))
+		h.view(func(tx casegate.Tx) error {
+			got, err := tx.Party(h.ctx, p.ID)
+			if err == nil && got.ConsecutiveFailures != 50 {
+				t.Errorf("after 50 concurrent read-modify-writes ConsecutiveFailures = %d, want 50", got.ConsecutiveFailures)
+			}
+			return err
+		})
+	}},
+	{"ChallengeReadInUpdateTakesTurns", func(t *testing.T, h *harness) {
+		h.insertChallenge(challenge("req-1", 0))
+		noErrors(t, parallel(50, func(int) error {
+			return h.s.Update(h.ctx, func(tx casegate.Tx) error {
+				c, err := tx.Challenge(h.ctx, "req-1")
+				if err != nil {
+					return err
+				}
+				c.Sends++
+				return tx.ReplaceCode(h.ctx, c)
+			})
+		}))
+		if got := h.challengeByID("req-1").Sends; got != 51 {
+			t.Errorf("after 50 concurrent resends Sends = %d, want 51", got)
+		}
+	}},
+	{"ViewDoesNotLock", func(t *testing.T, h *harness) {
+		// A read-only transaction reads rows that an Update holds, without waiting.
+		p := h.insertParty("Ana", "Ruiz", "")
+		h.insertChallenge(challenge("req-1", p.ID))
+		inside, release := make(chan struct{}), make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			done <- h.s.Update(h.ctx, func(tx casegate.Tx) error {
+				if _, err := tx.Party(h.ctx, p.ID); err != nil {
+					return err
+				}
+				if _, err := tx.Challenge(h.ctx, "req-1"); err != nil {
+					return err
+				}
+				close(inside)
+				<-release
+				return nil
+			})
+		}()
+		<-inside
+		ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+		err := h.s.View(ctx, func(tx casegate.Tx) error {
+			if _, err := tx.Party(ctx, p.ID); err != nil {
+				return err
+			}
+			_, err := tx.Challenge(ctx, "req-1")
+			return err
+		})
+		cancel()
+		close(release)
+		if err != nil {
+			t.Errorf("View while an Update holds the rows: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
 		}
 	}},
 }

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) casegate.Store) {
 		{"NotFound", notFoundTests},
 		{"Times", timeTests},
 		{"Concurrency", concurrencyTests},
+		{"ReadModifyWrite", readModifyWriteTests},
 		{"Stats", statsTests},
 	}
 	for _, g := range groups {

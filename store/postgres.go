@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Postgres pool defaults. pool_max_conns in the URL overrides the size.
+const (
+	defaultPoolSize       = 16
+	defaultConnectTimeout = 5 * time.Second
+	// retries is how many times Update runs a transaction again after a
+	// serialization failure or a deadlock.
+	retries = 4
+)
+
+// Postgres is a casegate.Store on PostgreSQL, through pgx's database/sql
+// driver and a pool of connections. Transactions run at READ COMMITTED; the
+// dialect's row locks (FOR UPDATE, SKIP LOCKED), the atomic UPDATEs the
+// queries already are, and an advisory lock on the audit chain make
+// concurrent transactions, from this instance or any other on the same
+// database, behave as the conformance suite demands.
+type Postgres struct {
+	db *sql.DB
+}
+
+var _ casegate.Store = (*Postgres)(nil)
+
+// OpenPostgres connects to the PostgreSQL database that dsn, a postgres:// or
+// postgresql:// URL, names and checks that it answers. It runs no migrations.
+// Besides pgx's parameters (sslmode, connect_timeout, search_path and other
+// run-time settings), the URL may carry pool_max_conns, the most connections
+// this instance opens (default 16). When the server does not answer, the
+// error has code casegate.EUnavailable.
+func OpenPostgres(ctx context.Context, dsn string) (*Postgres, error) {
+	cfg, poolSize, err := parsePostgresURL(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(poolSize)
+	db.SetMaxIdleConns(poolSize)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	db.SetConnMaxLifetime(time.Hour)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, unavailable("open postgres", err)
+	}
+	return &Postgres{db: db}, nil
+}
+
+// parsePostgresURL reads dsn into pgx's configuration and takes out the
+// store's own parameter, pool_max_conns. Errors never repeat the URL, which
+// may hold a password.
+func parsePostgresURL(dsn string) (*pgx.ConnConfig, int, error) {
+	poolSize := defaultPoolSize
+	if strings.Contains(dsn, "pool_max_conns") { // else pgx reads the URL as it is
+		u, err := url.Parse(dsn)
+		if err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return nil, 0, fmt.Errorf("the URL does not parse: %w", err)
+		}
+		q := u.Query()
+		v := q.Get("pool_max_conns")
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 || n > 1000 { // Migrate holds one connection while it works on another
+			return nil, 0, fmt.Errorf("pool_max_conns: want a whole number from 2 to 1000, got %q", v)
+		}
+		poolSize = n
+		q.Del("pool_max_conns")
+		u.RawQuery = q.Encode()
+		dsn = u.String()
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, 0, err // pgx leaves the password out
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = defaultConnectTimeout
+	}
+	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
+		cfg.RuntimeParams["application_name"] = "casegate"
+	}
+	return cfg, poolSize, nil
+}
+
+// Update runs fn in one READ COMMITTED transaction and commits when fn
+// returns nil. When PostgreSQL rolls the transaction back for a
+// serialization failure or a deadlock, Update runs fn again, up to 4 more
+// times after a short random pause, so fn must not have effects outside tx
+// that would be wrong to repeat. fn must not call Update or View.
+func (p *Postgres) Update(ctx context.Context, fn func(casegate.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := runTx(ctx, p.db, postgresDialect, nil, fn)
+		if err == nil {
+			return nil
+		}
+		if attempt < retries && postgresDialect.isRetryable(err) && ctx.Err() == nil {
+			pause := time.Duration(1+rand.IntN(5<<attempt)) * time.Millisecond
+			select {
+			case <-time.After(pause):
+				continue
+			case <-ctx.Done():
+			}
+		}
+		return p.fail("update", err)
+	}
+}
+
+// View runs fn in a read-only transaction.
+func (p *Postgres) View(ctx context.Context, fn func(casegate.Tx) error) error {
+	if err := runTx(ctx, p.db, postgresDialect, &sql.TxOptions{ReadOnly: true}, fn); err != nil {
+		return p.fail("view", err)
+	}
+	return nil
+}
+
+// Ping reports whether the database answers.
+func (p *Postgres) Ping(ctx context.Context) error {
+	if err := p.db.PingContext(ctx); err != nil {
+		return p.fail("ping", err)
+	}
+	return nil
+}
+
+// Migrate brings the schema up to date. Instances that start together take
+// turns: goose holds an advisory lock on the schema while it migrates.
+func (p *Postgres) Migrate(ctx context.Context) error {
+	if err := migrate(ctx, p.db, postgresDialect); err != nil {
+		if postgresDialect.isUnavailable(err) {
+			return unavailable("migrate", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (p *Postgres) Close() error {
+	if err := p.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// fail wraps an error of op: as EUnavailable when the database could not be
+// reached, else with the location only.
+func (p *Postgres) fail(op string, err error) error {
+	if postgresDialect.isUnavailable(err) {
+		return unavailable(op, err)
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
