@@ -105,7 +105,7 @@ func parsePostgresURL(dsn string) (*pgx.ConnConfig, int, error) {
 // that would be wrong to repeat. fn must not call Update or View.
 func (p *Postgres) Update(ctx context.Context, fn func(casegate.Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		err := runTx(ctx, p.db, postgresDialect, nil, fn)
+		err := runTx(ctx, p.db, postgresDialect, nil, nil, fn)
 		if err == nil {
 			return nil
 		}
@@ -123,7 +123,7 @@ func (p *Postgres) Update(ctx context.Context, fn func(casegate.Tx) error) error
 
 // View runs fn in a read-only transaction.
 func (p *Postgres) View(ctx context.Context, fn func(casegate.Tx) error) error {
-	if err := runTx(ctx, p.db, postgresDialect, &sql.TxOptions{ReadOnly: true}, fn); err != nil {
+	if err := runTx(ctx, p.db, postgresDialect, &sql.TxOptions{ReadOnly: true}, nil, fn); err != nil {
 		return p.fail("view", err)
 	}
 	return nil

@@ -23,8 +23,10 @@ const readers = 4
 // read-only connections that WAL lets run beside the writer. Because the
 // writer is one connection, fn must not call Update again.
 type SQLite struct {
-	writer *sql.DB
-	reader *sql.DB
+	writer      *sql.DB
+	reader      *sql.DB
+	writerStmts *stmtCache
+	readerStmts *stmtCache
 }
 
 var _ casegate.Store = (*SQLite)(nil)
@@ -109,13 +111,13 @@ func openSQLite(ctx context.Context, base string, query url.Values) (*SQLite, er
 		reader.Close()
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
-	return &SQLite{writer: writer, reader: reader}, nil
+	return &SQLite{writer: writer, reader: reader, writerStmts: newStmtCache(writer), readerStmts: newStmtCache(reader)}, nil
 }
 
 // Update runs fn in one write transaction (BEGIN IMMEDIATE) and commits when
 // fn returns nil. It retries nothing.
 func (s *SQLite) Update(ctx context.Context, fn func(casegate.Tx) error) error {
-	if err := runTx(ctx, s.writer, sqliteDialect, nil, fn); err != nil {
+	if err := runTx(ctx, s.writer, sqliteDialect, nil, s.writerStmts, fn); err != nil {
 		return fmt.Errorf("store: update: %w", err)
 	}
 	return nil
@@ -123,7 +125,7 @@ func (s *SQLite) Update(ctx context.Context, fn func(casegate.Tx) error) error {
 
 // View runs fn in a read-only transaction on the reader pool.
 func (s *SQLite) View(ctx context.Context, fn func(casegate.Tx) error) error {
-	if err := runTx(ctx, s.reader, sqliteDialect, &sql.TxOptions{ReadOnly: true}, fn); err != nil {
+	if err := runTx(ctx, s.reader, sqliteDialect, &sql.TxOptions{ReadOnly: true}, s.readerStmts, fn); err != nil {
 		return fmt.Errorf("store: view: %w", err)
 	}
 	return nil
@@ -144,6 +146,8 @@ func (s *SQLite) Migrate(ctx context.Context) error {
 
 // Close closes both pools.
 func (s *SQLite) Close() error {
+	s.writerStmts.close()
+	s.readerStmts.close()
 	rerr := s.reader.Close()
 	if err := s.writer.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)

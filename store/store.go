@@ -57,7 +57,10 @@ func IsPostgres(dsn string) bool {
 type tx struct {
 	sqlTx *sql.Tx
 	d     *dialect
-	write bool // inside Update: reads of rows to be changed lock them
+	write bool       // inside Update: reads of rows to be changed lock them
+	stmts *stmtCache // prepared statements of the pool, or nil
+
+	unprepared []string // queries run without a prepared statement, to prepare after the transaction
 }
 
 // lock is what a SELECT of a row the transaction may change ends with:
@@ -73,17 +76,24 @@ var _ casegate.Tx = (*tx)(nil)
 
 // runTx runs fn in a transaction on db; it commits when fn returns nil and
 // rolls back otherwise, a panic included.
-func runTx(ctx context.Context, db *sql.DB, d *dialect, opts *sql.TxOptions, fn func(casegate.Tx) error) error {
+func runTx(ctx context.Context, db *sql.DB, d *dialect, opts *sql.TxOptions, stmts *stmtCache, fn func(casegate.Tx) error) error {
 	sqlTx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer sqlTx.Rollback() // a no-op after Commit
 	write := opts == nil || !opts.ReadOnly
-	if err := fn(&tx{sqlTx: sqlTx, d: d, write: write}); err != nil {
-		return err
+	t := &tx{sqlTx: sqlTx, d: d, write: write, stmts: stmts}
+	err = fn(t)
+	if err == nil {
+		err = sqlTx.Commit()
+	} else {
+		sqlTx.Rollback()
 	}
-	return sqlTx.Commit()
+	if stmts != nil && len(t.unprepared) > 0 {
+		stmts.prepare(context.WithoutCancel(ctx), t.unprepared)
+	}
+	return err
 }
 
 // takeTurns makes the rest of the transaction wait for every other one that
@@ -98,15 +108,27 @@ func (t *tx) takeTurns(ctx context.Context, name string) error {
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.sqlTx.ExecContext(ctx, t.d.rebind(query), args...)
+	query = t.d.rebind(query)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.sqlTx.ExecContext(ctx, query, args...)
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.sqlTx.QueryContext(ctx, t.d.rebind(query), args...)
+	query = t.d.rebind(query)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.sqlTx.QueryContext(ctx, query, args...)
 }
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.sqlTx.QueryRowContext(ctx, t.d.rebind(query), args...)
+	query = t.d.rebind(query)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.sqlTx.QueryRowContext(ctx, query, args...)
 }
 
 // execOne runs a statement that must change exactly one row; when none
