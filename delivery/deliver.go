@@ -21,21 +21,21 @@ type outcome struct {
 	attempt bool   // whether a send was tried, so the attempt counts
 }
 
-// deliver handles one claimed delivery from check to recorded outcome. done
-// reports whether an outcome was recorded; a delivery left without one keeps
-// its lease until the lease runs out and is then claimed again.
-func (w *Worker) deliver(ctx context.Context, d casegate.Delivery) (done bool, err error) {
+// result is one claimed delivery and what became of it, waiting to be recorded.
+type result struct {
+	d   casegate.Delivery
+	out outcome
+}
+
+// deliver handles one claimed delivery up to its outcome, which the caller
+// records (with finish). An outcome without an action means the delivery was
+// handed back unsent and there is nothing to record.
+func (w *Worker) deliver(ctx context.Context, d casegate.Delivery) (outcome, error) {
 	out, err := w.attempt(ctx, d)
 	if err != nil {
-		return false, fmt.Errorf("delivery %d: %w", d.ID, err)
+		return outcome{}, fmt.Errorf("delivery %d: %w", d.ID, err)
 	}
-	if out.action == "" {
-		return false, nil
-	}
-	if err := w.finish(ctx, d, out); err != nil {
-		return false, fmt.Errorf("delivery %d: %w", d.ID, err)
-	}
-	return true, nil
+	return out, nil
 }
 
 // attempt decides whether d is still wanted and, if so, sends it. An error
@@ -109,9 +109,86 @@ func (w *Worker) handBack(ctx context.Context, d casegate.Delivery) error {
 	return nil
 }
 
-// finish writes the outcome and its audit event in one transaction and logs it.
-func (w *Worker) finish(ctx context.Context, d casegate.Delivery, out outcome) error {
+// finish writes the outcomes of a batch and their audit events in one
+// transaction, then logs and counts each. A delivery whose lease was lost
+// meanwhile (another worker holds it, or the portal cancelled it) keeps the
+// other's record. It returns how many outcomes it recorded.
+func (w *Worker) finish(ctx context.Context, results []result) (int, error) {
+	if len(results) == 0 {
+		return 0, nil
+	}
 	now := w.Now()
+	recs := make([]settled, len(results))
+	for i, r := range results {
+		recs[i] = w.settle(r.d, r.out, now)
+	}
+	// The outcomes are written even when ctx ends meanwhile: the sends happened.
+	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := w.Store.Update(writeCtx, func(tx casegate.Tx) error {
+		for i := range recs {
+			recs[i].lost = false
+			err := tx.FinishDelivery(writeCtx, recs[i].d)
+			if casegate.IsNotFound(err) {
+				recs[i].lost = true
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			ev := recs[i].event
+			if err := tx.AppendAudit(writeCtx, &ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("record outcomes: %w", err)
+	}
+	recorded := 0
+	for _, r := range recs {
+		attrs := []slog.Attr{
+			slog.Int64("delivery_id", r.d.ID),
+			slog.String("channel", string(r.d.Channel)),
+			slog.String("template", r.d.Template),
+			slog.String("outcome", r.out.action),
+			slog.String("reason", r.out.reason),
+			slog.Int("attempt", r.d.Attempts),
+		}
+		if r.errT != "" {
+			attrs = append(attrs, slog.String("error", r.errT))
+		}
+		if r.lost {
+			w.Logger.LogAttrs(ctx, slog.LevelWarn, "delivery lease lost before the outcome was written", attrs...)
+			continue
+		}
+		recorded++
+		w.Metrics.DeliveryFinished(r.d.Channel, r.d.Template, r.out.action)
+		level := slog.LevelInfo
+		switch r.out.action {
+		case "retry":
+			level = slog.LevelWarn
+			attrs = append(attrs, slog.Time("next_attempt", r.d.NextAttempt))
+		case "failed":
+			level = slog.LevelError
+		}
+		w.Logger.LogAttrs(ctx, level, "delivery "+r.out.action, attrs...)
+	}
+	return recorded, nil
+}
+
+// settled is an outcome turned into the row to store and its audit event.
+type settled struct {
+	d     casegate.Delivery
+	out   outcome
+	event casegate.AuditEvent
+	errT  string // the redacted error, for the log
+	lost  bool   // the lease was lost before the outcome could be written
+}
+
+// settle turns an outcome into the delivery row to store and its audit event.
+func (w *Worker) settle(d casegate.Delivery, out outcome, now time.Time) (rec settled) {
 	if out.attempt {
 		d.Attempts++
 	}
@@ -138,7 +215,8 @@ func (w *Worker) finish(ctx context.Context, d casegate.Delivery, out outcome) e
 	if d.Status != casegate.DeliveryPending {
 		d.SealedCode = nil // the store wipes it too
 	}
-	event := casegate.AuditEvent{
+	rec.d, rec.out, rec.errT = d, out, errText
+	rec.event = casegate.AuditEvent{
 		At:      now,
 		Actor:   "system",
 		Action:  "delivery." + out.action,
@@ -150,46 +228,7 @@ func (w *Worker) finish(ctx context.Context, d casegate.Delivery, out outcome) e
 			"attempt":  strconv.Itoa(d.Attempts),
 		},
 	}
-	// The outcome is written even when ctx ends meanwhile: the send happened.
-	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	err := w.Store.Update(writeCtx, func(tx casegate.Tx) error {
-		if err := tx.FinishDelivery(writeCtx, d); err != nil {
-			return err
-		}
-		return tx.AppendAudit(writeCtx, &event)
-	})
-	attrs := []slog.Attr{
-		slog.Int64("delivery_id", d.ID),
-		slog.String("channel", string(d.Channel)),
-		slog.String("template", d.Template),
-		slog.String("outcome", out.action),
-		slog.String("reason", out.reason),
-		slog.Int("attempt", d.Attempts),
-	}
-	if errText != "" {
-		attrs = append(attrs, slog.String("error", errText))
-	}
-	if err != nil {
-		if casegate.IsNotFound(err) {
-			// The lease ran out and another worker holds the delivery, or the
-			// portal cancelled it meanwhile; that one's record stands.
-			w.Logger.LogAttrs(ctx, slog.LevelWarn, "delivery lease lost before the outcome was written", attrs...)
-			return nil
-		}
-		return fmt.Errorf("record %s: %w", out.action, err)
-	}
-	w.Metrics.DeliveryFinished(d.Channel, d.Template, out.action)
-	level := slog.LevelInfo
-	switch out.action {
-	case "retry":
-		level = slog.LevelWarn
-		attrs = append(attrs, slog.Time("next_attempt", d.NextAttempt))
-	case "failed":
-		level = slog.LevelError
-	}
-	w.Logger.LogAttrs(ctx, level, "delivery "+out.action, attrs...)
-	return nil
+	return rec
 }
 
 // backoff returns the delay before retry number attempt (1 after the first

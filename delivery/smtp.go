@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/mail"
 	"net/textproto"
-	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -22,16 +21,22 @@ const (
 	DefaultSMTPSendTimeout = 15 * time.Second
 )
 
-// SMTP sends email through one SMTP server. It keeps one connection open
-// between sends and dials again when that connection has gone. Sends are
-// serialised on that connection. SMTP is safe for concurrent use.
-type SMTP struct {
-	cfg    SMTPConfig
-	from   string
-	client *gomail.Client
+// DefaultSMTPConnections is how many connections SMTP keeps to its server.
+const DefaultSMTPConnections = 4
 
-	mu   sync.Mutex
-	conn *gosmtp.Client // nil until the first send and after an error
+// SMTP sends email through one SMTP server over a few kept connections, each
+// used for one send at a time and dialled again when it has gone. SMTP is safe
+// for concurrent use; up to Connections sends run at once.
+type SMTP struct {
+	cfg   SMTPConfig
+	from  string
+	slots chan *smtpSlot // the idle connections; a sender takes one and gives it back
+}
+
+// smtpSlot is one connection: its own go-mail client and the open session.
+type smtpSlot struct {
+	client *gomail.Client
+	conn   *gosmtp.Client // nil until the first send and after an error
 }
 
 var _ casegate.Sender = (*SMTP)(nil)
@@ -77,11 +82,19 @@ func NewSMTP(cfg SMTPConfig, from string) (*SMTP, error) {
 			opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover))
 		}
 	}
-	client, err := gomail.NewClient(cfg.Host, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("delivery: SMTP client: %w", err)
+	n := cfg.Connections
+	if n <= 0 {
+		n = DefaultSMTPConnections
 	}
-	return &SMTP{cfg: cfg, from: from, client: client}, nil
+	s := &SMTP{cfg: cfg, from: from, slots: make(chan *smtpSlot, n)}
+	for range n {
+		client, err := gomail.NewClient(cfg.Host, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("delivery: SMTP client: %w", err)
+		}
+		s.slots <- &smtpSlot{client: client}
+	}
+	return s, nil
 }
 
 // Send delivers m as a text email, or text and HTML as multipart/alternative
@@ -92,39 +105,44 @@ func (s *SMTP) Send(ctx context.Context, m casegate.Message) error {
 	if err != nil {
 		return &casegate.PermanentError{Err: err}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	var slot *smtpSlot
+	select {
+	case slot = <-s.slots:
+	case <-ctx.Done():
+		return fmt.Errorf("delivery: SMTP send: %w", ctx.Err())
+	}
+	defer func() { s.slots <- slot }()
 
 	// A kept connection may have been closed by the server in the meantime:
 	// then go-mail's NOOP check fails and one fresh connection is tried.
-	reused := s.conn != nil
-	err = s.sendLocked(ctx, msg)
+	reused := slot.conn != nil
+	err = s.send(ctx, slot, msg)
 	if err != nil && reused && connCheckFailed(err) && ctx.Err() == nil {
-		err = s.sendLocked(ctx, msg)
+		err = s.send(ctx, slot, msg)
 	}
 	return err
 }
 
-// sendLocked sends msg on the kept connection, dialling first if there is none.
-func (s *SMTP) sendLocked(ctx context.Context, msg *gomail.Msg) error {
-	if s.conn == nil {
+// send sends msg on the slot's connection, dialling first if there is none.
+func (s *SMTP) send(ctx context.Context, slot *smtpSlot, msg *gomail.Msg) error {
+	if slot.conn == nil {
 		dialCtx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
-		conn, err := s.client.DialToSMTPClientWithContext(dialCtx)
+		conn, err := slot.client.DialToSMTPClientWithContext(dialCtx)
 		cancel()
 		if err != nil {
 			// Connecting, TLS and AUTH concern the server, not this message: retry later.
 			return fmt.Errorf("delivery: SMTP connect to %s:%d: %w", s.cfg.Host, s.cfg.Port, err)
 		}
-		s.conn = conn
+		slot.conn = conn
 	}
-	conn := s.conn
+	conn := slot.conn
 	// Cancelling ctx closes the connection at the next command boundary; a
 	// command in flight waits for its reply until SendTimeout at most.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	err := s.client.SendWithSMTPClient(conn, msg)
+	err := slot.client.SendWithSMTPClient(conn, msg)
 	stop()
 	if err != nil {
-		s.drop()
+		slot.drop()
 		if ctx.Err() != nil {
 			return fmt.Errorf("delivery: SMTP send: %w (%w)", ctx.Err(), err)
 		}
@@ -133,24 +151,26 @@ func (s *SMTP) sendLocked(ctx context.Context, msg *gomail.Msg) error {
 	return nil
 }
 
-// drop closes and forgets the kept connection.
-func (s *SMTP) drop() {
-	if s.conn != nil {
-		s.conn.Close()
-		s.conn = nil
+// drop closes and forgets the slot's connection.
+func (slot *smtpSlot) drop() {
+	if slot.conn != nil {
+		slot.conn.Close()
+		slot.conn = nil
 	}
 }
 
-// Close ends the kept connection politely, if there is one.
+// Close ends the kept connections politely, waiting for sends in flight.
 func (s *SMTP) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conn == nil {
-		return nil
+	var errs []error
+	for range cap(s.slots) {
+		slot := <-s.slots
+		if slot.conn != nil {
+			errs = append(errs, slot.client.CloseWithSMTPClient(slot.conn))
+			slot.drop()
+		}
+		defer func() { s.slots <- slot }()
 	}
-	err := s.client.CloseWithSMTPClient(s.conn)
-	s.drop()
-	return err
+	return errors.Join(errs...)
 }
 
 // message builds the MIME message for m.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,28 +91,67 @@ func TestSMTPAuthenticates(t *testing.T) {
 	}
 }
 
-func TestSMTPReusesConnection(t *testing.T) {
-	server := smtptest.Start(t)
-	s := newTestSMTP(t, server, "")
-	for i := range 3 {
-		if err := s.Send(context.Background(), casegate.Message{To: fmt.Sprintf("u%d@example.com", i), Subject: "s", Text: "t"}); err != nil {
-			t.Fatal(err)
+// openConns returns the connections the sender keeps open.
+func openConns(s *SMTP) map[any]bool {
+	out := map[any]bool{}
+	var slots []*smtpSlot
+	for range cap(s.slots) {
+		slot := <-s.slots
+		slots = append(slots, slot)
+		if slot.conn != nil {
+			out[slot.conn] = true
 		}
 	}
-	s.mu.Lock()
-	conn := s.conn
-	s.mu.Unlock()
-	if conn == nil {
-		t.Fatal("no connection kept after sending")
+	for _, slot := range slots {
+		s.slots <- slot
 	}
-	if err := s.Send(context.Background(), casegate.Message{To: "u3@example.com", Subject: "s", Text: "t"}); err != nil {
+	return out
+}
+
+func TestSMTPReusesConnections(t *testing.T) {
+	server := smtptest.Start(t)
+	s := newTestSMTP(t, server, "")
+	send := func(n int) {
+		for i := range n {
+			if err := s.Send(context.Background(), casegate.Message{To: fmt.Sprintf("u%d@example.com", i), Subject: "s", Text: "t"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	send(8)
+	first := openConns(s)
+	if len(first) == 0 || len(first) > DefaultSMTPConnections {
+		t.Fatalf("%d connections kept after 8 sends, want 1 to %d", len(first), DefaultSMTPConnections)
+	}
+	send(8)
+	again := openConns(s)
+	if len(again) != len(first) {
+		t.Fatalf("%d connections after 8 more sends, want the same %d", len(again), len(first))
+	}
+	for c := range again {
+		if !first[c] {
+			t.Error("a new connection was dialled although the old ones were fine")
+		}
+	}
+}
+
+func TestSMTPSendsInParallel(t *testing.T) {
+	server := smtptest.Start(t)
+	s := newTestSMTP(t, server, "")
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			if err := s.Send(context.Background(), casegate.Message{To: fmt.Sprintf("p%d@example.com", i), Subject: "s", Text: "t"}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if _, err := server.WaitFor(20, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	s.mu.Lock()
-	same := s.conn == conn
-	s.mu.Unlock()
-	if !same {
-		t.Error("a new connection was dialled although the old one was fine")
+	if n := len(openConns(s)); n < 2 {
+		t.Errorf("%d connections used by 20 concurrent sends, want several", n)
 	}
 }
 

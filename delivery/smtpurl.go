@@ -30,6 +30,7 @@ type SMTPConfig struct {
 
 	DialTimeout time.Duration // connecting; default 10s
 	SendTimeout time.Duration // the greeting, TLS and AUTH after connecting, and each send; default 15s
+	Connections int           // connections kept to the server; default DefaultSMTPConnections
 }
 
 // String describes the configuration without the password.

@@ -23,8 +23,8 @@ import (
 // Worker defaults.
 const (
 	DefaultLease        = 30 * time.Second
-	DefaultBatch        = 16
-	DefaultParallel     = 4
+	DefaultBatch        = 32
+	DefaultParallel     = 8
 	DefaultMaxAttempts  = 8
 	DefaultBaseBackoff  = 2 * time.Second
 	DefaultMaxBackoff   = 5 * time.Minute
@@ -187,10 +187,11 @@ func (w *Worker) RunOnce(ctx context.Context) (handled int, err error) {
 	}
 
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-		sem  = make(chan struct{}, w.Parallel)
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		errs    []error
+		results []result
+		sem     = make(chan struct{}, w.Parallel)
 	)
 dispatch:
 	for _, d := range claimed {
@@ -201,17 +202,23 @@ dispatch:
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			done, err := w.deliver(ctx, d)
+			out, err := w.deliver(ctx, d)
 			mu.Lock()
 			defer mu.Unlock()
-			if done {
-				handled++
-			}
 			if err != nil {
 				errs = append(errs, err)
+			}
+			if out.action != "" {
+				results = append(results, result{d: d, out: out})
 			}
 		})
 	}
 	wg.Wait()
+	// One transaction records the whole batch: the single writer of SQLite
+	// is the scarce resource, and a write per message was a third of them.
+	handled, err = w.finish(ctx, results)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	return handled, errors.Join(errs...)
 }

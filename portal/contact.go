@@ -199,6 +199,7 @@ func (p *Portal) ConfirmContactChange(ctx context.Context, s casegate.Session, c
 	if refused != nil {
 		return PartyView{}, refused
 	}
+	p.reads.forgetDashboard(s.PartyID)
 	if woke {
 		p.wake()
 	}

@@ -51,6 +51,10 @@ type Dashboard struct {
 
 // Dashboard returns what the party of s may see.
 func (p *Portal) Dashboard(ctx context.Context, s casegate.Session) (Dashboard, error) {
+	now := p.clock()
+	if d, ok := p.reads.dashboard(s.PartyID, now); ok {
+		return d, nil
+	}
 	var d Dashboard
 	err := p.store.View(ctx, func(tx casegate.Tx) error {
 		party, err := tx.Party(ctx, s.PartyID)
@@ -66,7 +70,6 @@ func (p *Portal) Dashboard(ctx context.Context, s casegate.Session) (Dashboard, 
 		if err != nil {
 			return err
 		}
-		now := p.clock()
 		d.Cases = make([]CaseView, 0, len(cases))
 		for _, c := range cases {
 			role, err := roleOf(ctx, tx, c.ID, s.PartyID)
@@ -84,6 +87,7 @@ func (p *Portal) Dashboard(ctx context.Context, s casegate.Session) (Dashboard, 
 	if err != nil {
 		return Dashboard{}, fmt.Errorf("portal: dashboard: %w", err)
 	}
+	p.reads.putDashboard(s.PartyID, d, now)
 	return d, nil
 }
 

@@ -93,6 +93,7 @@ func (p *Portal) PostStatusEvent(ctx context.Context, receipt string, in StatusE
 	if err != nil {
 		return casegate.StatusEvent{}, false, err
 	}
+	p.reads.forgetDashboard(0)
 	if queued {
 		p.wake()
 	}
@@ -182,5 +183,6 @@ func (p *Portal) SetSubscription(ctx context.Context, s casegate.Session, receip
 	if err != nil {
 		return casegate.Subscription{}, fmt.Errorf("portal: subscribe: %w", err)
 	}
+	p.reads.forgetDashboard(s.PartyID)
 	return sub, nil
 }

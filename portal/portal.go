@@ -105,6 +105,9 @@ type Deps struct {
 	// Channels are the ones a sender is configured for; codes and notices go
 	// only through them. Nil means both.
 	Channels []casegate.Channel
+	// ReadCacheTTL is how long sessions and dashboards read from the store
+	// are reused (see readCache); 0 turns the cache off.
+	ReadCacheTTL time.Duration
 }
 
 // Portal runs the use cases.
@@ -117,6 +120,7 @@ type Portal struct {
 	metrics  casegate.Metrics
 	log      *slog.Logger
 	channels map[casegate.Channel]bool
+	reads    *readCache
 }
 
 // New checks deps and returns a Portal.
@@ -134,6 +138,7 @@ func New(d Deps) (*Portal, error) {
 	if d.Channels == nil {
 		d.Channels = []casegate.Channel{casegate.ChannelEmail, casegate.ChannelSMS}
 	}
+	p.reads = newReadCache(d.ReadCacheTTL)
 	p.channels = map[casegate.Channel]bool{}
 	for _, ch := range d.Channels {
 		p.channels[ch] = true

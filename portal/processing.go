@@ -38,6 +38,7 @@ func (p *Portal) RecomputeProcessingTimes(ctx context.Context, actor string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("portal: store processing times: %w", err)
 	}
+	p.reads.forgetDashboard(0)
 	return pts, nil
 }
 

@@ -44,6 +44,10 @@ func (p *Portal) Authenticate(ctx context.Context, token string) (casegate.Sessi
 	}
 	now := p.clock()
 	hash := hashToken(token)
+	if s, ok := p.reads.session(hash, now); ok && now.Before(s.ExpiresAt) &&
+		now.Sub(s.LastSeenAt) < p.limits.SessionIdle && now.Sub(s.LastSeenAt) < touchEvery {
+		return s, nil
+	}
 	var s casegate.Session
 	err := p.store.View(ctx, func(tx casegate.Tx) error {
 		var err error
@@ -66,12 +70,14 @@ func (p *Portal) Authenticate(ctx context.Context, token string) (casegate.Sessi
 		}
 		s.LastSeenAt = now
 	}
+	p.reads.putSession(s, now)
 	return s, nil
 }
 
 // SignOut ends the session of token.
 func (p *Portal) SignOut(ctx context.Context, s casegate.Session, clientIP string) error {
 	now := p.clock()
+	defer p.reads.forgetSessions(s.PartyID, s.TokenHash)
 	return p.store.Update(ctx, func(tx casegate.Tx) error {
 		if err := tx.DeleteSession(ctx, s.TokenHash); err != nil {
 			return fmt.Errorf("portal: sign out: %w", err)
@@ -85,6 +91,7 @@ func (p *Portal) SignOut(ctx context.Context, s casegate.Session, clientIP strin
 // SignOutEverywhere ends every session of the session's party.
 func (p *Portal) SignOutEverywhere(ctx context.Context, s casegate.Session, clientIP string) error {
 	now := p.clock()
+	defer p.reads.forgetSessions(s.PartyID, nil)
 	return p.store.Update(ctx, func(tx casegate.Tx) error {
 		if err := tx.DeleteSessionsOf(ctx, s.PartyID); err != nil {
 			return fmt.Errorf("portal: sign out everywhere: %w", err)

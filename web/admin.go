@@ -23,6 +23,7 @@ func (s *Server) importCases(w http.ResponseWriter, r *http.Request) error {
 	}
 	body := http.MaxBytesReader(w, r.Body, maxImportBody)
 	res, err := s.importer.Import(r.Context(), body, format, adminActor(r), nil)
+	s.portal.ForgetReads()
 	if err != nil {
 		return err
 	}

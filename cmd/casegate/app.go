@@ -47,7 +47,7 @@ func openAppWithMetrics(ctx context.Context, e env, cfg config, migrate bool, wa
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
 	}
-	p, err := portal.New(portal.Deps{Store: st, Keys: keys, Limits: cfg.Limits, Wake: wake, Logger: log, Channels: cfg.channels(), Metrics: metrics})
+	p, err := portal.New(portal.Deps{Store: st, Keys: keys, Limits: cfg.Limits, Wake: wake, Logger: log, Channels: cfg.channels(), Metrics: metrics, ReadCacheTTL: cfg.ReadCacheTTL})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -34,6 +34,7 @@ type config struct {
 	LogLevel       string
 	Limits         portal.Limits
 	StatsInterval  time.Duration
+	ReadCacheTTL   time.Duration
 	Demo           bool // messages go to the built-in mailbox on every channel
 }
 
@@ -213,6 +214,14 @@ func settings() []setting {
 				return fmt.Errorf("want a duration of at least 1m, such as 6h, got %q", v)
 			}
 			c.StatsInterval = d
+			return nil
+		}},
+		{"CASEGATE_READ_CACHE_TTL", "read-cache-ttl", "1s", "how long a session or dashboard read is reused (0s: never); changes made on other instances show after at most this", func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d > time.Minute {
+				return fmt.Errorf("want a duration from 0s to 1m, such as 1s, got %q", v)
+			}
+			c.ReadCacheTTL = d
 			return nil
 		}},
 		durationSetting("CASEGATE_REAUTH_WINDOW", "reauth-window", "contact changes only this soon after sign-in", lim(func(l *portal.Limits) *time.Duration { return &l.Reauth }), d.Reauth),

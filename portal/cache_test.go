@@ -1,0 +1,98 @@
+package portal
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/store"
+)
+
+func TestReadCache(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir()+"/c.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	secret, _ := accesscode.NewSecret("k1")
+	keys, _ := accesscode.NewKeyring([]accesscode.Secret{secret})
+	p, err := New(Deps{Store: st, Keys: keys, Limits: DefaultLimits(), Now: func() time.Time { return now }, ReadCacheTTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := finishedCase(1, "I-485", "", "NBC", "2026-01-01", "received@2026-01-02")
+	if _, err := (&Importer{Store: st}).Import(ctx, strings.NewReader(line), "jsonl", "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	var party casegate.Party
+	st.View(ctx, func(tx casegate.Tx) error {
+		ps, err := tx.PartiesByReceipt(ctx, "IOE0000000001")
+		party = ps[0]
+		return err
+	})
+	token := "a-session-token"
+	sess := casegate.Session{TokenHash: hashToken(token), PartyID: party.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := st.Update(ctx, func(tx casegate.Tx) error { return tx.InsertSession(ctx, sess) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Authenticate(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	// Another instance signs the session out: this one notices within the TTL.
+	st.Update(ctx, func(tx casegate.Tx) error { return tx.DeleteSession(ctx, sess.TokenHash) })
+	if _, err := p.Authenticate(ctx, token); err != nil {
+		t.Fatalf("within the TTL the cached session answers: %v", err)
+	}
+	now = now.Add(time.Second)
+	if _, err := p.Authenticate(ctx, token); casegate.ErrorCodeOf(err) != casegate.EUnauthenticated {
+		t.Fatalf("after the TTL: %v, want unauthenticated", err)
+	}
+	// A sign-out through this portal takes effect at once.
+	st.Update(ctx, func(tx casegate.Tx) error { return tx.InsertSession(ctx, sess) })
+	s, err := p.Authenticate(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SignOut(ctx, s, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Authenticate(ctx, token); casegate.ErrorCodeOf(err) != casegate.EUnauthenticated {
+		t.Fatalf("right after sign-out: %v, want unauthenticated", err)
+	}
+
+	// Dashboards: a status posted through the portal shows at once; a change
+	// made elsewhere shows after the TTL.
+	d, _ := p.Dashboard(ctx, s)
+	if d.Cases[0].Status != "received" {
+		t.Fatalf("status %q", d.Cases[0].Status)
+	}
+	if _, _, err := p.PostStatusEvent(ctx, "IOE0000000001", StatusEventInput{Status: "approved"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := p.Dashboard(ctx, s); d.Cases[0].Status != "approved" {
+		t.Fatalf("after posting: %q, want approved at once", d.Cases[0].Status)
+	}
+	st.Update(ctx, func(tx casegate.Tx) error {
+		c, err := tx.CaseByReceipt(ctx, "IOE0000000001")
+		if err != nil {
+			return err
+		}
+		_, err = tx.AddStatusEvent(ctx, &casegate.StatusEvent{CaseID: c.ID, Status: "card_mailed", At: now.Add(time.Minute)})
+		return err
+	})
+	if d, _ := p.Dashboard(ctx, s); d.Cases[0].Status != "approved" {
+		t.Fatalf("within the TTL: %q, want the cached approved", d.Cases[0].Status)
+	}
+	now = now.Add(time.Second)
+	if d, _ := p.Dashboard(ctx, s); d.Cases[0].Status != "card_mailed" {
+		t.Fatalf("after the TTL: %q, want card_mailed", d.Cases[0].Status)
+	}
+}
