@@ -33,7 +33,12 @@ type Config struct {
 	Identities  []Identity    // shared out among the virtual users; at least Concurrency
 	Sink        *Sink         // where the server's mail arrives
 	ServerPID   int           // the server process, for CPU and memory; 0 when unknown
-	Progress    io.Writer     // nil for none
+	// SpreadIPs sends each virtual user's requests with its own
+	// X-Forwarded-For address (from 198.18.0.0/15, the range set aside for
+	// benchmarks), as traffic through a load balancer arrives. The server
+	// must trust the load generator as a proxy.
+	SpreadIPs bool
+	Progress  io.Writer // nil for none
 }
 
 // Report is what a run measured.
@@ -128,7 +133,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			defer wg.Done()
 			for n := 0; runCtx.Err() == nil; n++ {
 				who := cfg.Identities[v+cfg.Concurrency*(n%perUser)]
-				if tok, ok := cycle(runCtx, client, cfg, rec, who); ok {
+				ip := ""
+				if cfg.SpreadIPs {
+					ip = fmt.Sprintf("198.18.%d.%d", v/250, 1+v%250)
+				}
+				if tok, ok := cycle(runCtx, client, cfg, rec, who, ip); ok {
 					tokenMu.Lock()
 					lastToken = tok
 					tokenMu.Unlock()
@@ -182,7 +191,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 }
 
 // cycle signs in once as who; it returns the session token when all went well.
-func cycle(ctx context.Context, client *http.Client, cfg Config, rec *recorder, who Identity) (string, bool) {
+func cycle(ctx context.Context, client *http.Client, cfg Config, rec *recorder, who Identity, ip string) (string, bool) {
 	start := time.Now()
 	arrived := cfg.Sink.expect(who.Email)
 	defer cfg.Sink.forget(who.Email)
@@ -193,7 +202,7 @@ func cycle(ctx context.Context, client *http.Client, cfg Config, rec *recorder, 
 	status, err := postJSON(ctx, client, cfg.Target+"/api/v1/access-codes", map[string]string{
 		"receipt_number": who.Receipt, "given_name": who.Given, "family_name": who.Family,
 		"date_of_birth": who.DOB, "country_of_birth": who.Country, "channel": "email",
-	}, "", &issued)
+	}, "", ip, &issued)
 	answered := time.Now()
 	rec.step("request", answered.Sub(t0))
 	if !ok(ctx, rec, "request", status, err, http.StatusAccepted) {
@@ -213,13 +222,13 @@ func cycle(ctx context.Context, client *http.Client, cfg Config, rec *recorder, 
 		Token string `json:"token"`
 	}
 	t1 := time.Now()
-	status, err = postJSON(ctx, client, cfg.Target+"/api/v1/sessions", map[string]string{"request_id": issued.RequestID, "code": a.code}, "", &sess)
+	status, err = postJSON(ctx, client, cfg.Target+"/api/v1/sessions", map[string]string{"request_id": issued.RequestID, "code": a.code}, "", ip, &sess)
 	rec.step("redeem", time.Since(t1))
 	if !ok(ctx, rec, "redeem", status, err, http.StatusCreated) {
 		return "", false
 	}
 	t2 := time.Now()
-	status, err = get(ctx, client, cfg.Target+"/api/v1/me", sess.Token)
+	status, err = get(ctx, client, cfg.Target+"/api/v1/me", sess.Token, ip)
 	rec.step("me", time.Since(t2))
 	if !ok(ctx, rec, "me", status, err, http.StatusOK) {
 		return "", false
@@ -252,27 +261,30 @@ func errKind(err error) string {
 	return "connection error"
 }
 
-func postJSON(ctx context.Context, c *http.Client, url string, body any, token string, out any) (int, error) {
+func postJSON(ctx context.Context, c *http.Client, url string, body any, token, ip string, out any) (int, error) {
 	b, _ := json.Marshal(body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	return do(c, req, token, out)
+	return do(c, req, token, ip, out)
 }
 
-func get(ctx context.Context, c *http.Client, url, token string) (int, error) {
+func get(ctx context.Context, c *http.Client, url, token, ip string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, err
 	}
-	return do(c, req, token, nil)
+	return do(c, req, token, ip, nil)
 }
 
-func do(c *http.Client, req *http.Request, token string, out any) (int, error) {
+func do(c *http.Client, req *http.Request, token, ip string, out any) (int, error) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if ip != "" {
+		req.Header.Set("X-Forwarded-For", ip)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -303,7 +315,7 @@ func probe(ctx context.Context, client *http.Client, cfg Config, path, token str
 		go func() {
 			defer wg.Done()
 			for pctx.Err() == nil {
-				if status, err := get(pctx, client, cfg.Target+path, token); err == nil && status == http.StatusOK {
+				if status, err := get(pctx, client, cfg.Target+path, token, ""); err == nil && status == http.StatusOK {
 					n.Add(1)
 				}
 			}

@@ -44,6 +44,7 @@ func cmdLoadtest(ctx context.Context, e env, args []string) error {
 	cases := fs.Int("cases", 2000, "synthetic cases to load into a spawned server")
 	db := fs.String("db", "", "database for a spawned server (default: a temporary SQLite file)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	spread := fs.Bool("spread-ips", true, "give each virtual user its own X-Forwarded-For address (a spawned server trusts the load generator)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,7 +63,7 @@ func cmdLoadtest(ctx context.Context, e env, args []string) error {
 	}
 	cfg := loadtest.Config{
 		Target: strings.TrimSuffix(*target, "/"), Concurrency: *conc, Warmup: *warmup, Duration: *duration,
-		Probe: *probeFor, Identities: ids, Sink: sink, Progress: e.stderr,
+		Probe: *probeFor, Identities: ids, Sink: sink, Progress: e.stderr, SpreadIPs: *spread,
 	}
 	if cfg.Target == "" {
 		srv, err := spawnServer(ctx, e, *db, *cases, opts, sink.URL())
@@ -148,7 +149,8 @@ func spawnServer(ctx context.Context, e env, db string, n int, opts synth.Option
 	}
 	env := append(os.Environ(),
 		"CASEGATE_DB="+db, "CASEGATE_SECRET_FILE="+filepath.Join(dir, "secret.key"),
-		"CASEGATE_LISTEN=127.0.0.1:0", "CASEGATE_SMTP_URL="+smtpURL, "CASEGATE_LOG_LEVEL=warn")
+		"CASEGATE_LISTEN=127.0.0.1:0", "CASEGATE_SMTP_URL="+smtpURL, "CASEGATE_LOG_LEVEL=warn",
+		"CASEGATE_TRUSTED_PROXIES=127.0.0.1") // the load generator stands in for a load balancer
 	keys := make([]string, 0, len(relaxedLimits))
 	for k := range relaxedLimits {
 		keys = append(keys, k)
