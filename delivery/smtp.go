@@ -141,6 +141,12 @@ func (s *SMTP) send(ctx context.Context, slot *smtpSlot, msg *gomail.Msg) error 
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	err := slot.client.SendWithSMTPClient(conn, msg)
 	stop()
+	if err != nil && msg.IsDelivered() {
+		// The server took the message; what failed came after (go-mail's
+		// RSET). Sending it again would deliver a second code.
+		slot.drop()
+		return nil
+	}
 	if err != nil {
 		slot.drop()
 		if ctx.Err() != nil {

@@ -190,6 +190,7 @@ const (
 	msgTooLarge      = "The request is too large."
 	msgNothingHere   = "There is nothing at this address."
 	msgInternal      = "Something went wrong on our side. Please try again later."
+	msgUnavailable   = "The service cannot reach its database just now. Please try again in a minute."
 	msgCrossOrigin   = "This form was sent from another website, so we did not accept it. Go back to our page and try again."
 	msgEnterNewEmail = "Enter your new email address."
 	msgEnterNewPhone = "Enter your new phone number."
@@ -199,7 +200,7 @@ const (
 // so that a test can check each has its translations.
 var webMessages = []string{
 	msgChooseCountry, msgRealDate, msgEnterCode, msgFormUnread, msgTooLarge, msgNothingHere, msgInternal,
-	msgCrossOrigin, msgEnterNewEmail, msgEnterNewPhone,
+	msgUnavailable, msgCrossOrigin, msgEnterNewEmail, msgEnterNewPhone,
 	"{{.Month}} {{.Day}}, {{.Year}}", "{{.Count}} seconds", "{{.Count}} minutes",
 	"You have {{.Count}} attempts left.", "You can ask again in {{.Wait}}.",
 }

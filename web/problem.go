@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/casegate/casegate"
 )
 
@@ -45,19 +48,7 @@ type problem struct {
 // messages in the language of Accept-Language. Only internal errors are
 // logged, with their detail; the client gets a plain message.
 func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
-	e, ok := casegate.AsError(err)
-	if !ok {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			e = casegate.Errorf(casegate.ETooLarge, msgTooLarge)
-		} else {
-			s.log.ErrorContext(r.Context(), "internal error", "route", r.Pattern, "err", err)
-			e = casegate.Errorf(casegate.EInternal, msgInternal)
-		}
-	}
-	if e.Code == casegate.EUnavailable {
-		s.log.WarnContext(r.Context(), "dependency unavailable", "route", r.Pattern, "err", err)
-	}
+	e := s.errorOf(r, err)
 	status, ok := statusOf[e.Code]
 	if !ok {
 		status = http.StatusInternalServerError
@@ -87,6 +78,51 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
 	writeJSONType(w, status, "application/problem+json", p)
+}
+
+// errorOf returns the *casegate.Error that err is answered with. An error
+// without one is internal and logged with its detail, unless it is an
+// oversized body, or the database is busy or full (retryLater). Unavailable
+// dependencies are logged as warnings, for API and pages alike.
+func (s *Server) errorOf(r *http.Request, err error) *casegate.Error {
+	e, ok := casegate.AsError(err)
+	var mbe *http.MaxBytesError
+	switch {
+	case ok:
+	case errors.As(err, &mbe):
+		return casegate.Errorf(casegate.ETooLarge, msgTooLarge)
+	case retryLater(err):
+		e = casegate.Errorf(casegate.EUnavailable, msgUnavailable)
+	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
+		// The client went away mid-request: nobody reads the answer, and
+		// nothing went wrong on our side.
+		s.log.DebugContext(r.Context(), "client gone", "route", r.Pattern)
+		return casegate.Errorf(casegate.EInternal, msgInternal)
+	default:
+		s.log.ErrorContext(r.Context(), "internal error", "route", r.Pattern, "err", err)
+		return casegate.Errorf(casegate.EInternal, msgInternal)
+	}
+	if e.Code == casegate.EUnavailable {
+		s.log.WarnContext(r.Context(), "dependency unavailable", "route", r.Pattern, "err", err)
+	}
+	return e
+}
+
+// retryLater reports whether err is SQLite saying the file is locked by
+// another connection past the busy timeout, or the disk is full: the request
+// may succeed later, so it answers 503 with Retry-After, not 500. The store
+// marks PostgreSQL's equivalents EUnavailable itself; for SQLite it does not
+// (yet), so its codes are read here.
+func retryLater(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL:
+		return true
+	}
+	return false
 }
 
 // writeJSON answers v as JSON with status.

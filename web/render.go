@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -161,16 +160,7 @@ type errorPage struct {
 // renderError answers err with the error page. Internal errors are logged
 // with their detail and shown without it.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
-	e, ok := casegate.AsError(err)
-	if !ok {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			e = casegate.Errorf(casegate.ETooLarge, msgTooLarge)
-		} else {
-			s.log.ErrorContext(r.Context(), "internal error", "route", r.Pattern, "err", err)
-			e = casegate.Errorf(casegate.EInternal, msgInternal)
-		}
-	}
+	e := s.errorOf(r, err)
 	status, ok := statusOf[e.Code]
 	if !ok {
 		status = http.StatusInternalServerError

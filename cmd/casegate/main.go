@@ -58,6 +58,7 @@ func commands() []command {
 		{"deliveries", "list deliveries in a status (default failed)", cmdDeliveries},
 		{"admin", "admin token create NAME | list | revoke NAME", cmdAdmin},
 		{"party", "party unlock ID", cmdParty},
+		{"doctor", "check a deployment's configuration and say what to fix", cmdDoctor},
 		{"loadtest", "drive full sign-in cycles against a server and report throughput and latency", cmdLoadtest},
 	}
 }
