@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +13,7 @@ import (
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/accesscode"
 	"github.com/casegate/casegate/internal/smtptest"
-	"github.com/casegate/casegate/store"
+	"github.com/casegate/casegate/internal/testenv"
 )
 
 var t0 = time.Date(2026, 3, 2, 13, 55, 0, 0, time.UTC)
@@ -70,22 +69,8 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := t.Context()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "casegate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	secret, err := accesscode.NewSecret("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := accesscode.NewKeyring([]accesscode.Secret{secret})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, _ := testenv.SQLite(t)
+	keys := testenv.Keyring(t)
 	e := &env{t: t, ctx: ctx, store: st, keys: keys, server: smtptest.Start(t),
 		clock: &fakeClock{now: t0}, log: &syncBuffer{}}
 	e.update(func(tx casegate.Tx) error {

@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
-	"github.com/casegate/casegate/accesscode"
 	"github.com/casegate/casegate/delivery"
+	"github.com/casegate/casegate/internal/testenv"
 	"github.com/casegate/casegate/portal"
-	"github.com/casegate/casegate/store"
 	"github.com/casegate/casegate/web"
 )
 
@@ -65,22 +64,8 @@ func newBrowserStack(t *testing.T, opts ...stackOption) *browserStack {
 func newBrowserStackWithSetup(t *testing.T, setup func(casegate.Store, *portal.Portal), opts ...stackOption) *browserStack {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir()+"/casegate.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	secret, err := accesscode.NewSecret("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := accesscode.NewKeyring([]accesscode.Secret{secret})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, _ := testenv.SQLite(t)
+	keys := testenv.Keyring(t)
 	s := &browserStack{t: t, mailbox: &delivery.Mailbox{}, logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 

@@ -19,9 +19,9 @@ import (
 	"github.com/casegate/casegate/accesscode"
 	"github.com/casegate/casegate/delivery"
 	"github.com/casegate/casegate/internal/smtptest"
+	"github.com/casegate/casegate/internal/testenv"
 	"github.com/casegate/casegate/metrics"
 	"github.com/casegate/casegate/portal"
-	"github.com/casegate/casegate/store"
 	"github.com/casegate/casegate/web"
 )
 
@@ -100,23 +100,8 @@ func relaxed(l *portal.Limits) {
 func newStack(t testing.TB, opts ...stackOption) *stack {
 	t.Helper()
 	ctx := context.Background()
-	dbFile := t.TempDir() + "/casegate.db"
-	st, err := store.Open(ctx, dbFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	secret, err := accesscode.NewSecret("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := accesscode.NewKeyring([]accesscode.Secret{secret})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, dbFile := testenv.SQLite(t)
+	keys := testenv.Keyring(t)
 	s := &stack{t: t, store: st, dbFile: dbFile, clock: &clock{now: time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)}, logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	t.Cleanup(func() {

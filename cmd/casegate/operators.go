@@ -88,11 +88,7 @@ func cmdDeliveries(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("deliveries", e.stderr)
 	status := fs.String("status", "failed", "pending, sent, failed or cancelled")
 	limit := fs.Int("limit", 100, "at most this many, newest first")
-	cfg, err := loadConfig(fs, args, e.getenv)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e, cfg, true, nil)
+	a, _, err := openWithFlags(ctx, e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -115,11 +111,7 @@ func cmdAuditList(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("audit list", e.stderr)
 	after := fs.Int64("after", 0, "only events after this sequence number")
 	limit := fs.Int("limit", 100, "at most this many (1–1000)")
-	cfg, err := loadConfig(fs, args, e.getenv)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, e, cfg, true, nil)
+	a, _, err := openWithFlags(ctx, e, fs, args)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -10,7 +11,11 @@ import (
 
 // openForCommand loads the configuration for a one-shot command and opens the app.
 func openForCommand(ctx context.Context, e env, name string, args []string) (*app, []string, error) {
-	fs := newFlagSet(name, e.stderr)
+	return openWithFlags(ctx, e, newFlagSet(name, e.stderr), args)
+}
+
+// openWithFlags is openForCommand for a command with flags of its own on fs.
+func openWithFlags(ctx context.Context, e env, fs *flag.FlagSet, args []string) (*app, []string, error) {
 	cfg, err := loadConfig(fs, args, e.getenv)
 	if err != nil {
 		return nil, nil, err
