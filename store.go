@@ -33,6 +33,18 @@ type Tx interface {
 	CasesForParty(ctx context.Context, partyID int64) ([]Case, error)           // with History, newest first, ordered by receipt
 	CaseLinks(ctx context.Context, caseID int64) ([]CaseLink, error)
 
+	// Bulk reads and writes of an import, many rows per statement. After an
+	// error of a write the transaction must be rolled back: rows before the
+	// one that failed may have been written.
+	CaseIDs(ctx context.Context, receipts []string) (map[string]int64, error)  // of the cases on file, by receipt
+	InsertCases(ctx context.Context, cs []Case) error                          // sets each ID; EConflict for a receipt on file or given twice
+	AddStatusEvents(ctx context.Context, es []StatusEvent) error               // as AddStatusEvent for each; IDs not set
+	LinkParties(ctx context.Context, links []CaseLink) error                   // as LinkParty for each, in order
+	PartiesByANumbers(ctx context.Context, aNumbers []string) ([]Party, error) // with any of them, by id
+	// NewPartyIDs reserves n ids, ascending, that no other party will take; InsertParties stores parties under them.
+	NewPartyIDs(ctx context.Context, n int) ([]int64, error)
+	InsertParties(ctx context.Context, ps []Party) error
+
 	Party(ctx context.Context, id int64) (Party, error)
 	PartiesByReceipt(ctx context.Context, receipt string) ([]Party, error) // parties linked to that case
 	PartiesByANumber(ctx context.Context, aNumber string) ([]Party, error)

@@ -1,18 +1,13 @@
 package portal
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/casegate/casegate"
-	"github.com/casegate/casegate/identity"
 )
 
 // ImportResult is the outcome of an import.
@@ -33,8 +28,13 @@ type ImportProgress struct {
 	Lines, Created, Updated, Rejected int
 }
 
-// DefaultImportBatch is how many cases an import writes per transaction.
-const DefaultImportBatch = 500
+// DefaultImportBatch is how many cases an import writes per transaction. A
+// larger batch writes fewer pages in all (each transaction rewrites the pages
+// of the indexes it touches at random: 2000 cases per transaction made a
+// million-case import a tenth slower than 5000), a smaller one holds
+// SQLite's single writer for less time: 5000 cases take about a quarter of a
+// second.
+const DefaultImportBatch = 5000
 
 // Importer loads cases from JSON Lines or CSV into the store: an idempotent
 // upsert by receipt number (docs/import.md has the rules).
@@ -42,21 +42,6 @@ type Importer struct {
 	Store     casegate.Store
 	Now       func() time.Time // for the audit event; time.Now when nil
 	BatchSize int              // cases per transaction; DefaultImportBatch when 0
-}
-
-// importUnit is one parsed case and the line it came from.
-type importUnit struct {
-	line int
-	pc   ParsedCase
-}
-
-// importSource yields the cases of one file.
-type importSource interface {
-	// next returns the next case (nil when a read produced only rejections)
-	// and lines that were rejected on the way; io.EOF at the end.
-	next() (*importUnit, []Rejection, error)
-	// lines returns the number of the last line read.
-	lines() int
 }
 
 // Import reads cases from r in format "jsonl" or "csv" and loads them. Bad
@@ -84,38 +69,57 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, format, actor strin
 		size = DefaultImportBatch
 	}
 	res := ImportResult{Rejected: []Rejection{}}
-	batch := make([]importUnit, 0, size)
 	var last ImportProgress
+	lines := 0 // the last line consumed
 	report := func() {
-		p := ImportProgress{Lines: src.lines(), Created: res.Created, Updated: res.Updated, Rejected: len(res.Rejected)}
+		p := ImportProgress{Lines: lines, Created: res.Created, Updated: res.Updated, Rejected: len(res.Rejected)}
 		if progress != nil && p != last {
 			progress(p)
 		}
 		last = p
 	}
+	pipe := newChunkPipeline(src, size)
+	var bulk bulkLoad
+	defer bulk.end()
+	batch := make([]importUnit, 0, size)
 	var err error
-	for {
-		var u *importUnit
-		var rej []Rejection
-		u, rej, err = src.next()
-		res.Rejected = append(res.Rejected, rej...)
-		if u != nil {
-			batch = append(batch, *u)
-		}
-		if len(batch) > 0 && (len(batch) >= size || err != nil) {
-			if werr := im.writeBatch(ctx, batch, &res); werr != nil {
-				err = werr
-				break
-			}
-			batch = batch[:0]
-			report()
-		} else if u == nil && len(rej) > 0 {
-			report()
-		}
-		if err != nil {
+	writeFailed := false // after a failed write, nothing more is written
+	for err == nil {
+		c := pipe.next()
+		if c == nil {
 			break
 		}
+		res.Rejected = append(res.Rejected, c.rejected...)
+		for i := range c.units {
+			batch = append(batch, c.units[i])
+			lines = c.units[i].line
+			if len(batch) == size {
+				bulk.begin(ctx, im.Store)
+				if err = im.writeBatch(ctx, batch, &res); err != nil {
+					writeFailed = true
+					break
+				}
+				clear(batch)
+				batch = batch[:0]
+				report()
+			}
+		}
+		if err == nil {
+			lines = c.last
+			err = c.err
+			if len(c.rejected) > 0 {
+				report()
+			}
+		}
 	}
+	pipe.close()
+	if len(batch) > 0 && !writeFailed {
+		bulk.begin(ctx, im.Store)
+		if werr := im.writeBatch(ctx, batch, &res); werr != nil {
+			err = werr
+		}
+	}
+	bulk.end()
 	if err == io.EOF {
 		err = nil
 	}
@@ -132,15 +136,9 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, format, actor strin
 func (im *Importer) writeBatch(ctx context.Context, batch []importUnit, res *ImportResult) error {
 	var created, updated int
 	err := im.Store.Update(ctx, func(tx casegate.Tx) error {
-		created, updated = 0, 0
-		for i := range batch {
-			c, u, err := upsertCase(ctx, tx, &batch[i].pc)
-			if err != nil {
-				return err
-			}
-			created, updated = created+b2i(c), updated+b2i(u)
-		}
-		return nil
+		var err error
+		created, updated, err = writeUnits(ctx, tx, batch)
+		return err
 	})
 	if err == nil {
 		res.Created += created
@@ -153,10 +151,9 @@ func (im *Importer) writeBatch(ctx context.Context, batch []importUnit, res *Imp
 	failed := 0
 	var last error
 	for i := range batch {
-		var c, u bool
 		err := im.Store.Update(ctx, func(tx casegate.Tx) error {
 			var err error
-			c, u, err = upsertCase(ctx, tx, &batch[i].pc)
+			created, updated, err = writeUnits(ctx, tx, batch[i:i+1])
 			return err
 		})
 		if err != nil {
@@ -170,13 +167,43 @@ func (im *Importer) writeBatch(ctx context.Context, batch []importUnit, res *Imp
 			res.Rejected = append(res.Rejected, Rejection{Line: batch[i].line, Error: storeReason(err)})
 			continue
 		}
-		res.Created += b2i(c)
-		res.Updated += b2i(u)
+		res.Created += created
+		res.Updated += updated
 	}
 	if failed == len(batch) {
 		return fmt.Errorf("portal: import: the database refused every case of a batch: %w", last)
 	}
 	return nil
+}
+
+// bulkLoader is a store that can ready itself for a large import.
+type bulkLoader interface {
+	BulkLoad(ctx context.Context) (done func(), err error)
+}
+
+// bulkLoad readies the store for a bulk load once the import has filled a
+// batch and comes to write the next: a small import leaves it as it is.
+type bulkLoad struct {
+	batches int
+	done    func()
+}
+
+func (b *bulkLoad) begin(ctx context.Context, st casegate.Store) {
+	b.batches++
+	if b.batches != 2 {
+		return
+	}
+	if bl, ok := st.(bulkLoader); ok {
+		// Without it the import is slower, nothing else: go on.
+		b.done, _ = bl.BulkLoad(ctx)
+	}
+}
+
+func (b *bulkLoad) end() {
+	if b.done != nil {
+		b.done()
+		b.done = nil
+	}
 }
 
 // storeReason says why the store refused a case, without internal detail.
@@ -222,283 +249,4 @@ func (im *Importer) audit(ctx context.Context, format, actor string, res ImportR
 		return fmt.Errorf("portal: import: audit: %w", err)
 	}
 	return nil
-}
-
-// upsertCase loads one case in tx. created says the case is new; updated says
-// an existing case changed: its fields, a new event, a new party or link, or
-// a changed party.
-func upsertCase(ctx context.Context, tx casegate.Tx, pc *ParsedCase) (created, updated bool, err error) {
-	c := pc.Case
-	c.History = nil
-	changed := false
-	existing, err := tx.CaseByReceipt(ctx, c.ReceiptNumber)
-	switch {
-	case casegate.IsNotFound(err):
-		if err := tx.InsertCase(ctx, &c); err != nil {
-			return false, false, err
-		}
-		created = true
-	case err != nil:
-		return false, false, err
-	default:
-		c.ID = existing.ID
-		if c.Category == "" {
-			c.Category = existing.Category
-		}
-		if c.FormType != existing.FormType || c.Category != existing.Category ||
-			c.Office != existing.Office || !c.ReceivedOn.Equal(existing.ReceivedOn) {
-			if err := tx.UpdateCase(ctx, c); err != nil {
-				return false, false, err
-			}
-			changed = true
-		}
-	}
-	for _, e := range pc.Case.History {
-		e.CaseID = c.ID
-		added, err := tx.AddStatusEvent(ctx, &e)
-		if err != nil {
-			return false, false, err
-		}
-		changed = changed || added
-	}
-	pm := partyMatcher{tx: tx, caseID: c.ID, roles: map[int64]casegate.Role{}}
-	if !created {
-		if err := pm.load(ctx, c.ReceiptNumber); err != nil {
-			return false, false, err
-		}
-	}
-	for i := range pc.Parties {
-		ch, err := pm.upsert(ctx, &pc.Parties[i])
-		if err != nil {
-			return false, false, err
-		}
-		changed = changed || ch
-	}
-	return created, changed && !created, nil
-}
-
-// partyMatcher finds, updates, inserts and links the parties of one case.
-type partyMatcher struct {
-	tx     casegate.Tx
-	caseID int64
-	linked []linkedParty           // the parties linked to the case so far
-	roles  map[int64]casegate.Role // party id → role on this case
-}
-
-type linkedParty struct {
-	casegate.Party
-	tokens []string // of given and family name
-}
-
-func (pm *partyMatcher) load(ctx context.Context, receipt string) error {
-	parties, err := pm.tx.PartiesByReceipt(ctx, receipt)
-	if err != nil {
-		return err
-	}
-	for _, p := range parties {
-		pm.linked = append(pm.linked, linkedParty{p, nameTokens(p.GivenName, p.FamilyName)})
-	}
-	links, err := pm.tx.CaseLinks(ctx, pm.caseID)
-	if err != nil {
-		return err
-	}
-	for _, l := range links {
-		pm.roles[l.PartyID] = l.Role
-	}
-	return nil
-}
-
-func nameTokens(given, family string) []string { return identity.Tokens(given + " " + family) }
-
-// upsert matches pp to a party on file, updates or inserts it and links it to
-// the case with its role; it reports whether anything changed.
-func (pm *partyMatcher) upsert(ctx context.Context, pp *ParsedParty) (bool, error) {
-	tokens := nameTokens(pp.GivenName, pp.FamilyName)
-	p, found, err := pm.match(ctx, pp, tokens)
-	if err != nil {
-		return false, err
-	}
-	changed := false
-	if found {
-		before := p
-		applyParty(&p, pp)
-		if p != before {
-			if err := pm.tx.UpdateParty(ctx, p); err != nil {
-				return false, err
-			}
-			changed = true
-		}
-	} else {
-		p = casegate.Party{Language: "en"}
-		applyParty(&p, pp)
-		if err := pm.tx.InsertParty(ctx, &p); err != nil {
-			return false, err
-		}
-		changed = true
-	}
-	k := slices.IndexFunc(pm.linked, func(l linkedParty) bool { return l.ID == p.ID })
-	if k < 0 {
-		pm.linked = append(pm.linked, linkedParty{p, tokens})
-	} else {
-		pm.linked[k] = linkedParty{p, tokens}
-	}
-	if role, ok := pm.roles[p.ID]; !ok || role != pp.Role {
-		if err := pm.tx.LinkParty(ctx, casegate.CaseLink{CaseID: pm.caseID, PartyID: p.ID, Role: pp.Role}); err != nil {
-			return false, err
-		}
-		pm.roles[p.ID] = pp.Role
-		changed = true
-	}
-	return changed, nil
-}
-
-// match finds the party on file that pp describes: by A-Number when pp has
-// one, else by name and date of birth among the case's parties. A party with
-// an A-Number on file in no party yet may still match by name and date of
-// birth a party of the case that has no A-Number.
-func (pm *partyMatcher) match(ctx context.Context, pp *ParsedParty, tokens []string) (casegate.Party, bool, error) {
-	if pp.ANumber != "" {
-		ps, err := pm.tx.PartiesByANumber(ctx, pp.ANumber)
-		if err != nil {
-			return casegate.Party{}, false, err
-		}
-		switch len(ps) {
-		case 0:
-		case 1:
-			return ps[0], true, nil
-		default:
-			// Several parties share the A-Number: take the one on this case, if one is.
-			var onCase []casegate.Party
-			for _, p := range ps {
-				if _, ok := pm.roles[p.ID]; ok {
-					onCase = append(onCase, p)
-				}
-			}
-			if len(onCase) == 1 {
-				return onCase[0], true, nil
-			}
-			return casegate.Party{}, false, casegate.Errorf(casegate.EConflict,
-				"a_number: %d parties on file have this A-Number; resolve that before importing", len(ps))
-		}
-	}
-	for _, l := range pm.linked {
-		if l.DateOfBirth == pp.DateOfBirth && slices.Equal(l.tokens, tokens) && (pp.ANumber == "" || l.ANumber == "") {
-			return l.Party, true, nil
-		}
-	}
-	return casegate.Party{}, false, nil
-}
-
-// applyParty copies the fields that pp gives onto p; lockout state is not touched.
-func applyParty(p *casegate.Party, pp *ParsedParty) {
-	p.GivenName, p.FamilyName = pp.GivenName, pp.FamilyName
-	p.DateOfBirth, p.CountryOfBirth = pp.DateOfBirth, pp.CountryOfBirth
-	setIf(&p.ANumber, pp.ANumber)
-	setIf(&p.Email, pp.Email)
-	setIf(&p.Phone, pp.Phone)
-	setIf(&p.Language, pp.Language)
-}
-
-func setIf(dst *string, v string) {
-	if v != "" {
-		*dst = v
-	}
-}
-
-// jsonlSource reads JSON Lines: one case per line, blank lines skipped.
-type jsonlSource struct {
-	br   *bufio.Reader
-	line int
-	buf  []byte
-}
-
-func newJSONLSource(r io.Reader) *jsonlSource {
-	return &jsonlSource{br: bufio.NewReaderSize(r, 64<<10)}
-}
-
-func (s *jsonlSource) lines() int { return s.line }
-
-func (s *jsonlSource) next() (*importUnit, []Rejection, error) {
-	var rejected []Rejection
-	for {
-		line, tooLong, err := s.readLine()
-		if err != nil {
-			return nil, rejected, err
-		}
-		if tooLong {
-			rejected = append(rejected, Rejection{Line: s.line, Error: "the line is longer than 1 MiB"})
-			continue
-		}
-		if s.line == 1 {
-			line = bytes.TrimPrefix(line, []byte("\ufeff"))
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		pc, err := ParseJSONLine(line)
-		if err != nil {
-			rejected = append(rejected, Rejection{Line: s.line, Error: importReason(err)})
-			if len(rejected) >= 100 {
-				return nil, rejected, nil // let progress see a file of bad lines
-			}
-			continue
-		}
-		return &importUnit{line: s.line, pc: pc}, rejected, nil
-	}
-}
-
-// readLine returns the next line without its line ending. A line over
-// MaxImportLine is read to its end and dropped: tooLong is true.
-func (s *jsonlSource) readLine() (line []byte, tooLong bool, err error) {
-	s.buf = s.buf[:0]
-	for {
-		chunk, err := s.br.ReadSlice('\n')
-		if !tooLong {
-			if len(s.buf)+len(chunk) > MaxImportLine+2 { // room for \r\n
-				tooLong = true
-				s.buf = s.buf[:0]
-			} else {
-				s.buf = append(s.buf, chunk...)
-			}
-		}
-		switch {
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		case err == io.EOF:
-			if len(s.buf) == 0 && !tooLong {
-				return nil, false, io.EOF
-			}
-		case err != nil:
-			return nil, false, fmt.Errorf("portal: import: read: %w", err)
-		}
-		s.line++
-		line = bytes.TrimSuffix(bytes.TrimSuffix(s.buf, []byte("\n")), []byte("\r"))
-		if len(line) > MaxImportLine {
-			return nil, true, nil
-		}
-		return line, tooLong, nil
-	}
-}
-
-func importReason(err error) string {
-	if e, ok := casegate.AsError(err); ok {
-		return e.Message
-	}
-	return err.Error()
-}
-
-// csvSource adapts CSVReader to importSource.
-type csvSource struct{ cr *CSVReader }
-
-func (s *csvSource) lines() int { return s.cr.Line() }
-
-func (s *csvSource) next() (*importUnit, []Rejection, error) {
-	cc, err := s.cr.Next()
-	if err != nil {
-		return nil, nil, err
-	}
-	if cc.Case == nil {
-		return nil, cc.Rejected, nil
-	}
-	return &importUnit{line: cc.Line, pc: *cc.Case}, cc.Rejected, nil
 }

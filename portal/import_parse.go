@@ -95,6 +95,9 @@ func ParseJSONLine(line []byte) (ParsedCase, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return ParsedCase{}, lineError("the line must be one JSON object, starting with {")
 	}
+	if in, ok := decodeCaseFast(trimmed); ok {
+		return in.parse()
+	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	var in caseInput
@@ -194,7 +197,7 @@ func (in *caseInput) parse() (ParsedCase, error) {
 	c.ReceiptNumber = parseReceipt(in.ReceiptNumber, "receipt_number", &errs)
 	c.FormType, c.Category, c.Office, c.ReceivedOn = parseCaseFields(in.FormType, in.Category, in.Office, in.ReceivedOn, "", &errs)
 	for i, ev := range in.History {
-		if e, ok := ev.parse(fmt.Sprintf("history[%d].", i), &errs); ok {
+		if e, ok := ev.parse(itemPrefix(&historyPrefixes, "history", i), &errs); ok {
 			c.History = append(c.History, e)
 		}
 	}
@@ -202,12 +205,31 @@ func (in *caseInput) parse() (ParsedCase, error) {
 		errs.add("parties", "a case needs at least one party")
 	}
 	for i, p := range in.Parties {
-		pc.Parties = append(pc.Parties, p.parse(fmt.Sprintf("parties[%d].", i), &errs))
+		pc.Parties = append(pc.Parties, p.parse(itemPrefix(&partyPrefixes, "parties", i), &errs))
 	}
 	if err := errs.err(); err != nil {
 		return ParsedCase{}, err
 	}
 	return pc, nil
+}
+
+// The field-name prefixes of the first items of a list, made once rather
+// than for every line.
+var historyPrefixes, partyPrefixes = prefixes("history"), prefixes("parties")
+
+func prefixes(list string) (out [16]string) {
+	for i := range out {
+		out[i] = fmt.Sprintf("%s[%d].", list, i)
+	}
+	return out
+}
+
+// itemPrefix returns "list[i].", which goes before the field names of item i.
+func itemPrefix(made *[16]string, list string, i int) string {
+	if i < len(made) {
+		return made[i]
+	}
+	return fmt.Sprintf("%s[%d].", list, i)
 }
 
 func parseReceipt(s, field string, errs *fieldErrors) string {

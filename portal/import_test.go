@@ -14,6 +14,7 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/store"
+	"github.com/casegate/casegate/store/storetest"
 	"github.com/casegate/casegate/synth"
 )
 
@@ -23,6 +24,34 @@ func newImportStore(t testing.TB) casegate.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "casegate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// importDB is a database the import tests run on.
+type importDB struct {
+	name string
+	open func(t testing.TB) casegate.Store // a fresh, migrated store
+}
+
+// forEachDB runs test on SQLite, and on PostgreSQL when it is reachable (or
+// CASEGATE_TEST_REQUIRE demands it).
+func forEachDB(t *testing.T, test func(t *testing.T, db importDB)) {
+	for _, db := range []importDB{{"SQLite", newImportStore}, {"PostgreSQL", newPostgresImportStore}} {
+		t.Run(db.name, func(t *testing.T) { test(t, db) })
+	}
+}
+
+func newPostgresImportStore(t testing.TB) casegate.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, storetest.PostgresSchema(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,9 +75,11 @@ func synthJSONL(t testing.TB, n int) []byte {
 	return buf.Bytes()
 }
 
-func TestImportSynthWithBadLines(t *testing.T) {
+func TestImportSynthWithBadLines(t *testing.T) { forEachDB(t, testImportSynthWithBadLines) }
+
+func testImportSynthWithBadLines(t *testing.T, db importDB) {
 	ctx := context.Background()
-	st := newImportStore(t)
+	st := db.open(t)
 	lines := strings.Split(strings.TrimSuffix(string(synthJSONL(t, 200)), "\n"), "\n")
 	// Bad lines go in at these positions (1-based line numbers of the file).
 	bad := map[int]string{
@@ -181,8 +212,10 @@ func partiesOf(t *testing.T, st casegate.Store, receipt string) []casegate.Party
 	return ps
 }
 
-func TestImportMatchesPartiesByANumber(t *testing.T) {
-	st := newImportStore(t)
+func TestImportMatchesPartiesByANumber(t *testing.T) { forEachDB(t, testImportMatchesPartiesByANumber) }
+
+func testImportMatchesPartiesByANumber(t *testing.T, db importDB) {
+	st := db.open(t)
 	ana := `{"role":"applicant","given_name":"Ana","family_name":"Ruiz","date_of_birth":"1990-04-02","country_of_birth":"MX","a_number":"A012345678","email":"ana@example.com","phone":"+15555550101","language":"es"}`
 	importLines(t, st, caseLine("IOE0000000001", ana))
 
@@ -203,8 +236,12 @@ func TestImportMatchesPartiesByANumber(t *testing.T) {
 }
 
 func TestImportMatchesPartiesByNameAndBirthDate(t *testing.T) {
+	forEachDB(t, testImportMatchesPartiesByNameAndBirthDate)
+}
+
+func testImportMatchesPartiesByNameAndBirthDate(t *testing.T, db importDB) {
 	ctx := context.Background()
-	st := newImportStore(t)
+	st := db.open(t)
 	jose := `{"role":"applicant","given_name":"José","family_name":"García López","date_of_birth":"1990-04-02","country_of_birth":"MX","email":"jose@example.com"}`
 	importLines(t, st, caseLine("IOE0000000001", jose))
 	before := partiesOf(t, st, "IOE0000000001")[0]
@@ -243,7 +280,11 @@ func TestImportMatchesPartiesByNameAndBirthDate(t *testing.T) {
 }
 
 func TestImportCountsUpdatesOnlyForChanges(t *testing.T) {
-	st := newImportStore(t)
+	forEachDB(t, testImportCountsUpdatesOnlyForChanges)
+}
+
+func testImportCountsUpdatesOnlyForChanges(t *testing.T, db importDB) {
+	st := db.open(t)
 	party := `{"role":"applicant","given_name":"Ana","family_name":"Ruiz","date_of_birth":"1990-04-02","country_of_birth":"MX","email":"ana@example.com"}`
 	received := `{"status":"received","at":"2025-03-14T10:00:00Z"}`
 	importLines(t, st, caseLine("IOE0000000001", party, received))
@@ -269,8 +310,12 @@ func TestImportCountsUpdatesOnlyForChanges(t *testing.T) {
 }
 
 func TestImportRetriesAFailedBatchLineByLine(t *testing.T) {
+	forEachDB(t, testImportRetriesAFailedBatchLineByLine)
+}
+
+func testImportRetriesAFailedBatchLineByLine(t *testing.T, db importDB) {
 	ctx := context.Background()
-	st := newImportStore(t)
+	st := db.open(t)
 	// Two parties on file share an A-Number: a line naming it cannot be
 	// matched, which only shows once the batch is being written.
 	if err := st.Update(ctx, func(tx casegate.Tx) error {
@@ -303,8 +348,10 @@ func TestImportUnknownFormat(t *testing.T) {
 	}
 }
 
-func TestImportOverlongLine(t *testing.T) {
-	st := newImportStore(t)
+func TestImportOverlongLine(t *testing.T) { forEachDB(t, testImportOverlongLine) }
+
+func testImportOverlongLine(t *testing.T, db importDB) {
+	st := db.open(t)
 	good := caseLine("IOE0000000001", `{"role":"applicant","given_name":"Ana","family_name":"Ruiz","date_of_birth":"1990-04-02","country_of_birth":"MX","email":"ana@example.com"}`)
 	data := `{"x":"` + strings.Repeat("y", MaxImportLine) + `"}` + "\r\n" + good + "\r\n"
 	res, err := newImporter(st).Import(context.Background(), strings.NewReader(data), "jsonl", "admin:test", nil)
@@ -383,7 +430,9 @@ func dump(t *testing.T, st casegate.Store, receipts []string) []string {
 	return out
 }
 
-func TestImportCSVEquivalentToJSONL(t *testing.T) {
+func TestImportCSVEquivalentToJSONL(t *testing.T) { forEachDB(t, testImportCSVEquivalentToJSONL) }
+
+func testImportCSVEquivalentToJSONL(t *testing.T, db importDB) {
 	ctx := context.Background()
 	g := synth.New(synth.Options{Seed: 5, Now: importNow})
 	var cases []synth.ImportCase
@@ -399,7 +448,7 @@ func TestImportCSVEquivalentToJSONL(t *testing.T) {
 		jsonl.Write(synth.AppendJSON(nil, &c))
 		jsonl.WriteByte('\n')
 	}
-	fromJSON, fromCSV := newImportStore(t), newImportStore(t)
+	fromJSON, fromCSV := db.open(t), db.open(t)
 	r1, err := newImporter(fromJSON).Import(ctx, &jsonl, "jsonl", "admin:test", nil)
 	if err != nil {
 		t.Fatal(err)

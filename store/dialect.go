@@ -34,6 +34,15 @@ type dialect struct {
 	// but has no row to lock: appending to the audit chain, replacing the
 	// processing times. See tx.takeTurns.
 	lockName string
+	// insertFail starts a bulk INSERT that, when a row breaks a UNIQUE or
+	// NOT NULL rule, may leave the rows before it written: the caller rolls
+	// the transaction back after an error of a bulk write (casegate.Tx says
+	// so), and SQLite then keeps no statement journal, which profiles of a
+	// bulk import showed copying every page the statement touched.
+	insertFail string
+	// partyIDs, when set, is a query returning as many new party ids as its
+	// one parameter says; without it NewPartyIDs counts on from the highest id.
+	partyIDs string
 	// isUniqueViolation reports whether err broke a UNIQUE or PRIMARY KEY rule.
 	isUniqueViolation func(error) bool
 	// isRetryable reports whether err rolled the whole transaction back and
@@ -45,7 +54,8 @@ type dialect struct {
 }
 
 var sqliteDialect = &dialect{
-	name: "sqlite",
+	name:       "sqlite",
+	insertFail: "INSERT OR FAIL",
 	isUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {
@@ -60,11 +70,13 @@ var sqliteDialect = &dialect{
 var postgresDialect = &dialect{
 	name:       "postgres",
 	numbered:   true,
+	insertFail: "INSERT",
 	lockRow:    " FOR UPDATE",
 	skipLocked: " FOR UPDATE SKIP LOCKED",
 	// Advisory locks are per database; the schema is part of the name so
 	// that several casegate schemas in one database do not wait on each other.
 	lockName:          `SELECT pg_advisory_xact_lock(hashtextextended('casegate.' || ? || '.' || coalesce(current_schema(), ''), 0))`,
+	partyIDs:          `SELECT nextval(pg_get_serial_sequence('parties', 'id')) FROM generate_series(1, ?)`,
 	isUniqueViolation: func(err error) bool { return sqlState(err) == "23505" },
 	isRetryable: func(err error) bool {
 		code := sqlState(err)

@@ -10,7 +10,8 @@ import (
 func (s *SQLite) Settings(ctx context.Context) (writer, reader map[string]string) {
 	read := func(db *sql.DB) map[string]string {
 		out := map[string]string{}
-		for _, name := range []string{"journal_mode", "synchronous", "foreign_keys", "busy_timeout", "query_only"} {
+		for _, name := range []string{"journal_mode", "synchronous", "foreign_keys", "busy_timeout", "query_only",
+			"temp_store", "cache_size", "wal_autocheckpoint"} {
 			var v string
 			if err := db.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
 				v = fmt.Sprint("error: ", err)

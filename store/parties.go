@@ -63,6 +63,19 @@ func (t *tx) PartiesByANumber(ctx context.Context, aNumber string) ([]casegate.P
 
 // InsertParty stores a new party and sets p.ID.
 func (t *tx) InsertParty(ctx context.Context, p *casegate.Party) error {
+	if t.nextPartyID != 0 { // ids are counted in this transaction (NewPartyIDs)
+		ids, err := t.NewPartyIDs(ctx, 1)
+		if err != nil {
+			return fmt.Errorf("store: insert party: %w", err)
+		}
+		q := *p
+		q.ID = ids[0]
+		if err := t.InsertParties(ctx, []casegate.Party{q}); err != nil {
+			return fmt.Errorf("store: insert party: %w", err)
+		}
+		p.ID = q.ID
+		return nil
+	}
 	err := t.queryRow(ctx,
 		`INSERT INTO parties (given_name, family_name, dob, country, a_number, email, phone,
 			language, locked_until, locked_indefinitely, lock_count, consecutive_failures)

@@ -84,7 +84,11 @@ func openSQLite(ctx context.Context, base string, query url.Values) (*SQLite, er
 		return base + "?" + q.Encode()
 	}
 
-	writer, err := sql.Open("sqlite", pragmas("_pragma", "journal_mode(WAL)", "_txlock", "immediate"))
+	// temp_store(MEMORY) keeps the writer's statement journals (the undo of
+	// a statement of many rows that fails half-way) in memory: in a temporary
+	// file they cost a write call per page. It has nothing to do with the
+	// database's durability.
+	writer, err := sql.Open("sqlite", pragmas("_pragma", "journal_mode(WAL)", "_pragma", "temp_store(MEMORY)", "_txlock", "immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
@@ -156,4 +160,42 @@ func (s *SQLite) Close() error {
 		return fmt.Errorf("store: close: %w", rerr)
 	}
 	return nil
+}
+
+// Settings of the writer while a bulk load runs, and the usual ones.
+const (
+	bulkCacheKiB       = 32 << 10 // page cache
+	bulkCheckpointPage = 64 << 10 // WAL pages between checkpoints: 256 MiB
+	usualCheckpoint    = 1000     // SQLite's default
+)
+
+// BulkLoad readies the writer for a large import until done is called: a
+// page cache of 32 MiB, so that most of the indexes written at random
+// (receipt numbers, A-Numbers) stay in memory, and a checkpoint every 256 MiB of WAL
+// instead of every 4 MiB, so that a page written by many transactions is
+// copied into the database once, not after each. Durability is unchanged:
+// each transaction still commits to the WAL as it always does. done restores
+// the settings and checkpoints the WAL back to its usual size.
+func (s *SQLite) BulkLoad(ctx context.Context) (done func(), err error) {
+	var cache int
+	if err := s.writer.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
+		return nil, fmt.Errorf("store: bulk load: %w", err)
+	}
+	set := func(ctx context.Context, cacheSize, checkpoint int) error {
+		if _, err := s.writer.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, cacheSize)); err != nil {
+			return err
+		}
+		_, err := s.writer.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, checkpoint))
+		return err
+	}
+	if err := set(ctx, -bulkCacheKiB, bulkCheckpointPage); err != nil {
+		return nil, fmt.Errorf("store: bulk load: %w", err)
+	}
+	return func() {
+		ctx := context.WithoutCancel(ctx)
+		// Failures leave a larger cache or WAL behind, nothing worse; the
+		// next connection starts with the usual settings anyway.
+		_ = set(ctx, cache, usualCheckpoint)
+		_, _ = s.writer.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	}, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"sync"
 )
 
@@ -68,9 +69,21 @@ func (t *tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	if t.stmts == nil {
 		return nil
 	}
-	if st := t.stmts.lookup(query); st != nil {
-		return t.sqlTx.StmtContext(ctx, st)
+	if st := t.txStmts[query]; st != nil {
+		return st
 	}
-	t.unprepared = append(t.unprepared, query)
+	if st := t.stmts.lookup(query); st != nil {
+		// Binding a statement to the transaction costs allocations and a
+		// lock: bind each once, for the many rows of an import.
+		st = t.sqlTx.StmtContext(ctx, st)
+		if t.txStmts == nil {
+			t.txStmts = map[string]*sql.Stmt{}
+		}
+		t.txStmts[query] = st
+		return st
+	}
+	if !slices.Contains(t.unprepared, query) {
+		t.unprepared = append(t.unprepared, query)
+	}
 	return nil
 }

@@ -60,7 +60,11 @@ type tx struct {
 	write bool       // inside Update: reads of rows to be changed lock them
 	stmts *stmtCache // prepared statements of the pool, or nil
 
-	unprepared []string // queries run without a prepared statement, to prepare after the transaction
+	unprepared []string             // queries run without a prepared statement, to prepare after the transaction
+	txStmts    map[string]*sql.Stmt // prepared statements bound to this transaction
+	// nextPartyID, once NewPartyIDs has reserved ids on SQLite, is the next
+	// party id no reservation holds; 0 before.
+	nextPartyID int64
 }
 
 // lock is what a SELECT of a row the transaction may change ends with:

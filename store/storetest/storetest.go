@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) casegate.Store) {
 		{"Concurrency", concurrencyTests},
 		{"ReadModifyWrite", readModifyWriteTests},
 		{"Stats", statsTests},
+		{"Bulk", bulkTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
