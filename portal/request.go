@@ -153,6 +153,7 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 	queued, outcome := false, ""
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
 		limited, queued = nil, false
+		ch.PartyID, ch.Channel = 0, v.channel // a retried transaction starts afresh
 		outcome = "rate_limited"
 		if res, err := p.hit(ctx, tx, "req-ip:"+ipKey(r.ClientIP), p.limits.RequestsPerIP, now); err != nil {
 			return err
