@@ -211,7 +211,7 @@ func TestShutdownFinishesRequestsAndHandsBackLeases(t *testing.T) {
 	// few thousand lines before it writes): the handler is surely at work.
 	// (On a connection of its own: a kept-alive one that the server has not
 	// yet read from counts as idle and is closed, HTTP/1.1's usual race.)
-	const lines = 10_000
+	const lines = 40_000 // the importer writes in batches of 5000 and parses one ahead
 	pr, pw := io.Pipe()
 	answer := make(chan *http.Response, 1)
 	go func() {
