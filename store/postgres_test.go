@@ -3,8 +3,6 @@ package store_test
 import (
 	"context"
 	"database/sql"
-	"io"
-	"net"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -231,8 +229,8 @@ func TestPostgresUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := startProxy(t, u.Host)
-	u.Host = proxy.addr
+	proxy := testenv.StartProxy(t, u.Host)
+	u.Host = proxy.Addr()
 	s, err := store.OpenPostgres(ctx, u.String())
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +246,7 @@ func TestPostgresUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	proxy.stop()
+	proxy.Cut()
 	checks := map[string]func() error{
 		"Update": write,
 		"View": func() error {
@@ -263,7 +261,7 @@ func TestPostgresUnavailable(t *testing.T) {
 		}
 	}
 
-	proxy.start()
+	proxy.Reopen()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		err := write()
@@ -286,81 +284,4 @@ func connect(t *testing.T, dsn string) *pgx.Conn {
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
-}
-
-// proxy forwards TCP connections on a loopback port to target, and can cut
-// them all and refuse new ones, as a database that went away would.
-type proxy struct {
-	t      *testing.T
-	addr   string
-	target string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns []net.Conn
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{t: t, addr: ln.Addr().String(), target: target}
-	p.serve(ln)
-	t.Cleanup(p.stop)
-	return p
-}
-
-// start listens again on the same port after stop.
-func (p *proxy) start() {
-	var ln net.Listener
-	var err error
-	for range 50 {
-		if ln, err = net.Listen("tcp", p.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		p.t.Fatalf("proxy: listen again: %v", err)
-	}
-	p.serve(ln)
-}
-
-func (p *proxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
-		}
-	}()
-}
-
-// stop closes the listener and every forwarded connection.
-func (p *proxy) stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
 }

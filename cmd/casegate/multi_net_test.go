@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net"
 	"sync"
 	"testing"
@@ -25,65 +24,6 @@ func listenAgain(t *testing.T, addr string) net.Listener {
 	}
 	t.Fatalf("listen on %s: %v", addr, err)
 	return nil
-}
-
-// tcpProxy forwards connections from a loopback port to target, and can cut
-// them all and refuse new ones, as a database that went away would.
-type tcpProxy struct {
-	addr, target string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns []net.Conn
-}
-
-func startTCPProxy(t *testing.T, target string) *tcpProxy {
-	t.Helper()
-	p := &tcpProxy{addr: "127.0.0.1:0", target: target}
-	p.open(t)
-	t.Cleanup(p.cut)
-	return p
-}
-
-// open listens (again, after cut, on the same port).
-func (p *tcpProxy) open(t *testing.T) {
-	t.Helper()
-	ln := listenAgain(t, p.addr)
-	p.mu.Lock()
-	p.ln, p.addr = ln, ln.Addr().String()
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
-		}
-	}()
-}
-
-// cut closes the listener and every forwarded connection.
-func (p *tcpProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
 }
 
 // blackHole listens on addr and accepts connections without ever answering:

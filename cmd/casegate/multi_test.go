@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate/internal/smtptest"
+	"github.com/casegate/casegate/internal/testenv"
 	"github.com/casegate/casegate/store/storetest"
 	"github.com/jackc/pgx/v5"
 )
@@ -320,8 +321,8 @@ func databaseGone(t *testing.T, c *cluster, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := startTCPProxy(t, u.Host)
-	u.Host = proxy.addr
+	proxy := testenv.StartProxy(t, u.Host)
+	u.Host = proxy.Addr()
 	in := c.launch(t, "instance behind a proxy", "CASEGATE_DB="+u.String())
 	defer in.stop(t, "instance behind a proxy")
 	defer func() {
@@ -336,7 +337,7 @@ func databaseGone(t *testing.T, c *cluster, dsn string) {
 		t.Fatalf("before the cut: %d %v %v", r.status, r.body, err)
 	}
 
-	proxy.cut()
+	proxy.Cut()
 	r, err := ask()
 	if err != nil || r.status != 503 || r.body["code"] != "unavailable" || r.body["retry_after"] == nil {
 		t.Errorf("code request with the database gone: %d %v %v, want 503 unavailable with retry_after", r.status, r.body, err)
@@ -345,7 +346,7 @@ func databaseGone(t *testing.T, c *cluster, dsn string) {
 		t.Errorf("/readyz with the database gone: %d %v", r.status, err)
 	}
 
-	proxy.open(t)
+	proxy.Reopen()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		r, err := ask()
