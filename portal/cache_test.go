@@ -7,23 +7,14 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
-	"github.com/casegate/casegate/accesscode"
-	"github.com/casegate/casegate/store"
+	"github.com/casegate/casegate/internal/testenv"
 )
 
 func TestReadCache(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir()+"/c.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := testenv.SQLite(t)
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	secret, _ := accesscode.NewSecret("k1")
-	keys, _ := accesscode.NewKeyring([]accesscode.Secret{secret})
+	keys := testenv.Keyring(t)
 	p, err := New(Deps{Store: st, Keys: keys, Limits: DefaultLimits(), Now: func() time.Time { return now }, ReadCacheTTL: time.Second})
 	if err != nil {
 		t.Fatal(err)

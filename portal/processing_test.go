@@ -7,23 +7,14 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
-	"github.com/casegate/casegate/accesscode"
-	"github.com/casegate/casegate/store"
+	"github.com/casegate/casegate/internal/testenv"
 )
 
 // newTestPortal returns a portal over a fresh SQLite file, with its clock at now.
 func newTestPortal(t *testing.T, now time.Time) (*Portal, casegate.Store) {
 	t.Helper()
-	st, err := store.Open(t.Context(), t.TempDir()+"/c.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	secret, _ := accesscode.NewSecret("k1")
-	keys, _ := accesscode.NewKeyring([]accesscode.Secret{secret})
+	st, _ := testenv.SQLite(t)
+	keys := testenv.Keyring(t)
 	p, err := New(Deps{Store: st, Keys: keys, Limits: DefaultLimits(), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/accesscode"
-	"github.com/casegate/casegate/store"
+	"github.com/casegate/casegate/internal/testenv"
 )
 
 // smsRefusals counts what the portal reports to casegate.Metrics.SMSRefused.
@@ -52,16 +52,8 @@ type pumpingRig struct {
 
 func newPumpingRig(t *testing.T, sms SMSLimits, people ...string) *pumpingRig {
 	t.Helper()
-	st, err := store.Open(t.Context(), t.TempDir()+"/c.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	secret, _ := accesscode.NewSecret("k1")
-	keys, _ := accesscode.NewKeyring([]accesscode.Secret{secret})
+	st, _ := testenv.SQLite(t)
+	keys := testenv.Keyring(t)
 	r := &pumpingRig{t: t, st: st, keys: keys, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), metrics: &smsRefusals{}}
 	r.setLimits(sms)
 	var lines []string
