@@ -7,9 +7,11 @@ import (
 	"github.com/casegate/casegate"
 )
 
-// readCache keeps recent answers of the two reads every signed-in page makes —
-// the session and the dashboard — for a short time, so that a person's page
-// loads and API polls do not each cost several database queries.
+// readCache keeps recent answers of the reads every signed-in page makes —
+// the session, the dashboard and the table of processing times — for a short
+// time, so that a person's page loads and API polls do not each cost several
+// database queries, and the processing times (the same for everyone, and
+// changed only by a recompute) are read once per ttl, not once per page.
 //
 // Writes made through this portal drop what they change at once. Writes made
 // by other instances (and imports run from the command line) show after at
@@ -21,6 +23,9 @@ type readCache struct {
 	mu         sync.Mutex
 	sessions   map[string]cachedSession // by token hash
 	dashboards map[int64]cachedDashboard
+	pts        []casegate.ProcessingTime // shared: never changed in place
+	ptsAt      time.Time
+	ptsOK      bool
 }
 
 type cachedSession struct {
@@ -116,8 +121,37 @@ func (c *readCache) forgetDashboard(partyID int64) {
 	delete(c.dashboards, partyID)
 }
 
+func (c *readCache) processingTimes(now time.Time) ([]casegate.ProcessingTime, bool) {
+	if c.ttl <= 0 {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ptsOK || now.Sub(c.ptsAt) >= c.ttl || now.Before(c.ptsAt) {
+		return nil, false
+	}
+	return c.pts, true
+}
+
+// putProcessingTimes keeps pts, which nobody may change afterwards.
+func (c *readCache) putProcessingTimes(pts []casegate.ProcessingTime, now time.Time) {
+	if c.ttl <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pts, c.ptsAt, c.ptsOK = pts, now, true
+}
+
+func (c *readCache) forgetProcessingTimes() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pts, c.ptsOK = nil, false
+}
+
 // ForgetReads drops every cached read: after a change made outside the portal's
 // own use cases, such as an import.
 func (p *Portal) ForgetReads() {
 	p.reads.forgetDashboard(0)
+	p.reads.forgetProcessingTimes()
 }

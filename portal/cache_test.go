@@ -87,3 +87,58 @@ func TestReadCache(t *testing.T) {
 		t.Fatalf("after the TTL: %q, want card_mailed", d.Cases[0].Status)
 	}
 }
+
+func TestReadCacheProcessingTimes(t *testing.T) {
+	ctx := context.Background()
+	st, _ := testenv.SQLite(t)
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	p, err := New(Deps{Store: st, Keys: testenv.Keyring(t), Limits: DefaultLimits(), Now: func() time.Time { return now }, ReadCacheTTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(form string, days int) casegate.ProcessingTime {
+		return casegate.ProcessingTime{FormType: form, Category: "", Office: "NBC", MedianDays: days, P80Days: days, Cases: 1, ComputedAt: now}
+	}
+	replace := func(pts ...casegate.ProcessingTime) {
+		t.Helper()
+		if err := st.Update(ctx, func(tx casegate.Tx) error { return tx.ReplaceProcessingTimes(ctx, pts) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	forms := func() []string {
+		t.Helper()
+		pts, err := p.ProcessingTimes(ctx, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, pt := range pts {
+			out = append(out, pt.FormType)
+		}
+		return out
+	}
+	replace(row("I-130", 100), row("I-485", 200), row("N-400", 300))
+	if got := forms(); strings.Join(got, ",") != "I-130,I-485,N-400" {
+		t.Fatalf("first read: %v", got)
+	}
+	// Filtering must not change the shared copy the cache holds.
+	if one, _ := p.ProcessingTimes(ctx, "n-400", "nbc"); len(one) != 1 || one[0].MedianDays != 300 {
+		t.Fatalf("filtered: %+v", one)
+	}
+	// Another instance's recompute shows after the TTL, not before.
+	replace(row("I-90", 50))
+	if got := forms(); strings.Join(got, ",") != "I-130,I-485,N-400" {
+		t.Fatalf("within the TTL: %v, want the cached rows whole", got)
+	}
+	now = now.Add(time.Second)
+	if got := forms(); strings.Join(got, ",") != "I-90" {
+		t.Fatalf("after the TTL: %v, want I-90", got)
+	}
+	// This portal's own recompute shows at once (no case is finished: no rows).
+	if _, err := p.RecomputeProcessingTimes(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := forms(); len(got) != 0 {
+		t.Fatalf("after recompute: %v, want none", got)
+	}
+}

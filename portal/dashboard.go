@@ -55,18 +55,18 @@ func (p *Portal) Dashboard(ctx context.Context, s casegate.Session) (Dashboard, 
 	if d, ok := p.reads.dashboard(s.PartyID, now); ok {
 		return d, nil
 	}
+	pts, err := p.processingTimes(ctx)
+	if err != nil {
+		return Dashboard{}, fmt.Errorf("portal: dashboard: %w", err)
+	}
 	var d Dashboard
-	err := p.store.View(ctx, func(tx casegate.Tx) error {
+	err = p.store.View(ctx, func(tx casegate.Tx) error {
 		party, err := tx.Party(ctx, s.PartyID)
 		if err != nil {
 			return err
 		}
 		d.Party = viewParty(party)
 		cases, err := tx.CasesForParty(ctx, s.PartyID)
-		if err != nil {
-			return err
-		}
-		pts, err := tx.ProcessingTimes(ctx)
 		if err != nil {
 			return err
 		}
@@ -99,6 +99,10 @@ func (p *Portal) Case(ctx context.Context, s casegate.Session, receipt string) (
 	if err != nil {
 		return CaseView{}, notFound
 	}
+	pts, err := p.processingTimes(ctx)
+	if err != nil {
+		return CaseView{}, fmt.Errorf("portal: case: %w", err)
+	}
 	var v CaseView
 	err = p.store.View(ctx, func(tx casegate.Tx) error {
 		c, err := tx.CaseByReceipt(ctx, canon)
@@ -106,10 +110,6 @@ func (p *Portal) Case(ctx context.Context, s casegate.Session, receipt string) (
 			return err
 		}
 		role, err := roleOf(ctx, tx, c.ID, s.PartyID)
-		if err != nil {
-			return err
-		}
-		pts, err := tx.ProcessingTimes(ctx)
 		if err != nil {
 			return err
 		}

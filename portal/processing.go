@@ -39,22 +39,18 @@ func (p *Portal) RecomputeProcessingTimes(ctx context.Context, actor string) ([]
 		return nil, fmt.Errorf("portal: store processing times: %w", err)
 	}
 	p.reads.forgetDashboard(0)
+	p.reads.forgetProcessingTimes()
 	return pts, nil
 }
 
 // ProcessingTimes returns the published processing times, optionally only for
 // one form type and office (matched without regard to case).
 func (p *Portal) ProcessingTimes(ctx context.Context, form, office string) ([]casegate.ProcessingTime, error) {
-	var all []casegate.ProcessingTime
-	err := p.store.View(ctx, func(tx casegate.Tx) error {
-		var err error
-		all, err = tx.ProcessingTimes(ctx)
-		return err
-	})
+	all, err := p.processingTimes(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("portal: processing times: %w", err)
+		return nil, err
 	}
-	out := all[:0]
+	var out []casegate.ProcessingTime // all is shared: filter into a new slice
 	for _, pt := range all {
 		if (form == "" || strings.EqualFold(pt.FormType, strings.TrimSpace(form))) &&
 			(office == "" || strings.EqualFold(pt.Office, strings.TrimSpace(office))) {
@@ -62,6 +58,27 @@ func (p *Portal) ProcessingTimes(ctx context.Context, form, office string) ([]ca
 		}
 	}
 	return out, nil
+}
+
+// processingTimes returns every published processing time from the read
+// cache, reading them from the store when the cache's copy is older than its
+// ttl. The slice is shared by every caller and must not be changed.
+func (p *Portal) processingTimes(ctx context.Context) ([]casegate.ProcessingTime, error) {
+	now := p.clock()
+	if pts, ok := p.reads.processingTimes(now); ok {
+		return pts, nil
+	}
+	var pts []casegate.ProcessingTime
+	err := p.store.View(ctx, func(tx casegate.Tx) error {
+		var err error
+		pts, err = tx.ProcessingTimes(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("portal: processing times: %w", err)
+	}
+	p.reads.putProcessingTimes(pts, now)
+	return pts, nil
 }
 
 // timing is what a case shows about how long it should take.
@@ -80,10 +97,9 @@ func timingOf(c casegate.Case, pts []casegate.ProcessingTime, now time.Time) tim
 			t.Completed = true
 		}
 	}
-	for i := range pts {
-		pt := &pts[i]
+	for _, pt := range pts {
 		if pt.FormType == c.FormType && pt.Category == c.Category && pt.Office == c.Office {
-			t.ProcessingTime = pt
+			t.ProcessingTime = &pt // a copy: pts may be the cache's shared slice
 			t.InquiryDate = c.ReceivedOn.AddDate(0, 0, pt.P80Days)
 			t.OutsideNormal = !t.Completed && now.After(t.InquiryDate.AddDate(0, 0, 1))
 			break
