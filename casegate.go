@@ -174,6 +174,13 @@ type Delivery struct {
 	LastError   string
 	CreatedAt   time.Time
 	SentAt      time.Time
+
+	// The state of the delivery's challenge when it was claimed (or queued,
+	// for a delivery handed straight to a worker): its expiry, zero when the
+	// delivery has no challenge or the challenge is gone, and whether its code
+	// was used. Not stored with the delivery; ClaimDeliveries reads them.
+	ChallengeExpiresAt time.Time
+	ChallengeUsed      bool
 }
 
 // Session is what a redeemed code becomes. Only the SHA-256 of its token is stored.

@@ -72,7 +72,9 @@ type Tx interface {
 	EnqueueDelivery(ctx context.Context, d *Delivery) error // sets d.ID
 	// CancelDeliveries cancels unsent deliveries of a challenge and wipes their sealed codes.
 	CancelDeliveries(ctx context.Context, challengeID string) error
-	// ClaimDeliveries leases up to n due pending deliveries to owner until leaseUntil.
+	// ClaimDeliveries leases up to n due pending deliveries to owner until
+	// leaseUntil, each with the state of its challenge (ChallengeExpiresAt,
+	// ChallengeUsed).
 	ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, n int) ([]Delivery, error)
 	// FinishDelivery stores the outcome of one send by the lease owner: status, attempts,
 	// next attempt, last error, sent time; it wipes the sealed code unless the status is pending.

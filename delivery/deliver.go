@@ -43,20 +43,14 @@ func (w *Worker) deliver(ctx context.Context, d casegate.Delivery) (outcome, err
 // without an action means the delivery was handed back unsent.
 func (w *Worker) attempt(ctx context.Context, d casegate.Delivery) (outcome, error) {
 	if d.ChallengeID != "" {
-		var ch casegate.Challenge
-		err := w.Store.View(ctx, func(tx casegate.Tx) error {
-			var err error
-			ch, err = tx.Challenge(ctx, d.ChallengeID)
-			return err
-		})
+		// The challenge's state came with the claim (or with the hand-over
+		// from the portal): no read per message.
 		switch {
-		case casegate.IsNotFound(err):
+		case d.ChallengeExpiresAt.IsZero():
 			return outcome{action: "cancelled", reason: "challenge_gone"}, nil
-		case err != nil:
-			return outcome{}, fmt.Errorf("read challenge: %w", err)
-		case !ch.ConsumedAt.IsZero():
+		case d.ChallengeUsed:
 			return outcome{action: "cancelled", reason: "challenge_used"}, nil
-		case !w.Now().Before(ch.ExpiresAt):
+		case !w.Now().Before(d.ChallengeExpiresAt):
 			return outcome{action: "cancelled", reason: "challenge_expired"}, nil
 		}
 	} else if len(d.SealedCode) > 0 {

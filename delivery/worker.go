@@ -56,7 +56,25 @@ type Worker struct {
 
 	initOnce sync.Once
 	wake     chan struct{}
+
+	// The deliveries leased to this worker and waiting for a sender: handed
+	// over by the portal (HandOver) or claimed by Run. Guarded by mu; cond
+	// wakes senders.
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []casegate.Delivery
+	running bool // Run is taking deliveries
+	more    bool // the outbox may hold due deliveries that were not claimed for want of room
 }
+
+// maxQueued is how many deliveries may wait for a sender before the worker
+// stops taking hand-overs (Reserve says no, and the portal's deliveries wait
+// in the outbox to be claimed instead).
+const maxQueued = 256
+
+// recordLinger is how long a finished send may wait for others to be
+// recorded with it in one transaction.
+const recordLinger = 10 * time.Millisecond
 
 // NewWorker returns a worker with the defaults and a fresh owner id. It checks
 // that the store, keyring and public URL are usable.
@@ -93,6 +111,7 @@ func newOwnerID() (string, error) {
 func (w *Worker) init() {
 	w.initOnce.Do(func() {
 		w.wake = make(chan struct{}, 1)
+		w.cond = sync.NewCond(&w.mu)
 		if w.Now == nil {
 			w.Now = time.Now
 		}
@@ -132,34 +151,111 @@ func (w *Worker) Wake() {
 	}
 }
 
-// Run sends deliveries until ctx is done, looking again at every Wake and
-// at least every PollInterval. On the way out it hands back the deliveries it
-// still holds, so another instance can send them at once.
+// Reserve offers the lease under which a delivery queued now can be handed
+// over with HandOver once its transaction commits, so that it is sent at once
+// instead of waiting to be claimed. ok is false when Run is not running or
+// too many deliveries already wait for a sender.
+func (w *Worker) Reserve() (owner string, until time.Time, ok bool) {
+	w.init()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.running || len(w.queue) >= maxQueued {
+		return "", time.Time{}, false
+	}
+	return w.Owner, w.Now().Add(w.Lease), true
+}
+
+// HandOver gives the worker a committed delivery that was queued under a
+// lease from Reserve, with the state of its challenge. It never blocks. A
+// delivery handed over after Run has stopped stays leased until its lease
+// runs out, and is then claimed like any other.
+func (w *Worker) HandOver(d casegate.Delivery) {
+	w.init()
+	w.push(d)
+}
+
+// push puts leased deliveries at the back of the queue and wakes senders.
+func (w *Worker) push(ds ...casegate.Delivery) {
+	w.mu.Lock()
+	w.queue = append(w.queue, ds...)
+	w.mu.Unlock()
+	for range ds {
+		w.cond.Signal()
+	}
+}
+
+// next takes the delivery at the front of the queue, waiting for one; ok is
+// false once Run is stopping. When the queue runs low while due deliveries
+// were left in the outbox, it wakes the claimer.
+func (w *Worker) next(ctx context.Context) (d casegate.Delivery, ok bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.running && len(w.queue) == 0 {
+		w.cond.Wait()
+	}
+	// ctx is checked too: Run's stop marks running false a moment after
+	// ctx ends, and a sender back from a cut-short send must not start another.
+	if !w.running || ctx.Err() != nil {
+		return casegate.Delivery{}, false
+	}
+	d = w.queue[0]
+	w.queue[0] = casegate.Delivery{} // drop the sealed code with the slot
+	w.queue = w.queue[1:]
+	if w.more && len(w.queue) < w.Parallel {
+		w.more = false
+		w.Wake()
+	}
+	return d, true
+}
+
+// room is how many deliveries the claimer may claim now; when there is none
+// it notes that the outbox may hold more.
+func (w *Worker) room() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) >= w.Parallel {
+		w.more = true
+		return 0
+	}
+	return w.Batch
+}
+
+// Run sends deliveries until ctx is done. Deliveries reach it two ways: handed
+// over by this instance's portal as soon as the transaction that queued them
+// commits (already leased to this worker; see Reserve), and claimed from the
+// outbox — retries, deliveries queued by other processes or when the worker
+// was busy, leases that ran out — at every Wake and at least every
+// PollInterval. Parallel senders take them in order, each as soon as it is
+// free, and the outcomes are written a batch per transaction. On the way out
+// Run hands back the deliveries it still holds, so another instance can send
+// them at once.
 func (w *Worker) Run(ctx context.Context) error {
 	w.init()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		handled, err := w.RunOnce(ctx)
-		if ctx.Err() != nil {
-			break
-		}
-		if err != nil {
-			w.Logger.LogAttrs(ctx, slog.LevelError, "delivery worker round failed", slog.String("error", Redact(err.Error())))
-		}
-		if err == nil && handled >= w.Batch {
-			continue // there may be more due right now
-		}
-		timer.Reset(w.PollInterval)
-		select {
-		case <-ctx.Done():
-		case <-w.wake:
-		case <-timer.C:
-		}
-		if ctx.Err() != nil {
-			break
-		}
+	w.mu.Lock()
+	w.running = true
+	w.mu.Unlock()
+	stop := context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		w.running = false
+		w.mu.Unlock()
+		w.cond.Broadcast()
+	})
+	defer stop()
+
+	results := make(chan result, 4*w.Batch)
+	var senders, recorder sync.WaitGroup
+	recorder.Go(func() { w.record(ctx, results) })
+	for range w.Parallel {
+		senders.Go(func() { w.sendQueued(ctx, results) })
 	}
+	w.claimLoop(ctx)
+	senders.Wait()
+	close(results)
+	recorder.Wait()
+
+	w.mu.Lock()
+	w.queue = nil // still leased: handed back below
+	w.mu.Unlock()
 	releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	err := w.Store.Update(releaseCtx, func(tx casegate.Tx) error {
@@ -171,19 +267,107 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
+// claimLoop claims due deliveries into the queue at every Wake and every
+// PollInterval, while the queue has room, until ctx is done.
+func (w *Worker) claimLoop(ctx context.Context) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		case <-timer.C:
+		}
+		for ctx.Err() == nil {
+			n := w.room()
+			if n == 0 {
+				break
+			}
+			claimed, err := w.claim(ctx, n)
+			if err != nil {
+				if ctx.Err() == nil {
+					w.Logger.LogAttrs(ctx, slog.LevelError, "delivery claim failed", slog.String("error", Redact(err.Error())))
+				}
+				break
+			}
+			w.push(claimed...)
+			if len(claimed) < n {
+				break
+			}
+		}
+		timer.Reset(w.PollInterval)
+	}
+}
+
+// claim leases up to n due deliveries to this worker.
+func (w *Worker) claim(ctx context.Context, n int) ([]casegate.Delivery, error) {
+	now := w.Now()
+	var claimed []casegate.Delivery
+	err := w.Store.Update(ctx, func(tx casegate.Tx) error {
+		var err error
+		claimed, err = tx.ClaimDeliveries(ctx, w.Owner, now, now.Add(w.Lease), n)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delivery: claim: %w", err)
+	}
+	return claimed, nil
+}
+
+// sendQueued is one sender: it takes deliveries from the queue and passes
+// their outcomes to the recorder until Run stops.
+func (w *Worker) sendQueued(ctx context.Context, results chan<- result) {
+	for {
+		d, ok := w.next(ctx)
+		if !ok {
+			return
+		}
+		out, err := w.deliver(ctx, d)
+		if err != nil {
+			w.Logger.LogAttrs(ctx, slog.LevelError, "delivery failed to run", slog.String("error", Redact(err.Error())))
+			continue
+		}
+		if out.action != "" {
+			results <- result{d: d, out: out}
+		}
+	}
+}
+
+// record writes outcomes as they come, gathering those that finish within
+// recordLinger of each other (up to Batch) into one transaction, until
+// results is closed.
+func (w *Worker) record(ctx context.Context, results <-chan result) {
+	linger := time.NewTimer(recordLinger)
+	defer linger.Stop()
+	for r := range results {
+		batch := []result{r}
+		linger.Reset(recordLinger)
+	gather:
+		for len(batch) < w.Batch {
+			select {
+			case r, ok := <-results:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, r)
+			case <-linger.C:
+				break gather
+			}
+		}
+		if _, err := w.finish(ctx, batch); err != nil {
+			w.Logger.LogAttrs(ctx, slog.LevelError, "delivery outcomes not recorded", slog.String("error", Redact(err.Error())))
+		}
+	}
+}
+
 // RunOnce claims one batch of due deliveries, sends them, Parallel at a time,
 // and records each outcome. It returns how many outcomes it recorded.
 func (w *Worker) RunOnce(ctx context.Context) (handled int, err error) {
 	w.init()
-	now := w.Now()
 	var claimed []casegate.Delivery
-	err = w.Store.Update(ctx, func(tx casegate.Tx) error {
-		var err error
-		claimed, err = tx.ClaimDeliveries(ctx, w.Owner, now, now.Add(w.Lease), w.Batch)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("delivery: claim: %w", err)
+	if claimed, err = w.claim(ctx, w.Batch); err != nil {
+		return 0, err
 	}
 
 	var (

@@ -70,8 +70,9 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 	}
 	c.KeyID, c.CodeMAC = p.keys.MAC(c.ID, code)
 	var refused *casegate.Error
+	var queued casegate.Delivery
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
-		refused = nil
+		refused, queued = nil, casegate.Delivery{}
 		party, err := tx.Party(ctx, s.PartyID)
 		if err != nil {
 			return fmt.Errorf("portal: contact change: %w", err)
@@ -108,9 +109,11 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 			},
 			SealedCode: p.keys.Seal(code), Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
 		}
+		p.reserveCode(&d, c)
 		if err := tx.EnqueueDelivery(ctx, &d); err != nil {
 			return fmt.Errorf("portal: contact change: %w", err)
 		}
+		queued = d
 		return p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
 			Actor: partyActor(party.ID), Action: "contact.change_requested", Target: "challenge:" + c.ID, Outcome: "ok",
 			Details: map[string]string{"channel": string(ch)},
@@ -122,7 +125,7 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 	if refused != nil {
 		return ContactChange{}, refused
 	}
-	p.wake()
+	p.dispatch(queued)
 	return ContactChange{ID: c.ID, ExpiresAt: c.ExpiresAt}, nil
 }
 

@@ -99,7 +99,7 @@ type Deps struct {
 	Keys    *accesscode.Keyring
 	Limits  Limits
 	Now     func() time.Time // defaults to time.Now
-	Wake    func()           // tells the delivery worker a message is queued; may be nil
+	Outbox  Outbox           // this instance's delivery worker; may be nil
 	Metrics casegate.Metrics // may be nil
 	Logger  *slog.Logger
 	// Channels are the ones a sender is configured for; codes and notices go
@@ -110,13 +110,60 @@ type Deps struct {
 	ReadCacheTTL time.Duration
 }
 
+// Outbox is this instance's delivery worker (delivery.Worker) as the portal
+// sees it. Every message is queued in the database, in the transaction that
+// decides it; the worker sends it from there.
+type Outbox interface {
+	// Wake says that messages were queued, for the worker to claim.
+	Wake()
+	// Reserve offers a lease under which a message queued now can be handed
+	// straight to the worker once its transaction commits, so that a person
+	// waiting for a code does not wait for a claim; ok is false when the
+	// worker cannot take it, and the message is then claimed as any other.
+	Reserve() (owner string, until time.Time, ok bool)
+	// HandOver gives the worker a committed message queued under such a lease.
+	HandOver(d casegate.Delivery)
+}
+
+// noOutbox is the outbox of a process without a worker (the command line):
+// what it queues waits for a running instance's worker to claim it.
+type noOutbox struct{}
+
+func (noOutbox) Wake()                              {}
+func (noOutbox) Reserve() (string, time.Time, bool) { return "", time.Time{}, false }
+func (noOutbox) HandOver(casegate.Delivery)         {}
+
+// wake tells the worker that messages wait in the outbox.
+func (p *Portal) wake() { p.outbox.Wake() }
+
+// reserveCode puts a code's delivery under the worker's lease when the worker
+// can take it, with the state of its challenge, so that dispatch can hand it
+// over after the commit.
+func (p *Portal) reserveCode(d *casegate.Delivery, ch casegate.Challenge) {
+	d.ChallengeExpiresAt, d.ChallengeUsed = ch.ExpiresAt, false
+	if owner, until, ok := p.outbox.Reserve(); ok {
+		d.LeaseOwner, d.LeaseUntil = owner, until
+	}
+}
+
+// dispatch follows the commit that queued a code's delivery d: the worker
+// gets it at once when it was queued under the worker's lease, and is woken to
+// claim it otherwise.
+func (p *Portal) dispatch(d casegate.Delivery) {
+	if d.LeaseOwner != "" {
+		p.outbox.HandOver(d)
+		return
+	}
+	p.outbox.Wake()
+}
+
 // Portal runs the use cases.
 type Portal struct {
 	store    casegate.Store
 	keys     *accesscode.Keyring
 	limits   Limits
 	now      func() time.Time
-	wake     func()
+	outbox   Outbox
 	metrics  casegate.Metrics
 	log      *slog.Logger
 	channels map[casegate.Channel]bool
@@ -131,7 +178,7 @@ func New(d Deps) (*Portal, error) {
 	if err := d.Limits.Validate(); err != nil {
 		return nil, fmt.Errorf("portal: limits: %w", err)
 	}
-	p := &Portal{store: d.Store, keys: d.Keys, limits: d.Limits, now: d.Now, wake: d.Wake, metrics: d.Metrics, log: d.Logger}
+	p := &Portal{store: d.Store, keys: d.Keys, limits: d.Limits, now: d.Now, outbox: d.Outbox, metrics: d.Metrics, log: d.Logger}
 	if p.metrics == nil {
 		p.metrics = casegate.NopMetrics{}
 	}
@@ -146,8 +193,8 @@ func New(d Deps) (*Portal, error) {
 	if p.now == nil {
 		p.now = time.Now
 	}
-	if p.wake == nil {
-		p.wake = func() {}
+	if p.outbox == nil {
+		p.outbox = noOutbox{}
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)

@@ -150,9 +150,10 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 	sealed := p.keys.Seal(code)
 
 	var limited *casegate.Error
-	queued, outcome := false, ""
+	var queued casegate.Delivery // the code's delivery; ID 0 when none was queued
+	outcome := ""
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
-		limited, queued = nil, false
+		limited, queued = nil, casegate.Delivery{}
 		ch.PartyID, ch.Channel = 0, v.channel // a retried transaction starts afresh
 		outcome = "rate_limited"
 		if res, err := p.hit(ctx, tx, "req-ip:"+ipKey(r.ClientIP), p.limits.RequestsPerIP, now); err != nil {
@@ -197,10 +198,9 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 				return fmt.Errorf("portal: store challenge: %w", err)
 			}
 			if party.ID != 0 {
-				if err := p.queueCode(ctx, tx, ch, party, sealed, now); err != nil {
+				if queued, err = p.queueCode(ctx, tx, ch, party, sealed, now); err != nil {
 					return err
 				}
-				queued = true
 			}
 		} else {
 			target = "request"
@@ -216,8 +216,8 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 	if limited != nil {
 		return CodeIssued{}, limited
 	}
-	if queued {
-		p.wake()
+	if queued.ID != 0 {
+		p.dispatch(queued)
 	}
 	return CodeIssued{RequestID: ch.ID, ExpiresAt: ch.ExpiresAt, ResendAfter: ch.ResendAfter}, nil
 }
@@ -280,8 +280,11 @@ func (p *Portal) reachableChannel(party casegate.Party, chosen casegate.Channel)
 	return chosen, false
 }
 
-// queueCode puts the sealed code in the outbox for the contact on file.
-func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Challenge, party casegate.Party, sealed []byte, now time.Time) error {
+// queueCode puts the sealed code in the outbox for the contact on file and
+// returns its delivery, for dispatch once committed; the delivery's ID is 0
+// when nothing was queued (the SMS limits refused it, with no email to fall
+// back on).
+func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Challenge, party casegate.Party, sealed []byte, now time.Time) (casegate.Delivery, error) {
 	d := casegate.Delivery{
 		ChallengeID: ch.ID,
 		PartyID:     party.ID,
@@ -298,10 +301,15 @@ func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Chal
 		NextAttempt: now,
 		CreatedAt:   now,
 	}
-	if _, err := p.enqueue(ctx, tx, &d, party, now); err != nil {
-		return fmt.Errorf("portal: queue code: %w", err)
+	p.reserveCode(&d, ch)
+	queued, err := p.enqueue(ctx, tx, &d, party, now)
+	if err != nil {
+		return casegate.Delivery{}, fmt.Errorf("portal: queue code: %w", err)
 	}
-	return nil
+	if !queued {
+		return casegate.Delivery{}, nil
+	}
+	return d, nil
 }
 
 // Resend replaces the code of a request with a new one and restarts its expiry.
@@ -316,9 +324,9 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 	sealed := p.keys.Seal(code)
 	var refused *casegate.Error
 	var issued CodeIssued
-	queued := false
+	var queued casegate.Delivery
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
-		refused, queued = nil, false
+		refused, queued = nil, casegate.Delivery{}
 		outcome := "resent"
 		ch, err := tx.Challenge(ctx, requestID)
 		switch {
@@ -374,10 +382,9 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 				case !res.ok:
 					outcome = "party_limit"
 				default:
-					if err := p.queueCode(ctx, tx, ch, party, sealed, now); err != nil {
+					if queued, err = p.queueCode(ctx, tx, ch, party, sealed, now); err != nil {
 						return err
 					}
-					queued = true
 				}
 			}
 			issued = CodeIssued{RequestID: ch.ID, ExpiresAt: ch.ExpiresAt, ResendAfter: ch.ResendAfter}
@@ -392,8 +399,8 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 	if refused != nil {
 		return CodeIssued{}, refused
 	}
-	if queued {
-		p.wake()
+	if queued.ID != 0 {
+		p.dispatch(queued)
 	}
 	return issued, nil
 }

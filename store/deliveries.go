@@ -65,7 +65,18 @@ func (t *tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil 
 	if n <= 0 {
 		return nil, nil
 	}
-	claimed, err := queryAll(ctx, t, scanDelivery,
+	// The challenge's state comes with the claim, so the worker need not
+	// read each challenge before it sends.
+	claimed, err := queryAll(ctx, t, func(row scanner) (casegate.Delivery, error) {
+		var d casegate.Delivery
+		var used bool
+		err := row.Scan(&d.ID, scanString(&d.ChallengeID), scanInt(&d.PartyID), &d.Channel, &d.Destination,
+			&d.Template, &d.Language, scanJSON(&d.Params), &d.SealedCode, &d.Status, &d.Attempts,
+			scanTime(&d.NextAttempt), scanString(&d.LeaseOwner), scanTime(&d.LeaseUntil), &d.LastError,
+			scanTime(&d.CreatedAt), scanTime(&d.SentAt), scanTime(&d.ChallengeExpiresAt), &used)
+		d.ChallengeUsed = used
+		return d, err
+	},
 		`UPDATE deliveries SET lease_owner = ?, lease_until = ?
 		 WHERE id IN (
 			SELECT id FROM deliveries
@@ -73,7 +84,9 @@ func (t *tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil 
 			  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
 			  AND (lease_until IS NULL OR lease_until < ?)
 			ORDER BY id LIMIT ?`+t.d.skipLocked+`)
-		 RETURNING `+deliveryColumns,
+		 RETURNING `+deliveryColumns+`,
+			(SELECT c.expires_at FROM challenges c WHERE c.id = deliveries.challenge_id),
+			EXISTS (SELECT 1 FROM challenges c WHERE c.id = deliveries.challenge_id AND c.consumed_at IS NOT NULL)`,
 		owner, micros(leaseUntil), micros(now), micros(now), n)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim deliveries: %w", err)

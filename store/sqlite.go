@@ -23,6 +23,11 @@ const readers = 4
 // read-only connections that WAL lets run beside the writer. Because the
 // writer is one connection, fn must not call Update again.
 type SQLite struct {
+	// turn admits writers to the writer connection one at a time, in the
+	// order they came: database/sql hands a freed connection to a random
+	// waiter, which under load left some writes waiting for dozens of others.
+	// A channel's blocked senders are woken first come, first served.
+	turn        chan struct{}
 	writer      *sql.DB
 	reader      *sql.DB
 	writerStmts *stmtCache
@@ -115,12 +120,18 @@ func openSQLite(ctx context.Context, base string, query url.Values) (*SQLite, er
 		reader.Close()
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
-	return &SQLite{writer: writer, reader: reader, writerStmts: newStmtCache(writer), readerStmts: newStmtCache(reader)}, nil
+	return &SQLite{turn: make(chan struct{}, 1), writer: writer, reader: reader, writerStmts: newStmtCache(writer), readerStmts: newStmtCache(reader)}, nil
 }
 
 // Update runs fn in one write transaction (BEGIN IMMEDIATE) and commits when
 // fn returns nil. It retries nothing.
 func (s *SQLite) Update(ctx context.Context, fn func(casegate.Tx) error) error {
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("store: update: %w", ctx.Err())
+	}
+	defer func() { <-s.turn }()
 	if err := runTx(ctx, s.writer, sqliteDialect, nil, s.writerStmts, fn); err != nil {
 		return fmt.Errorf("store: update: %w", err)
 	}

@@ -106,6 +106,7 @@ func TestCookieScopeFollowsThePublicURL(t *testing.T) {
 			resp, _ := s.do("POST", "/request", joseForm.Encode(),
 				map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 			flow := cookieNamed(resp, "casegate_flow")
+			s.waitCode(1) // codes of two requests may arrive in either order
 			iss := s.requestCode(jose)
 			_, code := s.waitCode(2)
 			resp, body := s.do("POST", "/api/v1/sessions", map[string]string{"request_id": iss.RequestID, "code": code}, nil)

@@ -88,7 +88,7 @@ func newBrowserStackWithSetup(t *testing.T, setup func(casegate.Store, *portal.P
 	for _, o := range opts {
 		o(&limits)
 	}
-	p, err := portal.New(portal.Deps{Store: st, Keys: keys, Limits: limits, Wake: worker.Wake, Logger: log})
+	p, err := portal.New(portal.Deps{Store: st, Keys: keys, Limits: limits, Outbox: worker, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

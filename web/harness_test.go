@@ -135,7 +135,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	s.worker.Now = s.clock.Now
 	s.worker.PollInterval = 20 * time.Millisecond
 	s.worker.BaseBackoff = time.Second
-	s.portal, err = portal.New(portal.Deps{Store: st, Keys: keys, Limits: limits, Now: s.clock.Now, Wake: s.worker.Wake, Logger: log, Metrics: reg})
+	s.portal, err = portal.New(portal.Deps{Store: st, Keys: keys, Limits: limits, Now: s.clock.Now, Outbox: s.worker, Logger: log, Metrics: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,12 +26,12 @@ type app struct {
 
 // openApp opens the database (migrating it when migrate is set), loads or
 // creates the secrets, and builds the portal.
-func openApp(ctx context.Context, e env, cfg config, migrate bool, wake func()) (*app, error) {
-	return openAppWithMetrics(ctx, e, cfg, migrate, wake, nil)
+func openApp(ctx context.Context, e env, cfg config, migrate bool, outbox portal.Outbox) (*app, error) {
+	return openAppWithMetrics(ctx, e, cfg, migrate, outbox, nil)
 }
 
 // openAppWithMetrics is openApp with the portal counting into metrics.
-func openAppWithMetrics(ctx context.Context, e env, cfg config, migrate bool, wake func(), metrics casegate.Metrics) (*app, error) {
+func openAppWithMetrics(ctx context.Context, e env, cfg config, migrate bool, outbox portal.Outbox, metrics casegate.Metrics) (*app, error) {
 	log := newLogger(e, cfg.LogLevel)
 	keys, err := loadKeyring(cfg.SecretFile)
 	if err != nil {
@@ -47,7 +47,7 @@ func openAppWithMetrics(ctx context.Context, e env, cfg config, migrate bool, wa
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
 	}
-	p, err := portal.New(portal.Deps{Store: st, Keys: keys, Limits: cfg.Limits, Wake: wake, Logger: log, Channels: cfg.channels(), Metrics: metrics, ReadCacheTTL: cfg.ReadCacheTTL})
+	p, err := portal.New(portal.Deps{Store: st, Keys: keys, Limits: cfg.Limits, Outbox: outbox, Logger: log, Channels: cfg.channels(), Metrics: metrics, ReadCacheTTL: cfg.ReadCacheTTL})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -26,7 +28,29 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeSenders()
+	if path := e.getenv("CASEGATE_CPU_PROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	return serve(ctx, e, cfg, senders, nil, nil)
+}
+
+// startCPUProfile writes a pprof CPU profile of the whole run to path, for
+// `casegate loadtest -server-cpuprofile`. It is not a configuration setting:
+// it is for whoever measures, and it records nothing but function names.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("CASEGATE_CPU_PROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("CASEGATE_CPU_PROFILE: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // configuredSenders builds the providers named by the configuration: email
@@ -66,17 +90,19 @@ func configuredSenders(e env, cfg config) (map[casegate.Channel]casegate.Sender,
 // finishes in-flight requests and hands back the worker's leases.
 // afterStart, when set, runs once the listener is up (demo uses it to print).
 func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]casegate.Sender, mailbox *delivery.Mailbox, afterStart func(a *app, addr string) error) error {
-	var worker *delivery.Worker
+	outbox := &laterWorker{}
 	reg := metrics.New()
-	a, err := openAppWithMetrics(ctx, e, cfg, true, func() { worker.Wake() }, reg)
+	a, err := openAppWithMetrics(ctx, e, cfg, true, outbox, reg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	reg.WatchQueue(a.store)
-	if worker, err = newWorker(a, senders); err != nil {
+	worker, err := newWorker(a, senders)
+	if err != nil {
 		return err
 	}
+	outbox.Worker = worker
 	worker.Metrics = reg
 	importer := &portal.Importer{Store: a.store}
 	srv, err := web.New(web.Deps{
@@ -148,6 +174,10 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 	return nil
 }
 
+// laterWorker is the portal's outbox: the worker, which is built after the
+// portal (it needs the portal's store and keys) and set before either runs.
+type laterWorker struct{ *delivery.Worker }
+
 func newWorker(a *app, senders map[casegate.Channel]casegate.Sender) (*delivery.Worker, error) {
 	w, err := delivery.NewWorker(a.store, a.keys, senders, a.cfg.PublicURL.String())
 	if err != nil {
@@ -167,15 +197,17 @@ func cmdWorker(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeSenders()
-	var worker *delivery.Worker
-	a, err := openApp(ctx, e, cfg, true, func() { worker.Wake() })
+	outbox := &laterWorker{}
+	a, err := openApp(ctx, e, cfg, true, outbox)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if worker, err = newWorker(a, senders); err != nil {
+	worker, err := newWorker(a, senders)
+	if err != nil {
 		return err
 	}
+	outbox.Worker = worker
 	fmt.Fprintln(e.stdout, "casegate: delivery worker running")
 	if err := worker.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err

@@ -19,6 +19,13 @@ func (h *harness) claim(owner string, now time.Time, n int) []casegate.Delivery 
 	return ds
 }
 
+// stored is d as Deliveries lists it: without the challenge state that
+// ClaimDeliveries adds.
+func stored(d casegate.Delivery) casegate.Delivery {
+	d.ChallengeExpiresAt, d.ChallengeUsed = time.Time{}, false
+	return d
+}
+
 // deliveryByID reads one delivery through Deliveries.
 func (h *harness) deliveryByID(id int64) casegate.Delivery {
 	h.t.Helper()
@@ -96,6 +103,36 @@ var deliveryTests = []test{
 		}
 		same(t, "stored lease", h.deliveryByID(due.ID).LeaseOwner, "w1")
 	}},
+	{"ClaimCarriesChallengeState", func(t *testing.T, h *harness) {
+		pid := h.setup() // req-1: live
+		used := challenge("req-used", pid)
+		used.ExpiresAt = t0.Add(5 * time.Minute)
+		h.insertChallenge(used)
+		h.update(func(tx casegate.Tx) error {
+			_, err := tx.Consume(h.ctx, "req-used", t0.Add(time.Second))
+			return err
+		})
+		live := h.enqueue(delivery("req-1", pid))
+		spent := h.enqueue(delivery("req-used", pid))
+		notice := delivery("", pid)
+		notice.Template, notice.SealedCode = casegate.TemplateLockoutNotice, nil
+		notice = h.enqueue(notice)
+		got := h.claim("w1", t0, 10)
+		same(t, "claimed", ids(got), []int64{live.ID, spent.ID, notice.ID})
+		type state struct {
+			Expires time.Time
+			Used    bool
+		}
+		var states []state
+		for _, d := range got {
+			states = append(states, state{d.ChallengeExpiresAt, d.ChallengeUsed})
+		}
+		same(t, "challenge states", states, []state{
+			{challenge("req-1", pid).ExpiresAt, false},
+			{used.ExpiresAt, true},
+			{}, // a notice has no challenge
+		})
+	}},
 	{"ClaimLimitOldestFirst", func(t *testing.T, h *harness) {
 		pid := h.setup()
 		var all []int64
@@ -126,7 +163,7 @@ var deliveryTests = []test{
 		d := h.claim("w1", t0, 1)[0]
 		d.Status, d.Attempts, d.SentAt = casegate.DeliverySent, 1, t0.Add(time.Second)
 		h.update(func(tx casegate.Tx) error { return tx.FinishDelivery(h.ctx, d) })
-		want := d
+		want := stored(d)
 		want.SealedCode, want.LeaseOwner, want.LeaseUntil = nil, "", time.Time{}
 		same(t, "sent delivery", h.deliveryByID(d.ID), want)
 	}},
@@ -147,7 +184,7 @@ var deliveryTests = []test{
 		d := h.claim("w1", t0, 1)[0]
 		d.Attempts, d.LastError, d.NextAttempt = 1, "timeout", t0.Add(30*time.Second)
 		h.update(func(tx casegate.Tx) error { return tx.FinishDelivery(h.ctx, d) })
-		want := d
+		want := stored(d)
 		want.LeaseOwner, want.LeaseUntil = "", time.Time{}
 		same(t, "delivery to retry", h.deliveryByID(d.ID), want)
 		if got := h.claim("w2", t0.Add(29*time.Second), 1); len(got) != 0 {
@@ -163,7 +200,7 @@ var deliveryTests = []test{
 		old.Status, old.SentAt = casegate.DeliverySent, t0.Add(3*time.Minute)
 		err := h.s.Update(h.ctx, func(tx casegate.Tx) error { return tx.FinishDelivery(h.ctx, old) })
 		wantNotFound(t, "FinishDelivery by the former owner", err)
-		same(t, "delivery leased to the new owner", h.deliveryByID(old.ID), taken)
+		same(t, "delivery leased to the new owner", h.deliveryByID(old.ID), stored(taken))
 	}},
 	{"CancelDeliveries", func(t *testing.T, h *harness) {
 		pid := h.setup()
