@@ -106,27 +106,24 @@ func (t *tx) Consume(ctx context.Context, id string, now time.Time) (bool, error
 // (read as the zero time), so that two first requests for it take turns too
 // instead of both reading zero.
 func (t *tx) RateTAT(ctx context.Context, key string) (time.Time, error) {
-	lock := t.lock()
-	for range 3 { // a concurrent DeleteRate or Purge may remove the row between the two statements
-		if lock != "" {
-			_, err := t.exec(ctx, `INSERT INTO rate_limits (rate_key, tat) VALUES (?, 0) ON CONFLICT (rate_key) DO NOTHING`, key)
-			if err != nil {
-				return time.Time{}, fmt.Errorf("store: rate: %w", err)
-			}
-		}
-		var us int64
-		err := t.queryRow(ctx, `SELECT tat FROM rate_limits WHERE rate_key = ?`+lock, key).Scan(&us)
-		switch {
-		case errors.Is(err, sql.ErrNoRows) && lock != "":
-			continue
-		case errors.Is(err, sql.ErrNoRows), err == nil && us == 0:
-			return time.Time{}, nil
-		case err != nil:
-			return time.Time{}, fmt.Errorf("store: rate: %w", err)
-		}
-		return time.UnixMicro(us).UTC(), nil
+	var us int64
+	var err error
+	if t.lock() != "" {
+		// One statement makes sure the row exists, locks it and reads it:
+		// the no-op update takes the row lock, and under READ COMMITTED it
+		// sees the latest committed value. A new key reads 0.
+		err = t.queryRow(ctx, `INSERT INTO rate_limits (rate_key, tat) VALUES (?, 0)
+			ON CONFLICT (rate_key) DO UPDATE SET tat = rate_limits.tat RETURNING tat`, key).Scan(&us)
+	} else {
+		err = t.queryRow(ctx, `SELECT tat FROM rate_limits WHERE rate_key = ?`, key).Scan(&us)
 	}
-	return time.Time{}, fmt.Errorf("store: rate: the row of a key kept disappearing")
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || err == nil && us == 0:
+		return time.Time{}, nil
+	case err != nil:
+		return time.Time{}, fmt.Errorf("store: rate: %w", err)
+	}
+	return time.UnixMicro(us).UTC(), nil
 }
 
 // SetRateTAT stores the theoretical arrival time of key.
