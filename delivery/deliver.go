@@ -121,14 +121,17 @@ func (w *Worker) finish(ctx context.Context, results []result) (int, error) {
 	defer cancel()
 	err := w.Store.Update(writeCtx, func(tx casegate.Tx) error {
 		for i := range recs {
-			recs[i].lost = false
 			err := tx.FinishDelivery(writeCtx, recs[i].d)
-			if casegate.IsNotFound(err) {
-				recs[i].lost = true
-				continue
-			}
-			if err != nil {
+			recs[i].lost = casegate.IsNotFound(err)
+			if err != nil && !recs[i].lost {
 				return err
+			}
+		}
+		// The audit events come last: on PostgreSQL the first one takes the
+		// chain's lock, held until the commit.
+		for i := range recs {
+			if recs[i].lost {
+				continue
 			}
 			ev := recs[i].event
 			if err := tx.AppendAudit(writeCtx, &ev); err != nil {
