@@ -64,7 +64,22 @@ var sqliteDialect = &dialect{
 		return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	},
 	isRetryable:   func(error) bool { return false },
-	isUnavailable: func(error) bool { return false },
+	isUnavailable: sqliteUnavailable,
+}
+
+// sqliteUnavailable reports whether err is SQLite saying the file is locked
+// by another connection past the busy timeout, or the disk is full: the
+// write may succeed later, so it is answered 503 with Retry-After, not 500.
+func sqliteUnavailable(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL:
+		return true
+	}
+	return false
 }
 
 var postgresDialect = &dialect{

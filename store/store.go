@@ -91,6 +91,11 @@ func runTx(ctx context.Context, db *sql.DB, d *dialect, opts *sql.TxOptions, stm
 	err = fn(t)
 	if err == nil {
 		err = sqlTx.Commit()
+		if errors.Is(err, sql.ErrTxDone) && ctx.Err() != nil {
+			// database/sql rolled the transaction back when ctx ended:
+			// say so, so that callers see a cancelled request, not a fault.
+			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
 	} else {
 		sqlTx.Rollback()
 	}

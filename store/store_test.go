@@ -3,10 +3,12 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/store"
@@ -202,5 +204,41 @@ func TestUpdateBeginsImmediate(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUpdateCancelledMidwaySaysCancelled: when the caller's context ends
+// inside a transaction, database/sql rolls it back and the commit fails with
+// sql.ErrTxDone; the error must still say "cancelled", or the web layer logs
+// a client that went away as an internal error.
+func TestUpdateCancelledMidwaySaysCancelled(t *testing.T) {
+	s, err := store.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "casegate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	err = s.Update(ctx, func(tx casegate.Tx) error {
+		if err := tx.InsertAdminToken(ctx, &casegate.AdminToken{Name: "gone", TokenHash: []byte{1}, CreatedAt: time.Now()}); err != nil {
+			return err
+		}
+		cancel()
+		time.Sleep(50 * time.Millisecond) // database/sql rolls back when it sees ctx end
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want one wrapping context.Canceled", err)
+	}
+	var n int
+	s.View(t.Context(), func(tx casegate.Tx) error {
+		toks, err := tx.AdminTokens(t.Context())
+		n = len(toks)
+		return err
+	})
+	if n != 0 {
+		t.Errorf("%d tokens stored by a cancelled transaction", n)
 	}
 }

@@ -7,9 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"github.com/casegate/casegate"
 )
 
@@ -82,8 +79,9 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 
 // errorOf returns the *casegate.Error that err is answered with. An error
 // without one is internal and logged with its detail, unless it is an
-// oversized body, or the database is busy or full (retryLater). Unavailable
-// dependencies are logged as warnings, for API and pages alike.
+// oversized body or the client went away. Unavailable dependencies (the
+// store marks a database that cannot be reached, is busy past its timeout or
+// is full) are logged as warnings, for API and pages alike.
 func (s *Server) errorOf(r *http.Request, err error) *casegate.Error {
 	e, ok := casegate.AsError(err)
 	var mbe *http.MaxBytesError
@@ -91,8 +89,6 @@ func (s *Server) errorOf(r *http.Request, err error) *casegate.Error {
 	case ok:
 	case errors.As(err, &mbe):
 		return casegate.Errorf(casegate.ETooLarge, msgTooLarge)
-	case retryLater(err):
-		e = casegate.Errorf(casegate.EUnavailable, msgUnavailable)
 	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
 		// The client went away mid-request: nobody reads the answer, and
 		// nothing went wrong on our side.
@@ -106,23 +102,6 @@ func (s *Server) errorOf(r *http.Request, err error) *casegate.Error {
 		s.log.WarnContext(r.Context(), "dependency unavailable", "route", r.Pattern, "err", err)
 	}
 	return e
-}
-
-// retryLater reports whether err is SQLite saying the file is locked by
-// another connection past the busy timeout, or the disk is full: the request
-// may succeed later, so it answers 503 with Retry-After, not 500. The store
-// marks PostgreSQL's equivalents EUnavailable itself; for SQLite it does not
-// (yet), so its codes are read here.
-func retryLater(err error) bool {
-	var e *sqlite.Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	switch e.Code() & 0xff {
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL:
-		return true
-	}
-	return false
 }
 
 // writeJSON answers v as JSON with status.
