@@ -46,8 +46,8 @@ type Worker struct {
 
 	Owner        string        // lease owner id, hostname-pid-random; set by NewWorker
 	Lease        time.Duration // how long a claim holds; default 30s
-	Batch        int           // deliveries claimed at once; default 16
-	Parallel     int           // concurrent sends; default 4
+	Batch        int           // deliveries claimed, or outcomes written, at once; default 32
+	Parallel     int           // concurrent sends; default 8
 	MaxAttempts  int           // sends tried before failed; default 8
 	BaseBackoff  time.Duration // first retry delay cap; default 2s
 	MaxBackoff   time.Duration // retry delay cap; default 5m

@@ -90,6 +90,7 @@ func configuredSenders(e env, cfg config) (map[casegate.Channel]casegate.Sender,
 // finishes in-flight requests and hands back the worker's leases.
 // afterStart, when set, runs once the listener is up (demo uses it to print).
 func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]casegate.Sender, mailbox *delivery.Mailbox, afterStart func(a *app, addr string) error) error {
+	defer collectLessOften(e, serveGCPercent, 0)()
 	outbox := &laterWorker{}
 	reg := metrics.New()
 	a, err := openAppWithMetrics(ctx, e, cfg, true, outbox, reg)
