@@ -132,3 +132,15 @@ func FuzzPhone(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkPhone(b *testing.B) {
+	for _, in := range []string{"+15555550123", "(201) 555-0123", "+44 20 7946 0958"} {
+		b.Run(in, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := PhoneIn(in, "US"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

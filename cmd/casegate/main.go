@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -72,6 +73,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	for _, c := range commands() {
 		if c.name == args[1] {
+			if path := getenv("CASEGATE_CPU_PROFILE"); path != "" {
+				stop, err := startCPUProfile(path)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return c.run(ctx, e, args[2:])
 		}
 	}
@@ -85,4 +93,20 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery setting is an environment variable (CASEGATE_…) and a flag; flags win. Run `casegate serve -h` for the list.")
+}
+
+// startCPUProfile writes a pprof CPU profile of the whole command to path,
+// when CASEGATE_CPU_PROFILE names one (`casegate loadtest -server-cpuprofile`
+// sets it for the server it starts). It is not a configuration setting: it is
+// for whoever measures, and it records nothing but function names.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("CASEGATE_CPU_PROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("CASEGATE_CPU_PROFILE: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

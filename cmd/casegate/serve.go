@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -28,29 +26,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeSenders()
-	if path := e.getenv("CASEGATE_CPU_PROFILE"); path != "" {
-		stop, err := startCPUProfile(path)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
 	return serve(ctx, e, cfg, senders, nil, nil)
-}
-
-// startCPUProfile writes a pprof CPU profile of the whole run to path, for
-// `casegate loadtest -server-cpuprofile`. It is not a configuration setting:
-// it is for whoever measures, and it records nothing but function names.
-func startCPUProfile(path string) (stop func(), err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("CASEGATE_CPU_PROFILE: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("CASEGATE_CPU_PROFILE: %w", err)
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // configuredSenders builds the providers named by the configuration: email
