@@ -30,7 +30,8 @@ const DefaultSMTPConnections = 4
 type SMTP struct {
 	cfg   SMTPConfig
 	from  string
-	slots chan *smtpSlot // the idle connections; a sender takes one and gives it back
+	opts  []gomail.Option // how every slot's go-mail client is made
+	slots chan *smtpSlot  // the idle connections; a sender takes one and gives it back
 }
 
 // smtpSlot is one connection: its own go-mail client and the open session.
@@ -86,7 +87,7 @@ func NewSMTP(cfg SMTPConfig, from string) (*SMTP, error) {
 	if n <= 0 {
 		n = DefaultSMTPConnections
 	}
-	s := &SMTP{cfg: cfg, from: from, slots: make(chan *smtpSlot, n)}
+	s := &SMTP{cfg: cfg, from: from, opts: opts, slots: make(chan *smtpSlot, n)}
 	for range n {
 		client, err := gomail.NewClient(cfg.Host, opts...)
 		if err != nil {
@@ -95,6 +96,42 @@ func NewSMTP(cfg SMTPConfig, from string) (*SMTP, error) {
 		s.slots <- &smtpSlot{client: client}
 	}
 	return s, nil
+}
+
+// dial opens the slot's connection: TCP, the server's greeting, EHLO,
+// STARTTLS and AUTH. Once the TCP connection is up, go-mail waits for the
+// server's replies until SendTimeout whatever ctx says; so that a server that
+// accepts and never answers cannot hold up a shutdown that long, dial gives
+// up when ctx ends and leaves that wait to a goroutine, which closes what it
+// gets. The slot then has a fresh go-mail client, the old one being in use.
+func (s *SMTP) dial(ctx context.Context, slot *smtpSlot) (*gosmtp.Client, error) {
+	type dialed struct {
+		conn *gosmtp.Client
+		err  error
+	}
+	done := make(chan dialed, 1)
+	dialCtx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
+	client := slot.client
+	go func() {
+		conn, err := client.DialToSMTPClientWithContext(dialCtx)
+		cancel()
+		done <- dialed{conn, err}
+	}()
+	select {
+	case d := <-done:
+		return d.conn, d.err
+	case <-ctx.Done():
+		go func() {
+			if d := <-done; d.conn != nil {
+				d.conn.Close()
+			}
+		}()
+		fresh, err := gomail.NewClient(s.cfg.Host, s.opts...)
+		if err == nil { // it was made the same way in NewSMTP
+			slot.client = fresh
+		}
+		return nil, ctx.Err()
+	}
 }
 
 // Send delivers m as a text email, or text and HTML as multipart/alternative
@@ -126,9 +163,7 @@ func (s *SMTP) Send(ctx context.Context, m casegate.Message) error {
 // send sends msg on the slot's connection, dialling first if there is none.
 func (s *SMTP) send(ctx context.Context, slot *smtpSlot, msg *gomail.Msg) error {
 	if slot.conn == nil {
-		dialCtx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
-		conn, err := slot.client.DialToSMTPClientWithContext(dialCtx)
-		cancel()
+		conn, err := s.dial(ctx, slot)
 		if err != nil {
 			// Connecting, TLS and AUTH concern the server, not this message: retry later.
 			return fmt.Errorf("delivery: SMTP connect to %s:%d: %w", s.cfg.Host, s.cfg.Port, err)

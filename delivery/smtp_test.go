@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -268,5 +269,65 @@ func TestSMTPStartTLSIsRequired(t *testing.T) {
 	}
 	if n := len(server.Messages()); n != 0 {
 		t.Errorf("%d messages sent without TLS", n)
+	}
+}
+
+// TestSMTPGivesUpOnASilentServerWhenCancelled: a server that accepts the
+// connection and never greets holds go-mail until its send timeout; a
+// cancelled send must not wait for it (a shutdown waited 15 s).
+func TestSMTPGivesUpOnASilentServerWhenCancelled(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	cfg, err := ParseSMTPURL("smtp://" + ln.Addr().String() + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Connections = 1
+	s, err := NewSMTP(cfg, "no-reply@portal.example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // the second send uses the slot the first gave up
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		start := time.Now()
+		err := s.Send(ctx, casegate.Message{To: "ok@example.com", Subject: "s", Text: "t"})
+		took := time.Since(start)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || casegate.IsPermanent(err) {
+			t.Errorf("send %d: err = %v, want a transient deadline error", i, err)
+		}
+		if took > 2*time.Second {
+			t.Errorf("send %d returned %v after its context ended", i, took-200*time.Millisecond)
+		}
+	}
+	start := time.Now()
+	if err := s.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("close took %v", took)
 	}
 }
