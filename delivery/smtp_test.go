@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -276,32 +275,7 @@ func TestSMTPStartTLSIsRequired(t *testing.T) {
 // connection and never greets holds go-mail until its send timeout; a
 // cancelled send must not wait for it (a shutdown waited 15 s).
 func TestSMTPGivesUpOnASilentServerWhenCancelled(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var held []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range held {
-			c.Close()
-		}
-	})
-	cfg, err := ParseSMTPURL("smtp://" + ln.Addr().String() + "?tls=none")
+	cfg, err := ParseSMTPURL(smtptest.Silent(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func TestDoctor(t *testing.T) {
 		defer ln.Close()
 		return ln.Addr().String()
 	}()
-	silent := blackHoleSMTP(t)
+	silent := smtptest.Silent(t)
 
 	// healthy returns the settings of a working deployment in a new folder.
 	healthy := func(t *testing.T) (map[string]string, string) {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/internal/smtptest"
 	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/store"
 )
@@ -78,38 +78,6 @@ func (s *served) stop(t *testing.T) error {
 		}
 	})
 	return s.err
-}
-
-// blackHoleSMTP listens on a free port and accepts connections without ever
-// answering: a mail server that hangs, so the worker holds its leases.
-func blackHoleSMTP(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "smtp://" + ln.Addr().String() + "?tls=none"
 }
 
 // casesFile writes n cases, one party each (receipt IOE07000000NN, "Rosa
@@ -180,7 +148,7 @@ func TestShutdownFinishesRequestsAndHandsBackLeases(t *testing.T) {
 	db := filepath.Join(dir, "casegate.db")
 	vars := map[string]string{
 		"CASEGATE_DB": db, "CASEGATE_SECRET_FILE": filepath.Join(dir, "secret.key"),
-		"CASEGATE_SMTP_URL": blackHoleSMTP(t), "CASEGATE_PUBLIC_URL": "https://casegate.test",
+		"CASEGATE_SMTP_URL": smtptest.Silent(t), "CASEGATE_PUBLIC_URL": "https://casegate.test",
 		"CASEGATE_TRUSTED_PROXIES": "127.0.0.1",
 	}
 	const parties = 40
