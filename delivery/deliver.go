@@ -42,6 +42,14 @@ func (w *Worker) deliver(ctx context.Context, d casegate.Delivery) (outcome, err
 // means nothing could be decided (the database did not answer); an outcome
 // without an action means the delivery was handed back unsent.
 func (w *Worker) attempt(ctx context.Context, d casegate.Delivery) (outcome, error) {
+	if !w.Now().Before(d.LeaseUntil) {
+		// The lease ran out while the delivery waited for a sender: another
+		// worker may have claimed it since. Leave it be; whoever holds the
+		// row now, or the next claim, sends it.
+		w.Logger.LogAttrs(ctx, slog.LevelWarn, "delivery lease ran out before it was sent",
+			slog.Int64("delivery_id", d.ID), slog.String("channel", string(d.Channel)), slog.String("template", d.Template))
+		return outcome{}, nil
+	}
 	if d.ChallengeID != "" {
 		// The challenge's state came with the claim (or with the hand-over
 		// from the portal): no read per message.

@@ -2,7 +2,9 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,13 +86,14 @@ func TestHandOverSendsWithoutAClaim(t *testing.T) {
 func TestHandOverCancelsACodeWhoseChallengeExpired(t *testing.T) {
 	e := newEnv(t)
 	w := e.worker()
-	w.PollInterval = time.Hour
+	w.PollInterval, w.Lease = time.Hour, time.Hour // the lease outlives the code
 	stop := e.runWorker(w)
 	defer stop()
 	owner, until, _ := w.Reserve()
 	id, _ := e.queueCode("req-1", "jose@example.com", func(d *casegate.Delivery) { d.LeaseOwner, d.LeaseUntil = owner, until })
 	d := e.delivery(id)
-	d.ChallengeExpiresAt = e.clock.Now() // expired as it is handed over
+	d.ChallengeExpiresAt = e.clock.Now().Add(10 * time.Minute) // the challenge's, as the portal hands it over
+	e.clock.Advance(10 * time.Minute)                          // the code expires before a sender takes it
 	w.HandOver(d)
 	for deadline := time.Now().Add(5 * time.Second); e.delivery(id).Status != casegate.DeliveryCancelled; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -112,13 +115,18 @@ func (s hungSender) Send(ctx context.Context, _ casegate.Message) error {
 	return ctx.Err()
 }
 
-func TestBusyWorkerRefusesHandOversAndReleasesItsQueueOnStop(t *testing.T) {
-	e := newEnv(t)
+// stuckWorker runs a worker with one sender, whose provider never answers.
+func (e *env) stuckWorker() (*Worker, hungSender, func() error) {
 	w := e.worker()
 	hung := hungSender{started: make(chan struct{}, 1)}
 	w.Senders = map[casegate.Channel]casegate.Sender{casegate.ChannelEmail: hung}
 	w.Parallel, w.PollInterval = 1, time.Hour
-	stop := e.runWorker(w)
+	return w, hung, e.runWorker(w)
+}
+
+func TestBusyWorkerRefusesHandOversAndReleasesItsQueueOnStop(t *testing.T) {
+	e := newEnv(t)
+	w, hung, stop := e.stuckWorker()
 	inFlight, _ := e.handOver(w, "req-1", "a@example.com")
 	<-hung.started // the only sender is now stuck on the first delivery
 	waiting, _ := e.handOver(w, "req-2", "b@example.com")
@@ -126,7 +134,7 @@ func TestBusyWorkerRefusesHandOversAndReleasesItsQueueOnStop(t *testing.T) {
 		if _, _, ok := w.Reserve(); !ok {
 			t.Fatalf("Reserve refused with %d waiting, want room for %d", i, maxQueued)
 		}
-		w.HandOver(casegate.Delivery{}) // stands for a delivery of another test; never sent
+		w.HandOver(casegate.Delivery{ID: int64(1_000_000 + i)}) // stands for others' deliveries; never sent
 	}
 	if _, _, ok := w.Reserve(); ok {
 		t.Fatalf("Reserve offered a lease with %d deliveries waiting", maxQueued)
@@ -149,4 +157,102 @@ func TestBusyWorkerRefusesHandOversAndReleasesItsQueueOnStop(t *testing.T) {
 		}
 		return err
 	})
+}
+
+func TestReserveRefusesWhileTheQueueDoesNotMove(t *testing.T) {
+	e := newEnv(t)
+	w, hung, stop := e.stuckWorker()
+	defer stop()
+	e.handOver(w, "req-1", "a@example.com")
+	<-hung.started
+	e.handOver(w, "req-2", "b@example.com") // waits at the front of the queue
+	e.clock.Advance(maxQueueWait)
+	if _, _, ok := w.Reserve(); !ok {
+		t.Fatalf("Reserve refused after the front waited %v", maxQueueWait)
+	}
+	e.clock.Advance(time.Millisecond)
+	if _, _, ok := w.Reserve(); ok {
+		t.Fatalf("Reserve offered a lease while the front of the queue waited longer than %v", maxQueueWait)
+	}
+}
+
+// gatedSender is a provider that answers only when its gate opens: a slow
+// mail server, the fault injected. It counts what it accepted per recipient.
+type gatedSender struct {
+	gate    chan struct{}
+	started chan string
+	mu      sync.Mutex
+	sent    map[string]int
+}
+
+func (s *gatedSender) Send(ctx context.Context, m casegate.Message) error {
+	s.started <- m.To
+	select {
+	case <-s.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent[m.To]++
+	return nil
+}
+
+// TestALeaseThatRanOutInTheQueueIsNotSentTwice: while the senders are stuck,
+// the leases of the rows they hold and of one waiting in the queue run out,
+// and the worker claims the same rows again. Each row must go out once.
+func TestALeaseThatRanOutInTheQueueIsNotSentTwice(t *testing.T) {
+	e := newEnv(t)
+	w := e.worker()
+	slow := &gatedSender{gate: make(chan struct{}), started: make(chan string, 16), sent: map[string]int{}}
+	w.Senders = map[casegate.Channel]casegate.Sender{casegate.ChannelEmail: slow}
+	w.Parallel, w.PollInterval = 2, time.Hour
+	stop := e.runWorker(w)
+	defer stop()
+	var ids []int64
+	for i, to := range []string{"b1@example.com", "b2@example.com"} {
+		id, _ := e.handOver(w, fmt.Sprintf("req-b%d", i), to)
+		ids = append(ids, id)
+		<-slow.started
+	}
+	waiting, _ := e.handOver(w, "req-a", "a@example.com")
+	ids = append(ids, waiting)
+	e.clock.Advance(w.Lease + time.Second) // every lease runs out
+	w.Wake()                               // the claim leases all three to this worker again
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if e.delivery(waiting).LeaseUntil.After(e.clock.Now()) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not claim the rows whose leases ran out")
+		}
+	}
+	close(slow.gate)
+	// The waiting row's first copy is dropped (its lease ran out); the row,
+	// claimed again, is sent under its new lease.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		done := 0
+		for _, id := range ids {
+			if e.delivery(id).Status == casegate.DeliverySent {
+				done++
+			}
+		}
+		if done == len(ids) {
+			break
+		}
+		if time.Now().After(deadline) {
+			for _, id := range ids {
+				t.Logf("delivery %d: %+v", id, e.delivery(id))
+			}
+			t.Fatalf("%d of %d sent", done, len(ids))
+		}
+		w.Wake()
+	}
+	slow.mu.Lock()
+	defer slow.mu.Unlock()
+	for _, to := range []string{"b1@example.com", "b2@example.com", "a@example.com"} {
+		if slow.sent[to] != 1 {
+			t.Errorf("%s was sent %d messages, want 1", to, slow.sent[to])
+		}
+	}
 }

@@ -151,14 +151,18 @@ func (s *SMTP) Send(ctx context.Context, m casegate.Message) error {
 	defer func() { s.slots <- slot }()
 
 	// A kept connection may have been closed by the server in the meantime:
-	// then go-mail's NOOP check fails and one fresh connection is tried.
+	// then MAIL FROM fails without a reply, nothing was offered, and one
+	// fresh connection is tried.
 	reused := slot.conn != nil
 	err = s.send(ctx, slot, msg)
-	if err != nil && reused && connCheckFailed(err) && ctx.Err() == nil {
+	if reused && errors.Is(err, errConnGone) && ctx.Err() == nil {
 		err = s.send(ctx, slot, msg)
 	}
 	return err
 }
+
+// errConnGone marks a kept connection found closed before a message was offered.
+var errConnGone = errors.New("the kept connection was closed")
 
 // send sends msg on the slot's connection, dialling first if there is none.
 func (s *SMTP) send(ctx context.Context, slot *smtpSlot, msg *gomail.Msg) error {
@@ -171,17 +175,11 @@ func (s *SMTP) send(ctx context.Context, slot *smtpSlot, msg *gomail.Msg) error 
 		slot.conn = conn
 	}
 	conn := slot.conn
-	// Cancelling ctx closes the connection at the next command boundary; a
-	// command in flight waits for its reply until SendTimeout at most.
+	// Cancelling ctx closes the connection, which ends a command waiting
+	// for its reply at once.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	err := slot.client.SendWithSMTPClient(conn, msg)
+	err := s.transact(conn, msg)
 	stop()
-	if err != nil && msg.IsDelivered() {
-		// The server took the message; what failed came after (go-mail's
-		// RSET). Sending it again would deliver a second code.
-		slot.drop()
-		return nil
-	}
 	if err != nil {
 		slot.drop()
 		if ctx.Err() != nil {
@@ -190,6 +188,47 @@ func (s *SMTP) send(ctx context.Context, slot *smtpSlot, msg *gomail.Msg) error 
 		return classify(err)
 	}
 	return nil
+}
+
+// transact offers msg on conn: MAIL FROM, RCPT TO, DATA, and the message.
+// The server's reply to the message's final "." is the end: a new message
+// may follow with MAIL FROM (RFC 5321, 4.1.1.4). go-mail's own send added a
+// NOOP before and a RSET after every message, two round trips that change
+// nothing; and when the RSET's reply never came, a message the server had
+// taken stayed unrecorded until the send timeout, and was sent again if the
+// process died meanwhile.
+func (s *SMTP) transact(conn *gosmtp.Client, msg *gomail.Msg) error {
+	from, err := msg.GetSender(false)
+	if err != nil {
+		return err
+	}
+	rcpts, err := msg.GetRecipients()
+	if err != nil {
+		return err
+	}
+	if err := conn.UpdateDeadline(s.cfg.SendTimeout); err != nil {
+		return fmt.Errorf("%w: %w", errConnGone, err)
+	}
+	if err := conn.Mail(from); err != nil {
+		var reply *textproto.Error
+		if !errors.As(err, &reply) {
+			return fmt.Errorf("%w: %w", errConnGone, err)
+		}
+		return err
+	}
+	for _, r := range rcpts {
+		if err := conn.Rcpt(r); err != nil {
+			return err
+		}
+	}
+	w, err := conn.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := msg.WriteTo(w); err != nil {
+		return err
+	}
+	return w.Close()
 }
 
 // drop closes and forgets the slot's connection.
@@ -250,11 +289,4 @@ func classify(err error) error {
 		return &casegate.PermanentError{Err: err}
 	}
 	return err
-}
-
-// connCheckFailed reports whether err says the kept connection was dead before
-// the message was offered, so trying once more on a new connection is safe.
-func connCheckFailed(err error) bool {
-	var se *gomail.SendError
-	return errors.As(err, &se) && se.Reason == gomail.ErrConnCheck
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -63,14 +64,20 @@ type Worker struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	queue   []casegate.Delivery
-	running bool // Run is taking deliveries
-	more    bool // the outbox may hold due deliveries that were not claimed for want of room
+	held    map[int64]bool // queued, being sent, or waiting to be recorded: never taken twice
+	running bool           // Run is taking deliveries
+	more    bool           // the outbox may hold due deliveries that were not claimed for want of room
 }
 
-// maxQueued is how many deliveries may wait for a sender before the worker
-// stops taking hand-overs (Reserve says no, and the portal's deliveries wait
-// in the outbox to be claimed instead).
-const maxQueued = 256
+// The worker stops taking hand-overs (Reserve says no, and the portal's
+// deliveries wait in the outbox to be claimed instead) when maxQueued
+// deliveries wait for a sender, or the one at the front has waited
+// maxQueueWait: the senders are not keeping up, and what waits longer than
+// its lease allows is handed back unsent.
+const (
+	maxQueued    = 256
+	maxQueueWait = 5 * time.Second
+)
 
 // recordLinger is how long a finished send may wait for others to be
 // recorded with it in one transaction.
@@ -112,6 +119,7 @@ func (w *Worker) init() {
 	w.initOnce.Do(func() {
 		w.wake = make(chan struct{}, 1)
 		w.cond = sync.NewCond(&w.mu)
+		w.held = map[int64]bool{}
 		if w.Now == nil {
 			w.Now = time.Now
 		}
@@ -159,10 +167,12 @@ func (w *Worker) Reserve() (owner string, until time.Time, ok bool) {
 	w.init()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.running || len(w.queue) >= maxQueued {
+	now := w.Now()
+	if !w.running || len(w.queue) >= maxQueued ||
+		len(w.queue) > 0 && w.Lease-w.queue[0].LeaseUntil.Sub(now) > maxQueueWait {
 		return "", time.Time{}, false
 	}
-	return w.Owner, w.Now().Add(w.Lease), true
+	return w.Owner, now.Add(w.Lease), true
 }
 
 // HandOver gives the worker a committed delivery that was queued under a
@@ -175,12 +185,36 @@ func (w *Worker) HandOver(d casegate.Delivery) {
 }
 
 // push puts leased deliveries at the back of the queue and wakes senders.
+// When a lease runs out while its delivery waits, a claim can lease the same
+// row to this worker again, and one row must not be sent twice: a delivery
+// the worker already holds takes the new lease where it waits in the queue,
+// and is left out when it is being sent (its outcome clears the new lease).
 func (w *Worker) push(ds ...casegate.Delivery) {
 	w.mu.Lock()
-	w.queue = append(w.queue, ds...)
+	n := 0
+	for _, d := range ds {
+		if w.held[d.ID] {
+			if i := slices.IndexFunc(w.queue, func(q casegate.Delivery) bool { return q.ID == d.ID }); i >= 0 {
+				w.queue[i] = d
+			}
+			continue
+		}
+		w.held[d.ID] = true
+		w.queue = append(w.queue, d)
+		n++
+	}
 	w.mu.Unlock()
-	for range ds {
+	for range n {
 		w.cond.Signal()
+	}
+}
+
+// let goes of deliveries whose outcome is written, or that were left unsent.
+func (w *Worker) let(ids ...int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, id := range ids {
+		delete(w.held, id)
 	}
 }
 
@@ -254,7 +288,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	recorder.Wait()
 
 	w.mu.Lock()
-	w.queue = nil // still leased: handed back below
+	w.queue, w.held = nil, map[int64]bool{} // still leased: handed back below
 	w.mu.Unlock()
 	releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -326,11 +360,12 @@ func (w *Worker) sendQueued(ctx context.Context, results chan<- result) {
 		out, err := w.deliver(ctx, d)
 		if err != nil {
 			w.Logger.LogAttrs(ctx, slog.LevelError, "delivery failed to run", slog.String("error", Redact(err.Error())))
+		}
+		if err != nil || out.action == "" {
+			w.let(d.ID)
 			continue
 		}
-		if out.action != "" {
-			results <- result{d: d, out: out}
-		}
+		results <- result{d: d, out: out} // the recorder lets go of it
 	}
 }
 
@@ -358,6 +393,11 @@ func (w *Worker) record(ctx context.Context, results <-chan result) {
 		if _, err := w.finish(ctx, batch); err != nil {
 			w.Logger.LogAttrs(ctx, slog.LevelError, "delivery outcomes not recorded", slog.String("error", Redact(err.Error())))
 		}
+		ids := make([]int64, len(batch))
+		for i, r := range batch {
+			ids[i] = r.d.ID
+		}
+		w.let(ids...)
 	}
 }
 

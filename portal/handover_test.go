@@ -63,6 +63,25 @@ func TestCodesAreHandedToTheRunningWorker(t *testing.T) {
 		}
 		return iss
 	}
+	sent := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			var ds []casegate.Delivery
+			if err := st.View(ctx, func(tx casegate.Tx) error {
+				var err error
+				ds, err = tx.Deliveries(ctx, casegate.DeliverySent, 0)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(ds) == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d deliveries recorded sent, want %d", len(ds), n)
+			}
+		}
+	}
 	counts := func(what string, handed, woken int32) {
 		t.Helper()
 		if h, wk := out.handed.Load(), out.woken.Load(); h != handed || wk != woken {
@@ -95,6 +114,7 @@ func TestCodesAreHandedToTheRunningWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	counts("request", 1, 1)
+	sent(2) // recorded before the resend, which cancels what is still pending
 	mu.Lock()
 	now = now.Add(time.Minute)
 	mu.Unlock()
@@ -105,6 +125,7 @@ func TestCodesAreHandedToTheRunningWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	counts("resend", 2, 1)
+	sent(3)
 	request("Nobody") // a decoy: nothing to send
 	counts("no match", 2, 1)
 
