@@ -161,8 +161,9 @@ func (s *SMTP) Send(ctx context.Context, m casegate.Message) error {
 	return err
 }
 
-// errConnGone marks a kept connection found closed before a message was offered.
-var errConnGone = errors.New("the kept connection was closed")
+// errConnGone marks a connection that failed before a message was offered:
+// MAIL FROM got no reply. On a kept connection it means the server closed it.
+var errConnGone = errors.New("the connection failed before the message was offered")
 
 // send sends msg on the slot's connection, dialling first if there is none.
 func (s *SMTP) send(ctx context.Context, slot *smtpSlot, msg *gomail.Msg) error {
