@@ -13,6 +13,7 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -64,6 +65,62 @@ func OpenPostgres(ctx context.Context, dsn string) (*Postgres, error) {
 // store's own parameter, pool_max_conns. Errors never repeat the URL, which
 // may hold a password.
 func parsePostgresURL(dsn string) (*pgx.ConnConfig, int, error) {
+	cfg, poolSize, err := parsePostgresURLAsIs(dsn)
+	if err != nil {
+		return nil, 0, withoutSecrets(dsn, err)
+	}
+	return cfg, poolSize, nil
+}
+
+// withoutSecrets is err, about dsn, told without dsn. pgx repeats the
+// connection string it could not parse with the password taken out as best
+// it can: that repetition is dropped. Whatever else still contains text that
+// could be the password (what follows a colon up to an @, or password=) gives
+// way to a plain message. A fuzz test found a URL whose password pgx showed.
+func withoutSecrets(dsn string, err error) error {
+	var pce *pgconn.ParseConfigError
+	if errors.As(err, &pce) {
+		short := *pce
+		short.ConnString = "…"
+		err = &short
+	}
+	text := err.Error()
+	for _, secret := range secretCandidates(dsn) {
+		for _, form := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret), url.UserPassword("", secret).String()} {
+			if form != "" && strings.Contains(text, form) {
+				return errors.New("the URL does not parse (it should read postgres://user:password@host:port/database?settings)")
+			}
+		}
+	}
+	return err
+}
+
+// secretCandidates are the parts of dsn that may be a password: each run
+// between a colon and the next @, and each value of password=.
+func secretCandidates(dsn string) []string {
+	var out []string
+	for i := 0; i < len(dsn); i++ {
+		if dsn[i] != ':' {
+			continue
+		}
+		if j := strings.IndexByte(dsn[i+1:], '@'); j > 0 {
+			out = append(out, dsn[i+1:i+1+j])
+		}
+	}
+	for rest := dsn; ; {
+		i := strings.Index(rest, "password=")
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len("password="):]
+		if v, _, _ := strings.Cut(rest, " "); v != "" {
+			out = append(out, strings.Trim(v, "'"))
+		}
+	}
+	return out
+}
+
+func parsePostgresURLAsIs(dsn string) (*pgx.ConnConfig, int, error) {
 	poolSize := defaultPoolSize
 	if strings.Contains(dsn, "pool_max_conns") { // else pgx reads the URL as it is
 		u, err := url.Parse(dsn)
@@ -87,7 +144,7 @@ func parsePostgresURL(dsn string) (*pgx.ConnConfig, int, error) {
 	}
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, 0, err // pgx leaves the password out
+		return nil, 0, err
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = defaultConnectTimeout

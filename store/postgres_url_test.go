@@ -68,6 +68,9 @@ func FuzzParsePostgresURL(f *testing.F) {
 	f.Add("postgres://casegate:hunter2@[db/x")
 	f.Add("postgres://casegate:hunter2@db/x?sslmode=%zz")
 	f.Add("postgres://casegate:hunter2@db/x?pool_max_conns=99999999999999999999")
+	f.Add("postgres: x:hunter2@db")                   // not a URL: pgx reads key=value and repeats it
+	f.Add("postgres://db/x?pool_max_conns=:hunter2@") // the pool size is what holds it
+	f.Add("host=db user=casegate password=hunter2 sslmode=maybe")
 	f.Fuzz(func(t *testing.T, dsn string) {
 		_, _, err := parsePostgresURL(dsn)
 		if err != nil && strings.Contains(dsn, ":hunter2@") && strings.Contains(err.Error(), "hunter2") {
