@@ -15,11 +15,16 @@ const deliveryColumns = `id, challenge_id, party_id, channel, destination, templ
 
 func scanDelivery(row scanner) (casegate.Delivery, error) {
 	var d casegate.Delivery
-	err := row.Scan(&d.ID, scanString(&d.ChallengeID), scanInt(&d.PartyID), &d.Channel, &d.Destination,
+	err := row.Scan(deliveryDests(&d)...)
+	return d, err
+}
+
+// deliveryDests are where the columns of deliveryColumns go, in order.
+func deliveryDests(d *casegate.Delivery) []any {
+	return []any{&d.ID, scanString(&d.ChallengeID), scanInt(&d.PartyID), &d.Channel, &d.Destination,
 		&d.Template, &d.Language, scanJSON(&d.Params), &d.SealedCode, &d.Status, &d.Attempts,
 		scanTime(&d.NextAttempt), scanString(&d.LeaseOwner), scanTime(&d.LeaseUntil), &d.LastError,
-		scanTime(&d.CreatedAt), scanTime(&d.SentAt))
-	return d, err
+		scanTime(&d.CreatedAt), scanTime(&d.SentAt)}
 }
 
 // EnqueueDelivery stores a new outbox row and sets d.ID; an empty status is
@@ -69,12 +74,7 @@ func (t *tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil 
 	// read each challenge before it sends.
 	claimed, err := queryAll(ctx, t, func(row scanner) (casegate.Delivery, error) {
 		var d casegate.Delivery
-		var used bool
-		err := row.Scan(&d.ID, scanString(&d.ChallengeID), scanInt(&d.PartyID), &d.Channel, &d.Destination,
-			&d.Template, &d.Language, scanJSON(&d.Params), &d.SealedCode, &d.Status, &d.Attempts,
-			scanTime(&d.NextAttempt), scanString(&d.LeaseOwner), scanTime(&d.LeaseUntil), &d.LastError,
-			scanTime(&d.CreatedAt), scanTime(&d.SentAt), scanTime(&d.ChallengeExpiresAt), &used)
-		d.ChallengeUsed = used
+		err := row.Scan(append(deliveryDests(&d), scanTime(&d.ChallengeExpiresAt), &d.ChallengeUsed)...)
 		return d, err
 	},
 		`UPDATE deliveries SET lease_owner = ?, lease_until = ?

@@ -174,14 +174,14 @@ func (p *Postgres) Update(ctx context.Context, fn func(casegate.Tx) error) error
 			case <-ctx.Done():
 			}
 		}
-		return p.fail("update", err)
+		return postgresDialect.fail("update", err)
 	}
 }
 
 // View runs fn in a read-only transaction.
 func (p *Postgres) View(ctx context.Context, fn func(casegate.Tx) error) error {
 	if err := runTx(ctx, p.db, postgresDialect, &sql.TxOptions{ReadOnly: true}, nil, fn); err != nil {
-		return p.fail("view", err)
+		return postgresDialect.fail("view", err)
 	}
 	return nil
 }
@@ -189,7 +189,7 @@ func (p *Postgres) View(ctx context.Context, fn func(casegate.Tx) error) error {
 // Ping reports whether the database answers.
 func (p *Postgres) Ping(ctx context.Context) error {
 	if err := p.db.PingContext(ctx); err != nil {
-		return p.fail("ping", err)
+		return postgresDialect.fail("ping", err)
 	}
 	return nil
 }
@@ -212,13 +212,4 @@ func (p *Postgres) Close() error {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
-}
-
-// fail wraps an error of op: as EUnavailable when the database could not be
-// reached, else with the location only.
-func (p *Postgres) fail(op string, err error) error {
-	if postgresDialect.isUnavailable(err) {
-		return unavailable(op, err)
-	}
-	return fmt.Errorf("store: %s: %w", op, err)
 }

@@ -133,23 +133,15 @@ func (s *SQLite) Update(ctx context.Context, fn func(casegate.Tx) error) error {
 	}
 	defer func() { <-s.turn }()
 	if err := runTx(ctx, s.writer, sqliteDialect, nil, s.writerStmts, fn); err != nil {
-		return s.fail("update", err)
+		return sqliteDialect.fail("update", err)
 	}
 	return nil
-}
-
-// fail wraps err from op, marking a busy or full database EUnavailable.
-func (s *SQLite) fail(op string, err error) error {
-	if sqliteDialect.isUnavailable(err) {
-		return unavailable(op, err)
-	}
-	return fmt.Errorf("store: %s: %w", op, err)
 }
 
 // View runs fn in a read-only transaction on the reader pool.
 func (s *SQLite) View(ctx context.Context, fn func(casegate.Tx) error) error {
 	if err := runTx(ctx, s.reader, sqliteDialect, &sql.TxOptions{ReadOnly: true}, s.readerStmts, fn); err != nil {
-		return s.fail("view", err)
+		return sqliteDialect.fail("view", err)
 	}
 	return nil
 }

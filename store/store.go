@@ -198,6 +198,15 @@ func notFound(format string, args ...any) error {
 // unavailable wraps err, which says the database could not be reached, in an
 // EUnavailable error so that callers answer "try again" (HTTP 503); err stays
 // in the chain for the log.
+// fail wraps err from op, marking EUnavailable what the dialect says is
+// about reaching the database: PostgreSQL gone, SQLite busy or full.
+func (d *dialect) fail(op string, err error) error {
+	if d.isUnavailable(err) {
+		return unavailable(op, err)
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
 func unavailable(op string, err error) error {
 	return fmt.Errorf("store: %s: %w (%w)", op, &casegate.Error{
 		Code:       casegate.EUnavailable,
