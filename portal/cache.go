@@ -24,8 +24,7 @@ type readCache struct {
 	sessions   map[string]cachedSession // by token hash
 	dashboards map[int64]cachedDashboard
 	pts        []casegate.ProcessingTime // shared: never changed in place
-	ptsAt      time.Time
-	ptsOK      bool
+	ptsAt      time.Time                 // zero when none are kept
 }
 
 type cachedSession struct {
@@ -41,6 +40,11 @@ type cachedDashboard struct {
 // maxCached bounds each map; past it the map starts afresh.
 const maxCached = 100_000
 
+// fresh reports whether what was read at is still to be used at now.
+func (c *readCache) fresh(at, now time.Time) bool {
+	return !at.IsZero() && now.Sub(at) < c.ttl && !now.Before(at)
+}
+
 func newReadCache(ttl time.Duration) *readCache {
 	return &readCache{ttl: ttl, sessions: map[string]cachedSession{}, dashboards: map[int64]cachedDashboard{}}
 }
@@ -52,7 +56,7 @@ func (c *readCache) session(hash []byte, now time.Time) (casegate.Session, bool)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.sessions[string(hash)]
-	if !ok || now.Sub(e.at) >= c.ttl || now.Before(e.at) {
+	if !ok || !c.fresh(e.at, now) {
 		return casegate.Session{}, false
 	}
 	return e.s, true
@@ -92,7 +96,7 @@ func (c *readCache) dashboard(partyID int64, now time.Time) (Dashboard, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.dashboards[partyID]
-	if !ok || now.Sub(e.at) >= c.ttl || now.Before(e.at) {
+	if !ok || !c.fresh(e.at, now) {
 		return Dashboard{}, false
 	}
 	return e.d, true
@@ -127,7 +131,7 @@ func (c *readCache) processingTimes(now time.Time) ([]casegate.ProcessingTime, b
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.ptsOK || now.Sub(c.ptsAt) >= c.ttl || now.Before(c.ptsAt) {
+	if !c.fresh(c.ptsAt, now) {
 		return nil, false
 	}
 	return c.pts, true
@@ -140,13 +144,13 @@ func (c *readCache) putProcessingTimes(pts []casegate.ProcessingTime, now time.T
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.pts, c.ptsAt, c.ptsOK = pts, now, true
+	c.pts, c.ptsAt = pts, now
 }
 
 func (c *readCache) forgetProcessingTimes() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.pts, c.ptsOK = nil, false
+	c.pts, c.ptsAt = nil, time.Time{}
 }
 
 // ForgetReads drops every cached read: after a change made outside the portal's

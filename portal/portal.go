@@ -140,7 +140,7 @@ func (p *Portal) wake() { p.outbox.Wake() }
 // can take it, with the state of its challenge, so that dispatch can hand it
 // over after the commit.
 func (p *Portal) reserveCode(d *casegate.Delivery, ch casegate.Challenge) {
-	d.ChallengeExpiresAt, d.ChallengeUsed = ch.ExpiresAt, false
+	d.ChallengeExpiresAt = ch.ExpiresAt // a challenge just made or renewed: not used
 	if owner, until, ok := p.outbox.Reserve(); ok {
 		d.LeaseOwner, d.LeaseUntil = owner, until
 	}

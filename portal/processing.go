@@ -38,8 +38,7 @@ func (p *Portal) RecomputeProcessingTimes(ctx context.Context, actor string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("portal: store processing times: %w", err)
 	}
-	p.reads.forgetDashboard(0)
-	p.reads.forgetProcessingTimes()
+	p.ForgetReads()
 	return pts, nil
 }
 
