@@ -96,9 +96,22 @@ type Tx interface {
 	AdminTokens(ctx context.Context) ([]AdminToken, error)
 	RevokeAdminToken(ctx context.Context, id int64, at time.Time) error
 
-	// Audit. AppendAudit sets Seq, PrevHash and Hash (with AuditHash) and inserts.
-	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// Audit. AppendAudit sets Seq, KeyID, PrevHash and Hash (with AuditHash
+	// under the current key of keys) and inserts.
+	AppendAudit(ctx context.Context, e *AuditEvent, keys AuditKeys) error
 	AuditEvents(ctx context.Context, afterSeq int64, limit int) ([]AuditEvent, error)
+	AuditEventAt(ctx context.Context, seq int64) (AuditEvent, error)
+	LastAuditBefore(ctx context.Context, before time.Time) (AuditEvent, error)
+	// AuditAnchor is the checkpoint the last purge left; ErrNotFound before any.
+	AuditAnchor(ctx context.Context) (AuditCheckpoint, error)
+	// CutAudit deletes the events through anchor.Seq and keeps anchor; it
+	// returns how many went.
+	CutAudit(ctx context.Context, anchor AuditCheckpoint) (int64, error)
+
+	// Refused requests, counted per limit key, action and window.
+	CountRefusal(ctx context.Context, r Refusal) error
+	// TakeRefusals removes and returns the counts of windows that ended by now.
+	TakeRefusals(ctx context.Context, now time.Time) ([]Refusal, error)
 
 	// Processing times. Completions calls fn for every case whose first event
 	// with a status in terminal is at or after since.
@@ -114,6 +127,38 @@ type Tx interface {
 	// CountDeliveries counts outbox rows in a status.
 	CountDeliveries(ctx context.Context, status DeliveryStatus) (int, error)
 
-	// Housekeeping: delete expired challenges, sessions and rate rows older than before.
-	Purge(ctx context.Context, before time.Time) error
+	// Housekeeping: one round of retention with the portal's cutoffs.
+	Purge(ctx context.Context, cutoffs PurgeCutoffs) (PurgeCounts, error)
+	// HasExpiredCodes reports whether an unsent delivery still holds the
+	// sealed code of a challenge expired by now; CancelExpiredCodes cancels
+	// those deliveries and wipes the codes.
+	HasExpiredCodes(ctx context.Context, now time.Time) (bool, error)
+	CancelExpiredCodes(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Refusal counts the requests one limit refused in one window: refused
+// requests cost a row per limit key and window, not a row each.
+type Refusal struct {
+	Key    string // the limit's rate key, a keyed tag
+	Action string // the audit action refused: "code.request", "code.resend", "code.redeem"
+	Limit  string // which limit: "requests_per_ip", "requests_per_identifier", "redeems_per_ip"
+	IPHash string // the client's keyed tag for a per-IP limit, else empty
+	From   time.Time
+	Until  time.Time
+	Count  int
+}
+
+// PurgeCutoffs say what retention removes: what ran out, or was made, before each time.
+type PurgeCutoffs struct {
+	Challenges   time.Time // challenges that expired before (their unsent and decoy deliveries with them)
+	Sessions     time.Time // sessions whose absolute expiry is before
+	SessionsIdle time.Time // sessions last used before
+	Rates        time.Time // rate rows whose theoretical arrival time is before
+	Destinations time.Time // finished deliveries made before lose destination and error text
+	Deliveries   time.Time // finished deliveries made before
+}
+
+// PurgeCounts say how many rows each step of a purge changed.
+type PurgeCounts struct {
+	Cancelled, Decoys, Challenges, Sessions, Rates, Scrubbed, Deliveries int64
 }

@@ -18,6 +18,7 @@ const (
 	infoCodeMAC = "casegate code-mac v1"
 	infoSeal    = "casegate seal v1"
 	infoTag     = "casegate tag v1"
+	infoAudit   = "casegate audit v1"
 )
 
 // sealVersion is the first byte of a sealed value.
@@ -34,9 +35,10 @@ type Keyring struct {
 
 // keySet is what one secret derives to.
 type keySet struct {
-	mac  []byte
-	seal cipher.AEAD
-	tag  []byte
+	mac   []byte
+	seal  cipher.AEAD
+	tag   []byte
+	audit []byte
 }
 
 // NewKeyring derives the keys of each secret. It needs at least one secret,
@@ -66,7 +68,7 @@ func NewKeyring(secrets []Secret) (*Keyring, error) {
 	return k, nil
 }
 
-// deriveKeys derives the three 32-byte keys of one secret with HKDF-SHA256.
+// deriveKeys derives the four 32-byte keys of one secret with HKDF-SHA256.
 func deriveKeys(secret []byte) (*keySet, error) {
 	macKey, err := hkdf.Key(sha256.New, secret, nil, infoCodeMAC, 32)
 	if err != nil {
@@ -80,6 +82,10 @@ func deriveKeys(secret []byte) (*keySet, error) {
 	if err != nil {
 		return nil, err
 	}
+	auditKey, err := hkdf.Key(sha256.New, secret, nil, infoAudit, 32)
+	if err != nil {
+		return nil, err
+	}
 	block, err := aes.NewCipher(sealKey)
 	if err != nil {
 		return nil, err
@@ -88,7 +94,7 @@ func deriveKeys(secret []byte) (*keySet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &keySet{mac: macKey, seal: aead, tag: tagKey}, nil
+	return &keySet{mac: macKey, seal: aead, tag: tagKey, audit: auditKey}, nil
 }
 
 // String names the current key without any key material.
@@ -174,4 +180,20 @@ func (k *Keyring) Tag(purpose, value string) string {
 	h.Write([]byte(value))
 	sum := h.Sum(nil)
 	return hex.EncodeToString(sum[:16])
+}
+
+// AuditKeyID names the audit key that chains new audit events: the current one.
+func (k *Keyring) AuditKeyID() string { return k.current }
+
+// AuditMAC returns HMAC-SHA256 of msg under the audit key of keyID, and
+// false when the keyring has no such key. Old keys stay to verify the events
+// they chained.
+func (k *Keyring) AuditMAC(keyID string, msg []byte) ([]byte, bool) {
+	ks, ok := k.keys[keyID]
+	if !ok {
+		return nil, false
+	}
+	h := hmac.New(sha256.New, ks.audit)
+	h.Write(msg)
+	return h.Sum(nil), true
 }

@@ -142,7 +142,7 @@ func (w *Worker) finish(ctx context.Context, results []result) (int, error) {
 				continue
 			}
 			ev := recs[i].event
-			if err := tx.AppendAudit(writeCtx, &ev); err != nil {
+			if err := tx.AppendAudit(writeCtx, &ev, w.Keys); err != nil {
 				return err
 			}
 		}

@@ -130,27 +130,6 @@ func (p *Portal) AuditEvents(ctx context.Context, after int64, limit int) ([]cas
 	return es, err
 }
 
-// VerifyAudit recomputes the whole chain. It returns how many events it read
-// and the sequence number of the first broken one (0 when the chain holds).
-func (p *Portal) VerifyAudit(ctx context.Context) (count int, broken int64, err error) {
-	prev, seq := casegate.GenesisHash, int64(0)
-	for {
-		es, err := p.AuditEvents(ctx, seq, 1000)
-		if err != nil {
-			return count, 0, fmt.Errorf("portal: verify audit: %w", err)
-		}
-		if len(es) == 0 {
-			return count, 0, nil
-		}
-		if b := casegate.VerifyChain(prev, seq, es); b != 0 {
-			return count, b, nil
-		}
-		count += len(es)
-		last := es[len(es)-1]
-		prev, seq = last.Hash, last.Seq
-	}
-}
-
 // Deliveries lists outbox rows in a status, newest first, for operators.
 func (p *Portal) Deliveries(ctx context.Context, status casegate.DeliveryStatus, limit int) ([]casegate.Delivery, error) {
 	switch status {

@@ -31,11 +31,11 @@ func benchPortal(b *testing.B, n int) (*Portal, casegate.Store, *synth.Generator
 	if err := synth.Write(&sb, n, synth.Options{Seed: 3}, nil); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := (&Importer{Store: st}).Import(ctx, strings.NewReader(sb.String()), "jsonl", "bench", nil); err != nil {
-		b.Fatal(err)
-	}
 	secret, _ := accesscode.NewSecret("k1")
 	keys, _ := accesscode.NewKeyring([]accesscode.Secret{secret})
+	if _, err := (&Importer{Store: st, Keys: keys}).Import(ctx, strings.NewReader(sb.String()), "jsonl", "bench", nil); err != nil {
+		b.Fatal(err)
+	}
 	limits := DefaultLimits()
 	huge := Rate{N: 1 << 30, Per: time.Minute}
 	limits.RequestsPerIP, limits.RequestsPerIdentifier, limits.RedeemsPerIP, limits.CodesPerParty = huge, huge, huge, huge

@@ -20,7 +20,7 @@ func TestReadCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := finishedCase(1, "I-485", "", "NBC", "2026-01-01", "received@2026-01-02")
-	if _, err := (&Importer{Store: st}).Import(ctx, strings.NewReader(line), "jsonl", "test", nil); err != nil {
+	if _, err := (&Importer{Store: st, Keys: keys}).Import(ctx, strings.NewReader(line), "jsonl", "test", nil); err != nil {
 		t.Fatal(err)
 	}
 	var party casegate.Party

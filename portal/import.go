@@ -40,8 +40,9 @@ const DefaultImportBatch = 5000
 // upsert by receipt number (docs/import.md has the rules).
 type Importer struct {
 	Store     casegate.Store
-	Now       func() time.Time // for the audit event; time.Now when nil
-	BatchSize int              // cases per transaction; DefaultImportBatch when 0
+	Keys      casegate.AuditKeys // chain the import's audit event
+	Now       func() time.Time   // for the audit event; time.Now when nil
+	BatchSize int                // cases per transaction; DefaultImportBatch when 0
 }
 
 // Import reads cases from r in format "jsonl" or "csv" and loads them. Bad
@@ -243,7 +244,7 @@ func (im *Importer) audit(ctx context.Context, format, actor string, res ImportR
 				"updated":  strconv.Itoa(res.Updated),
 				"rejected": strconv.Itoa(len(res.Rejected)),
 			},
-		})
+		}, im.Keys)
 	})
 	if err != nil {
 		return fmt.Errorf("portal: import: audit: %w", err)

@@ -9,10 +9,12 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/accesscode"
 	"github.com/casegate/casegate/store"
 	"github.com/casegate/casegate/store/storetest"
 	"github.com/casegate/casegate/synth"
@@ -63,8 +65,17 @@ func newPostgresImportStore(t testing.TB) casegate.Store {
 }
 
 func newImporter(st casegate.Store) *Importer {
-	return &Importer{Store: st, Now: func() time.Time { return importNow }, BatchSize: 40}
+	return &Importer{Store: st, Keys: importKeys(), Now: func() time.Time { return importNow }, BatchSize: 40}
 }
+
+// importKeys chain the import tests' audit events.
+var importKeys = sync.OnceValue(func() *accesscode.Keyring {
+	k, err := accesscode.NewKeyring([]accesscode.Secret{{ID: "k1", Bytes: []byte("import tests' secret of 32 bytes or more")}})
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
 
 func synthJSONL(t testing.TB, n int) []byte {
 	t.Helper()
@@ -483,7 +494,7 @@ func BenchmarkImport(b *testing.B) {
 		b.StopTimer()
 		st := newImportStore(b)
 		b.StartTimer()
-		res, err := (&Importer{Store: st}).Import(ctx, bytes.NewReader(data), "jsonl", "admin:bench", nil)
+		res, err := (&Importer{Store: st, Keys: importKeys()}).Import(ctx, bytes.NewReader(data), "jsonl", "admin:bench", nil)
 		if err != nil || res.Created != 10_000 {
 			b.Fatalf("%+v %v", res, err)
 		}

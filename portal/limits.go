@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/casegate/casegate"
@@ -35,6 +36,9 @@ type limitResult struct {
 
 // hit counts one event for key against r in tx. Keys are keyed hashes of what
 // the requester submitted, so the database holds no identifiers or addresses.
+// A refused event writes the key's time back unchanged: every hit is one
+// read and one write, allowed or not, so that no path of a use case does
+// less work than another for the limits it counts (see the operations test).
 func (p *Portal) hit(ctx context.Context, tx casegate.Tx, key string, r Rate, now time.Time) (limitResult, error) {
 	k := p.keys.Tag("rate", key)
 	tat, err := tx.RateTAT(ctx, k)
@@ -42,12 +46,84 @@ func (p *Portal) hit(ctx context.Context, tx casegate.Tx, key string, r Rate, no
 		return limitResult{}, fmt.Errorf("portal: rate %s: %w", key[:min(len(key), 8)], err)
 	}
 	next, ok, wait, remaining := gcra(tat, now, r)
-	if ok {
-		if err := tx.SetRateTAT(ctx, k, next); err != nil {
-			return limitResult{}, fmt.Errorf("portal: rate: %w", err)
-		}
+	if !ok {
+		next = tat
+	}
+	if err := tx.SetRateTAT(ctx, k, next); err != nil {
+		return limitResult{}, fmt.Errorf("portal: rate: %w", err)
 	}
 	return limitResult{ok: ok, wait: wait, remaining: remaining}, nil
+}
+
+// publicLimit is a limit on what anyone may ask of the portal, keyed on what
+// they submitted. What it refuses is counted per key and window
+// (casegate.Refusal), not audited one request at a time, so that a flood of
+// refused requests costs constant storage.
+type publicLimit struct {
+	name   string // as the audit event names it
+	prefix string // of the rate key
+	perIP  bool   // keyed on the client's address
+}
+
+// The public limits of DESIGN §7.
+var (
+	limitRequestsPerIP         = publicLimit{"requests_per_ip", "req-ip:", true}
+	limitRequestsPerIdentifier = publicLimit{"requests_per_identifier", "req-id:", false}
+	limitRedeemsPerIP          = publicLimit{"redeems_per_ip", "redeem-ip:", true}
+)
+
+// admit counts one request of action against limit l for value (the
+// client's address key, or the identifier submitted). It returns the
+// rate_limited answer when l refuses it, after counting the refusal.
+func (p *Portal) admit(ctx context.Context, tx casegate.Tx, l publicLimit, value string, r Rate, action, clientIP string, now time.Time) (*casegate.Error, error) {
+	res, err := p.hit(ctx, tx, l.prefix+value, r, now)
+	if err != nil || res.ok {
+		return nil, err
+	}
+	from := now.Truncate(r.Per)
+	refusal := casegate.Refusal{
+		Key: p.keys.Tag("rate", l.prefix+value), Action: action, Limit: l.name,
+		From: from, Until: from.Add(r.Per),
+	}
+	if l.perIP && clientIP != "" {
+		refusal.IPHash = p.keys.Tag("ip", clientIP)
+	}
+	if err := tx.CountRefusal(ctx, refusal); err != nil {
+		return nil, fmt.Errorf("portal: count refusal: %w", err)
+	}
+	return rateLimited(res.wait), nil
+}
+
+// FlushRefusals writes one audit event for each limit key and window that
+// ended with requests refused, with how many, and forgets the counts. Every
+// instance runs it now and then; each count is written once.
+func (p *Portal) FlushRefusals(ctx context.Context) (int, error) {
+	now := p.clock()
+	n := 0
+	err := p.store.Update(ctx, func(tx casegate.Tx) error {
+		rs, err := tx.TakeRefusals(ctx, now)
+		if err != nil {
+			return err
+		}
+		n = len(rs)
+		for _, r := range rs {
+			e := casegate.AuditEvent{
+				Actor: "public", Action: r.Action, Target: "limit:" + r.Limit, Outcome: "rate_limited", IPHash: r.IPHash,
+				Details: map[string]string{
+					"refused": strconv.Itoa(r.Count), "key": r.Key[:min(len(r.Key), 12)],
+					"from": r.From.Format(time.RFC3339), "until": r.Until.Format(time.RFC3339),
+				},
+			}
+			if err := p.audit(ctx, tx, now, "", e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("portal: flush refusals: %w", err)
+	}
+	return n, nil
 }
 
 // resetLimit forgets a key's count.

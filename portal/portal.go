@@ -108,6 +108,8 @@ type Deps struct {
 	// ReadCacheTTL is how long sessions and dashboards read from the store
 	// are reused (see readCache); 0 turns the cache off.
 	ReadCacheTTL time.Duration
+	// Retention is how long what is stored is kept; the zero value means DefaultRetention.
+	Retention Retention
 }
 
 // Outbox is this instance's delivery worker (delivery.Worker) as the portal
@@ -159,15 +161,16 @@ func (p *Portal) dispatch(d casegate.Delivery) {
 
 // Portal runs the use cases.
 type Portal struct {
-	store    casegate.Store
-	keys     *accesscode.Keyring
-	limits   Limits
-	now      func() time.Time
-	outbox   Outbox
-	metrics  casegate.Metrics
-	log      *slog.Logger
-	channels map[casegate.Channel]bool
-	reads    *readCache
+	store     casegate.Store
+	keys      *accesscode.Keyring
+	limits    Limits
+	now       func() time.Time
+	outbox    Outbox
+	metrics   casegate.Metrics
+	log       *slog.Logger
+	channels  map[casegate.Channel]bool
+	reads     *readCache
+	retention Retention
 }
 
 // New checks deps and returns a Portal.
@@ -178,7 +181,13 @@ func New(d Deps) (*Portal, error) {
 	if err := d.Limits.Validate(); err != nil {
 		return nil, fmt.Errorf("portal: limits: %w", err)
 	}
-	p := &Portal{store: d.Store, keys: d.Keys, limits: d.Limits, now: d.Now, outbox: d.Outbox, metrics: d.Metrics, log: d.Logger}
+	if d.Retention == (Retention{}) {
+		d.Retention = DefaultRetention()
+	}
+	if err := d.Retention.Validate(); err != nil {
+		return nil, fmt.Errorf("portal: %w", err)
+	}
+	p := &Portal{store: d.Store, keys: d.Keys, limits: d.Limits, now: d.Now, outbox: d.Outbox, metrics: d.Metrics, log: d.Logger, retention: d.Retention}
 	if p.metrics == nil {
 		p.metrics = casegate.NopMetrics{}
 	}
@@ -202,6 +211,13 @@ func New(d Deps) (*Portal, error) {
 	return p, nil
 }
 
+// Importer returns an importer of cases into the portal's store, its audit
+// event chained with the portal's keys.
+func (p *Portal) Importer() *Importer { return &Importer{Store: p.store, Keys: p.keys, Now: p.now} }
+
+// Keys returns the portal's keyring.
+func (p *Portal) Keys() *accesscode.Keyring { return p.keys }
+
 // Limits returns the limits in force.
 func (p *Portal) Limits() Limits { return p.limits }
 
@@ -224,7 +240,7 @@ func (p *Portal) audit(ctx context.Context, tx casegate.Tx, now time.Time, ip st
 	if ip != "" {
 		e.IPHash = p.keys.Tag("ip", ip)
 	}
-	if err := tx.AppendAudit(ctx, &e); err != nil {
+	if err := tx.AppendAudit(ctx, &e, p.keys); err != nil {
 		return fmt.Errorf("portal: audit %s: %w", e.Action, err)
 	}
 	return nil

@@ -53,7 +53,7 @@ func TestProcessingTimesKnownAnswers(t *testing.T) {
 		// Another group: one case of 60 days.
 		finishedCase(9, "I-765", "", "MSC", "2025-08-01", "approved@2025-09-30"),
 	}
-	im := &Importer{Store: st}
+	im := &Importer{Store: st, Keys: testenv.Keyring(t)}
 	res, err := im.Import(t.Context(), strings.NewReader(strings.Join(lines, "\n")), "jsonl", "test", nil)
 	if err != nil || len(res.Rejected) > 0 {
 		t.Fatalf("import: %+v %v", res, err)

@@ -127,16 +127,14 @@ func (l SMSLimits) allows(region string) bool {
 }
 
 // shadowSMS does the work admitSMS does for a text, changing nothing, so
-// that a decoy request for a code by text answers in the time a matched one
-// does. It reads the budget and a prefix that no number has, and writes
-// each back as it was.
-func (p *Portal) shadowSMS(ctx context.Context, tx casegate.Tx, ch casegate.Channel) error {
-	if ch != casegate.ChannelSMS {
-		return nil
-	}
+// that a code that is not a text (a decoy's, or one going by email) answers
+// in the time one going by text does. It reads the budget and a prefix that
+// no number has, and writes each back as it was.
+func (p *Portal) shadowSMS(ctx context.Context, tx casegate.Tx) error {
 	identity.PhoneParts("+12015550123")
-	for _, key := range []string{smsBudgetKey, "sms-prefix:0:"} {
-		k := p.keys.Tag("rate", key)
+	keys := []string{p.keys.Tag("rate", smsBudgetKey), p.keys.Tag("rate", "sms-prefix:0:")}
+	tats := make([]time.Time, len(keys))
+	for i, k := range keys { // read all, then write all, as admitSMS does
 		tat, err := tx.RateTAT(ctx, k)
 		if err != nil {
 			return fmt.Errorf("portal: sms limits: %w", err)
@@ -144,7 +142,10 @@ func (p *Portal) shadowSMS(ctx context.Context, tx casegate.Tx, ch casegate.Chan
 		if tat.IsZero() {
 			tat = time.Unix(0, 0).UTC() // a time long past counts as nothing, like no row
 		}
-		if err := tx.SetRateTAT(ctx, k, tat); err != nil {
+		tats[i] = tat
+	}
+	for i, k := range keys {
+		if err := tx.SetRateTAT(ctx, k, tats[i]); err != nil {
 			return fmt.Errorf("portal: sms limits: %w", err)
 		}
 	}

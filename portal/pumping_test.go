@@ -62,7 +62,7 @@ func newPumpingRig(t *testing.T, sms SMSLimits, people ...string) *pumpingRig {
 			`"history":[{"status":"received","at":"2025-03-14T10:00:00Z"}],"parties":[{"role":"applicant","given_name":"Ana","family_name":"P%d",`+
 			`"date_of_birth":"1990-04-02","country_of_birth":"MX",%s}]}`, i, i, contact))
 	}
-	res, err := (&Importer{Store: st}).Import(t.Context(), strings.NewReader(strings.Join(lines, "\n")), "jsonl", "test", nil)
+	res, err := (&Importer{Store: st, Keys: r.keys}).Import(t.Context(), strings.NewReader(strings.Join(lines, "\n")), "jsonl", "test", nil)
 	if err != nil || len(res.Rejected) != 0 {
 		t.Fatalf("import: %+v, %v", res, err)
 	}

@@ -34,18 +34,16 @@ func (p *Portal) Redeem(ctx context.Context, requestID, input, clientIP string) 
 	err := p.store.Update(ctx, func(tx casegate.Tx) error {
 		refused, locks = nil, 0
 		ctx := context.WithValue(ctx, lockCounterKey{}, &locks)
-		res, err := p.hit(ctx, tx, "redeem-ip:"+ipKey(clientIP), p.limits.RedeemsPerIP, now)
-		if err != nil {
+		limited, err := p.admit(ctx, tx, limitRedeemsPerIP, ipKey(clientIP), p.limits.RedeemsPerIP, "code.redeem", clientIP, now)
+		if err != nil || limited != nil {
+			refused = limited
 			return err
 		}
 		target := "challenge:" + requestID
 		details := map[string]string{}
-		switch {
-		case !res.ok:
-			refused = rateLimited(res.wait)
-		case parseErr != nil:
+		if parseErr != nil {
 			refused = &casegate.Error{Code: casegate.ECodeMalformed, Message: malformedMessage(parseErr, p.limits.CodeLength)}
-		default:
+		} else {
 			refused, err = p.attempt(ctx, tx, casegate.PurposeSignIn, 0, requestID, code, now, clientIP, details)
 			if err != nil {
 				return err
@@ -121,18 +119,16 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.P
 	if !now.Before(ch.ExpiresAt) {
 		return errExpired(), nil
 	}
-	var party casegate.Party
-	locked := false
-	if !ch.Decoy() {
-		if party, err = tx.Party(ctx, ch.PartyID); err != nil {
-			return nil, fmt.Errorf("portal: redeem: %w", err)
-		}
-		locked = party.Locked(now)
+	// A decoy's party is read too (and found missing), so both do the same work.
+	party, err := tx.Party(ctx, ch.PartyID)
+	if err != nil && !(ch.Decoy() && casegate.IsNotFound(err)) {
+		return nil, fmt.Errorf("portal: redeem: %w", err)
 	}
 	// A locked party's challenge answers exactly like a decoy: no code is
 	// right, and only the challenge's attempts count.
-	asDecoy := ch.Decoy() || locked
-	if !asDecoy && p.keys.Verify(ch.KeyID, ch.CodeMAC, ch.ID, code) {
+	asDecoy := ch.Decoy() || party.Locked(now)
+	right := p.keys.Verify(ch.KeyID, ch.CodeMAC, ch.ID, code) // a decoy has a code too: compared alike
+	if !asDecoy && right {
 		won, err := tx.Consume(ctx, ch.ID, now)
 		if err != nil {
 			return nil, fmt.Errorf("portal: consume: %w", err)
@@ -146,10 +142,14 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.P
 		return nil, p.clearFailures(ctx, tx, party)
 	}
 	switch {
-	case asDecoy:
-		// The same write a party's failure makes, so both paths cost alike.
+	case asDecoy && purpose == casegate.PurposeSignIn:
+		// The same writes a party's failure makes, so both paths cost alike:
+		// a count, and the party written back (a decoy's finds no row).
 		if _, err := p.hit(ctx, tx, "decoy-fail:"+ch.ID, p.limits.PartyFailures, now); err != nil {
 			return nil, err
+		}
+		if err := tx.UpdateParty(ctx, party); err != nil && !(ch.Decoy() && casegate.IsNotFound(err)) {
+			return nil, fmt.Errorf("portal: redeem: %w", err)
 		}
 	case purpose == casegate.PurposeSignIn:
 		if err := p.countFailure(ctx, tx, party, now, clientIP); err != nil {

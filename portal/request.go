@@ -150,72 +150,50 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 	sealed := p.keys.Seal(code)
 
 	var limited *casegate.Error
-	var queued casegate.Delivery // the code's delivery; ID 0 when none was queued
+	var queued casegate.Delivery // the code's delivery; ID 0 when none is to be sent
 	outcome := ""
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
 		limited, queued = nil, casegate.Delivery{}
 		ch.PartyID, ch.Channel = 0, v.channel // a retried transaction starts afresh
-		outcome = "rate_limited"
-		if res, err := p.hit(ctx, tx, "req-ip:"+ipKey(r.ClientIP), p.limits.RequestsPerIP, now); err != nil {
+		var err error
+		if limited, err = p.admit(ctx, tx, limitRequestsPerIP, ipKey(r.ClientIP), p.limits.RequestsPerIP, "code.request", r.ClientIP, now); err != nil || limited != nil {
 			return err
-		} else if !res.ok {
-			limited = rateLimited(res.wait)
 		}
-		if limited == nil {
-			if res, err := p.hit(ctx, tx, "req-id:"+v.identifier, p.limits.RequestsPerIdentifier, now); err != nil {
-				return err
-			} else if !res.ok {
-				limited = rateLimited(res.wait)
-			}
+		if limited, err = p.admit(ctx, tx, limitRequestsPerIdentifier, v.identifier, p.limits.RequestsPerIdentifier, "code.request", r.ClientIP, now); err != nil || limited != nil {
+			return err
 		}
 		details := map[string]string{"channel": string(v.channel), "by": "receipt_number"}
 		if v.byANumber {
 			details["by"] = "a_number"
 		}
-		target := "challenge:" + ch.ID
-		if limited == nil {
-			party, why, err := p.matchParty(ctx, tx, v, now)
-			if err != nil {
-				return err
-			}
-			outcome = why
-			if party.ID != 0 {
-				ch.PartyID = party.ID
-				ch.Channel, _ = p.reachableChannel(party, v.channel)
-				details["party"] = strconv.FormatInt(party.ID, 10)
-			}
-			if party.ID == 0 {
-				// The write a match makes when it counts the person's codes, so
-				// both paths do the same work.
-				if _, err := p.hit(ctx, tx, "decoy-send:"+ch.ID, p.limits.CodesPerParty, now); err != nil {
-					return err
-				}
-				if err := p.shadowSMS(ctx, tx, ch.Channel); err != nil {
-					return err
-				}
-			}
-			if err := tx.InsertChallenge(ctx, ch); err != nil {
-				return fmt.Errorf("portal: store challenge: %w", err)
-			}
-			if party.ID != 0 {
-				if queued, err = p.queueCode(ctx, tx, ch, party, sealed, now); err != nil {
-					return err
-				}
-			}
-		} else {
-			target = "request"
+		party, why, err := p.matchParty(ctx, tx, v, ch.ID, now)
+		if err != nil {
+			return err
+		}
+		outcome = why
+		if party.ID != 0 {
+			ch.PartyID = party.ID
+			ch.Channel, _ = p.reachableChannel(party, v.channel)
+			details["party"] = strconv.FormatInt(party.ID, 10)
+		}
+		if err := tx.InsertChallenge(ctx, ch); err != nil {
+			return fmt.Errorf("portal: store challenge: %w", err)
+		}
+		if queued, err = p.queueCode(ctx, tx, ch, party, sealed, now); err != nil {
+			return err
 		}
 		return p.audit(ctx, tx, now, r.ClientIP, casegate.AuditEvent{
-			Actor: "public", Action: "code.request", Target: target, Outcome: outcome, Details: details,
+			Actor: "public", Action: "code.request", Target: "challenge:" + ch.ID, Outcome: outcome, Details: details,
 		})
 	})
 	if err != nil {
 		return CodeIssued{}, err
 	}
-	p.metrics.CodeRequested(outcome)
 	if limited != nil {
+		p.metrics.CodeRequested("rate_limited")
 		return CodeIssued{}, limited
 	}
+	p.metrics.CodeRequested(outcome)
 	if queued.ID != 0 {
 		p.dispatch(queued)
 	}
@@ -223,8 +201,11 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 }
 
 // matchParty finds the one party the request proves to be, and says why there
-// is none otherwise ("issued", "no_match", "ambiguous", "locked", "no_contact").
-func (p *Portal) matchParty(ctx context.Context, tx casegate.Tx, v validRequest, now time.Time) (casegate.Party, string, error) {
+// is none otherwise ("issued", "no_match", "ambiguous", "locked", "no_contact",
+// "party_limit"). Every outcome counts one send against a limit — the
+// party's codes of the day, or the decoy challenge requestID's — so that
+// every path does the same work.
+func (p *Portal) matchParty(ctx context.Context, tx casegate.Tx, v validRequest, requestID string, now time.Time) (casegate.Party, string, error) {
 	var candidates []casegate.Party
 	var err error
 	if v.byANumber {
@@ -242,16 +223,24 @@ func (p *Portal) matchParty(ctx context.Context, tx casegate.Tx, v validRequest,
 			matched = append(matched, c)
 		}
 	}
+	why := ""
 	switch {
 	case len(matched) == 0:
-		return casegate.Party{}, "no_match", nil
+		why = "no_match"
 	case len(matched) > 1:
-		return casegate.Party{}, "ambiguous", nil
+		why = "ambiguous"
 	case matched[0].Locked(now):
-		return casegate.Party{}, "locked", nil
+		why = "locked"
+	default:
+		if _, ok := p.reachableChannel(matched[0], v.channel); !ok {
+			why = "no_contact"
+		}
 	}
-	if _, ok := p.reachableChannel(matched[0], v.channel); !ok {
-		return casegate.Party{}, "no_contact", nil
+	if why != "" {
+		if _, err := p.hit(ctx, tx, "decoy-send:"+requestID, p.limits.CodesPerParty, now); err != nil {
+			return casegate.Party{}, "", err
+		}
+		return casegate.Party{}, why, nil
 	}
 	// However the codes are asked for (several receipt numbers, an A-Number,
 	// resends), one person gets only so many.
@@ -280,10 +269,15 @@ func (p *Portal) reachableChannel(party casegate.Party, chosen casegate.Channel)
 	return chosen, false
 }
 
-// queueCode puts the sealed code in the outbox for the contact on file and
-// returns its delivery, for dispatch once committed; the delivery's ID is 0
-// when nothing was queued (the SMS limits refused it, with no email to fall
-// back on).
+// queueCode puts the sealed code of ch in the outbox for the contact on file
+// of party and returns its delivery, for dispatch once committed. For no
+// party (a decoy, or a person who may not get a code now) it does the same
+// store work and queues a delivery that is never sent: a cancelled row with
+// no destination and no code, which the purge removes with its challenge.
+// Where texts can be sent, every code pays for the SMS checks, on a text
+// for real and on anything else as their shadow, so the channel on file
+// does not show either. The delivery's ID is 0 when nothing is to be sent
+// (a decoy, or the SMS limits refused it with no email to fall back on).
 func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Challenge, party casegate.Party, sealed []byte, now time.Time) (casegate.Delivery, error) {
 	d := casegate.Delivery{
 		ChallengeID: ch.ID,
@@ -302,6 +296,21 @@ func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Chal
 		CreatedAt:   now,
 	}
 	p.reserveCode(&d, ch)
+	if party.ID == 0 || d.Channel != casegate.ChannelSMS {
+		if p.channels[casegate.ChannelSMS] {
+			if err := p.shadowSMS(ctx, tx); err != nil {
+				return casegate.Delivery{}, err
+			}
+		}
+		if party.ID == 0 {
+			d.Destination, d.SealedCode, d.Status = "", nil, casegate.DeliveryCancelled
+			d.LeaseOwner, d.LeaseUntil = "", time.Time{}
+			if err := tx.EnqueueDelivery(ctx, &d); err != nil {
+				return casegate.Delivery{}, fmt.Errorf("portal: queue code: %w", err)
+			}
+			return casegate.Delivery{}, nil
+		}
+	}
 	queued, err := p.enqueue(ctx, tx, &d, party, now)
 	if err != nil {
 		return casegate.Delivery{}, fmt.Errorf("portal: queue code: %w", err)
@@ -327,6 +336,10 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 	var queued casegate.Delivery
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
 		refused, queued = nil, casegate.Delivery{}
+		var err error
+		if refused, err = p.admit(ctx, tx, limitRequestsPerIP, ipKey(clientIP), p.limits.RequestsPerIP, "code.resend", clientIP, now); err != nil || refused != nil {
+			return err
+		}
 		outcome := "resent"
 		ch, err := tx.Challenge(ctx, requestID)
 		switch {
@@ -345,52 +358,16 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 		case now.Before(ch.ResendAfter):
 			refused = &casegate.Error{Code: casegate.EResendTooSoon, Message: "Please wait before asking for another code.", RetryAfter: ch.ResendAfter.Sub(now)}
 		}
-		if refused == nil {
-			if res, err := p.hit(ctx, tx, "req-ip:"+ipKey(clientIP), p.limits.RequestsPerIP, now); err != nil {
-				return err
-			} else if !res.ok {
-				refused = rateLimited(res.wait)
-			}
-		}
-		target := "challenge:" + requestID
 		if refused != nil {
 			outcome = string(refused.Code)
 		} else {
-			ch.KeyID, ch.CodeMAC = p.keys.MAC(ch.ID, code)
-			ch.ExpiresAt = now.Add(p.limits.CodeTTL)
-			ch.Sends++
-			ch.ResendAfter = now.Add(p.limits.ResendBase << (ch.Sends - 1))
-			if err := tx.ReplaceCode(ctx, ch); err != nil {
-				return fmt.Errorf("portal: replace code: %w", err)
-			}
-			if err := tx.CancelDeliveries(ctx, ch.ID); err != nil {
-				return fmt.Errorf("portal: cancel old code: %w", err)
-			}
-			if !ch.Decoy() {
-				party, err := tx.Party(ctx, ch.PartyID)
-				if err != nil {
-					return fmt.Errorf("portal: resend: %w", err)
-				}
-				res, err := p.hit(ctx, tx, "party-send:"+strconv.FormatInt(party.ID, 10), p.limits.CodesPerParty, now)
-				if err != nil {
-					return err
-				}
-				ch.Channel, _ = p.reachableChannel(party, ch.Channel)
-				switch {
-				case party.Locked(now):
-					outcome = "locked"
-				case !res.ok:
-					outcome = "party_limit"
-				default:
-					if queued, err = p.queueCode(ctx, tx, ch, party, sealed, now); err != nil {
-						return err
-					}
-				}
+			if outcome, queued, err = p.resendCode(ctx, tx, &ch, code, sealed, now); err != nil {
+				return err
 			}
 			issued = CodeIssued{RequestID: ch.ID, ExpiresAt: ch.ExpiresAt, ResendAfter: ch.ResendAfter}
 		}
 		return p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
-			Actor: "public", Action: "code.resend", Target: target, Outcome: outcome,
+			Actor: "public", Action: "code.resend", Target: "challenge:" + requestID, Outcome: outcome,
 		})
 	})
 	if err != nil {
@@ -403,6 +380,49 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 		p.dispatch(queued)
 	}
 	return issued, nil
+}
+
+// resendCode gives ch a new code and queues it, for a real challenge and a
+// decoy alike: the party is read (a decoy's read finds none), a send is
+// counted against the party's limit or the decoy's, and queueCode queues a
+// delivery that is sent only when the party may have it. It returns the
+// outcome to audit and the delivery to dispatch.
+func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Challenge, code string, sealed []byte, now time.Time) (string, casegate.Delivery, error) {
+	ch.KeyID, ch.CodeMAC = p.keys.MAC(ch.ID, code)
+	ch.ExpiresAt = now.Add(p.limits.CodeTTL)
+	ch.Sends++
+	ch.ResendAfter = now.Add(p.limits.ResendBase << (ch.Sends - 1))
+	if err := tx.ReplaceCode(ctx, *ch); err != nil {
+		return "", casegate.Delivery{}, fmt.Errorf("portal: replace code: %w", err)
+	}
+	if err := tx.CancelDeliveries(ctx, ch.ID); err != nil {
+		return "", casegate.Delivery{}, fmt.Errorf("portal: cancel old code: %w", err)
+	}
+	party, err := tx.Party(ctx, ch.PartyID)
+	if err != nil && !(ch.Decoy() && casegate.IsNotFound(err)) {
+		return "", casegate.Delivery{}, fmt.Errorf("portal: resend: %w", err)
+	}
+	key := "decoy-send:" + ch.ID
+	if !ch.Decoy() {
+		key = "party-send:" + strconv.FormatInt(party.ID, 10)
+	}
+	res, err := p.hit(ctx, tx, key, p.limits.CodesPerParty, now)
+	if err != nil {
+		return "", casegate.Delivery{}, err
+	}
+	outcome := "resent"
+	switch {
+	case ch.Decoy():
+		party = casegate.Party{}
+	case party.Locked(now):
+		outcome, party = "locked", casegate.Party{}
+	case !res.ok:
+		outcome, party = "party_limit", casegate.Party{}
+	default:
+		ch.Channel, _ = p.reachableChannel(party, ch.Channel)
+	}
+	queued, err := p.queueCode(ctx, tx, *ch, party, sealed, now)
+	return outcome, queued, err
 }
 
 func errExpired() *casegate.Error {

@@ -12,11 +12,12 @@ import (
 	"github.com/casegate/casegate"
 )
 
-// AppendAudit chains e to the last stored event and inserts it, setting Seq,
-// PrevHash and Hash. First it brings e to what the database keeps, so the hash
-// still holds when the event is read back: At cut to the microsecond in UTC,
-// text made valid UTF-8 without NUL bytes.
-func (t *tx) AppendAudit(ctx context.Context, e *casegate.AuditEvent) error {
+// AppendAudit chains e to the last stored event under the current audit key
+// of keys and inserts it, setting Seq, KeyID, PrevHash and Hash. First it
+// brings e to what the database keeps, so the hash still holds when the event
+// is read back: At cut to the microsecond in UTC, text made valid UTF-8
+// without NUL bytes.
+func (t *tx) AppendAudit(ctx context.Context, e *casegate.AuditEvent, keys casegate.AuditKeys) error {
 	e.At = e.At.UTC().Truncate(time.Microsecond)
 	for _, s := range []*string{&e.Actor, &e.Action, &e.Target, &e.Outcome, &e.IPHash} {
 		*s = storable(*s)
@@ -43,13 +44,27 @@ func (t *tx) AppendAudit(ctx context.Context, e *casegate.AuditEvent) error {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store: append audit: chain head: %w", err)
 	}
+	if errors.Is(err, sql.ErrNoRows) {
+		// Everything was purged: the chain goes on from the anchor.
+		a, aerr := t.AuditAnchor(ctx)
+		switch {
+		case aerr == nil:
+			prevSeq, prev = a.Seq, a.Hash
+		case !casegate.IsNotFound(aerr):
+			return fmt.Errorf("store: append audit: %w", aerr)
+		}
+	}
 	e.Seq = prevSeq + 1
 	e.PrevHash = prev
-	e.Hash = casegate.AuditHash(prev, *e)
+	e.KeyID = keys.AuditKeyID()
+	var ok bool
+	if e.Hash, ok = casegate.AuditHash(keys, prev, *e); !ok {
+		return fmt.Errorf("store: append audit: no audit key %q", e.KeyID)
+	}
 	_, err = t.exec(ctx,
-		`INSERT INTO audit_events (seq, at, actor, action, target, outcome, ip_hash, details, prev_hash, hash)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, micros(e.At), e.Actor, e.Action, e.Target, e.Outcome, e.IPHash, details, e.PrevHash, e.Hash)
+		`INSERT INTO audit_events (seq, at, actor, action, target, outcome, ip_hash, details, key_id, prev_hash, hash)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, micros(e.At), e.Actor, e.Action, e.Target, e.Outcome, e.IPHash, details, e.KeyID, e.PrevHash, e.Hash)
 	if err != nil {
 		return fmt.Errorf("store: append audit: %w", err)
 	}
@@ -68,7 +83,7 @@ func storable(s string) string {
 // AuditEvents returns up to limit events after afterSeq in sequence order;
 // limit <= 0 means no limit.
 func (t *tx) AuditEvents(ctx context.Context, afterSeq int64, limit int) ([]casegate.AuditEvent, error) {
-	query := `SELECT seq, at, actor, action, target, outcome, ip_hash, details, prev_hash, hash
+	query := `SELECT seq, at, actor, action, target, outcome, ip_hash, details, key_id, prev_hash, hash
 		FROM audit_events WHERE seq > ? ORDER BY seq`
 	args := []any{afterSeq}
 	if limit > 0 {
@@ -85,6 +100,66 @@ func (t *tx) AuditEvents(ctx context.Context, afterSeq int64, limit int) ([]case
 func scanAuditEvent(row scanner) (casegate.AuditEvent, error) {
 	var e casegate.AuditEvent
 	err := row.Scan(&e.Seq, scanTime(&e.At), &e.Actor, &e.Action, &e.Target, &e.Outcome, &e.IPHash,
-		scanJSON(&e.Details), &e.PrevHash, &e.Hash)
+		scanJSON(&e.Details), &e.KeyID, &e.PrevHash, &e.Hash)
 	return e, err
+}
+
+// AuditAnchor returns the checkpoint a purge left, or ErrNotFound when none has run.
+func (t *tx) AuditAnchor(ctx context.Context) (casegate.AuditCheckpoint, error) {
+	var c casegate.AuditCheckpoint
+	err := t.queryRow(ctx, `SELECT seq, hash, at, key_id, mac FROM audit_anchor WHERE id = 1`).
+		Scan(&c.Seq, &c.Hash, scanTime(&c.At), &c.KeyID, &c.MAC)
+	if errors.Is(err, sql.ErrNoRows) {
+		return casegate.AuditCheckpoint{}, fmt.Errorf("store: audit anchor: %w", casegate.ErrNotFound)
+	}
+	if err != nil {
+		return casegate.AuditCheckpoint{}, fmt.Errorf("store: audit anchor: %w", err)
+	}
+	return c, nil
+}
+
+// AuditEventAt returns the stored event seq, or ErrNotFound.
+func (t *tx) AuditEventAt(ctx context.Context, seq int64) (casegate.AuditEvent, error) {
+	es, err := t.AuditEvents(ctx, seq-1, 1)
+	if err != nil {
+		return casegate.AuditEvent{}, err
+	}
+	if len(es) == 0 || es[0].Seq != seq {
+		return casegate.AuditEvent{}, fmt.Errorf("store: audit event %d: %w", seq, casegate.ErrNotFound)
+	}
+	return es[0], nil
+}
+
+// LastAuditBefore returns the last event older than t, or ErrNotFound.
+func (t *tx) LastAuditBefore(ctx context.Context, before time.Time) (casegate.AuditEvent, error) {
+	var seq int64
+	err := t.queryRow(ctx, `SELECT seq FROM audit_events WHERE at < ? ORDER BY seq DESC LIMIT 1`, micros(before)).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return casegate.AuditEvent{}, fmt.Errorf("store: last audit event before: %w", casegate.ErrNotFound)
+	}
+	if err != nil {
+		return casegate.AuditEvent{}, fmt.Errorf("store: last audit event before: %w", err)
+	}
+	return t.AuditEventAt(ctx, seq)
+}
+
+// CutAudit deletes the events up to and including anchor.Seq and keeps anchor
+// as the checkpoint the remaining chain starts from.
+func (t *tx) CutAudit(ctx context.Context, anchor casegate.AuditCheckpoint) (int64, error) {
+	_, err := t.exec(ctx, `INSERT INTO audit_anchor (id, seq, hash, at, key_id, mac) VALUES (1, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, at = excluded.at,
+			key_id = excluded.key_id, mac = excluded.mac`,
+		anchor.Seq, anchor.Hash, micros(anchor.At), anchor.KeyID, anchor.MAC)
+	if err != nil {
+		return 0, fmt.Errorf("store: cut audit: anchor: %w", err)
+	}
+	res, err := t.exec(ctx, `DELETE FROM audit_events WHERE seq <= ?`, anchor.Seq)
+	if err != nil {
+		return 0, fmt.Errorf("store: cut audit: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: cut audit: %w", err)
+	}
+	return n, nil
 }

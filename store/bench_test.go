@@ -84,13 +84,27 @@ func benchAuditEvent() casegate.AuditEvent {
 	}
 }
 
+// benchKeys is a keyring of one fresh secret, to chain audit events.
+func benchKeys(b *testing.B) *accesscode.Keyring {
+	secret, err := accesscode.NewSecret("k1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys, err := accesscode.NewKeyring([]accesscode.Secret{secret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return keys
+}
+
 // BenchmarkAppendAudit measures one write transaction appending a chained audit event.
 func BenchmarkAppendAudit(b *testing.B) {
 	onBothDatabases(b, func(b *testing.B, s casegate.Store) {
 		ctx := b.Context()
+		keys := benchKeys(b)
 		for b.Loop() {
 			e := benchAuditEvent()
-			if err := s.Update(ctx, func(tx casegate.Tx) error { return tx.AppendAudit(ctx, &e) }); err != nil {
+			if err := s.Update(ctx, func(tx casegate.Tx) error { return tx.AppendAudit(ctx, &e, keys) }); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -152,6 +166,7 @@ func BenchmarkCountAttemptConsume(b *testing.B) {
 func BenchmarkParallelRequestWrites(b *testing.B) {
 	onBothDatabases(b, func(b *testing.B, s casegate.Store) {
 		ctx := b.Context()
+		keys := benchKeys(b)
 		var next atomic.Int64
 		b.SetParallelism(16)
 		b.RunParallel(func(pb *testing.PB) {
@@ -180,7 +195,7 @@ func BenchmarkParallelRequestWrites(b *testing.B) {
 						return err
 					}
 					e := benchAuditEvent()
-					return tx.AppendAudit(ctx, &e)
+					return tx.AppendAudit(ctx, &e, keys)
 				})
 				if err != nil {
 					b.Error(err)

@@ -117,10 +117,11 @@ func (t *tx) FinishDelivery(ctx context.Context, d casegate.Delivery) error {
 // Deliveries returns up to limit deliveries with status, newest first; an
 // empty status means any, and limit <= 0 means no limit.
 func (t *tx) Deliveries(ctx context.Context, status casegate.DeliveryStatus, limit int) ([]casegate.Delivery, error) {
-	query := `SELECT ` + deliveryColumns + ` FROM deliveries`
+	// Decoys (no party) are never sent and are nobody's business.
+	query := `SELECT ` + deliveryColumns + ` FROM deliveries WHERE party_id IS NOT NULL`
 	var args []any
 	if status != "" {
-		query += ` WHERE status = ?`
+		query += ` AND status = ?`
 		args = append(args, status)
 	}
 	query += ` ORDER BY id DESC`
@@ -145,4 +146,34 @@ func (t *tx) ReleaseLeases(ctx context.Context, owner string) error {
 		return fmt.Errorf("store: release leases: %w", err)
 	}
 	return nil
+}
+
+// expiredCodesWhere picks the unsent deliveries whose sealed code belongs to
+// a challenge that expired at or before a time.
+const expiredCodesWhere = `status = 'pending' AND sealed_code IS NOT NULL
+	AND challenge_id IN (SELECT id FROM challenges WHERE expires_at <= ?)`
+
+// HasExpiredCodes reports whether any unsent delivery still holds the sealed
+// code of a challenge that expired at or before now.
+func (t *tx) HasExpiredCodes(ctx context.Context, now time.Time) (bool, error) {
+	ok, err := t.exists(ctx, `SELECT 1 FROM deliveries WHERE `+expiredCodesWhere+` LIMIT 1`, micros(now))
+	if err != nil {
+		return false, fmt.Errorf("store: expired codes: %w", err)
+	}
+	return ok, nil
+}
+
+// CancelExpiredCodes cancels the unsent deliveries whose challenge expired at
+// or before now, wiping their sealed codes, and says how many there were.
+func (t *tx) CancelExpiredCodes(ctx context.Context, now time.Time) (int64, error) {
+	res, err := t.exec(ctx, `UPDATE deliveries SET status = 'cancelled', sealed_code = NULL, lease_owner = NULL, lease_until = NULL
+		WHERE `+expiredCodesWhere, micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("store: cancel expired codes: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: cancel expired codes: %w", err)
+	}
+	return n, nil
 }

@@ -15,6 +15,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/accesscode"
 	"github.com/casegate/casegate/store"
 )
 
@@ -120,7 +121,7 @@ func TestSQLiteDiskFull(t *testing.T) {
 	var writeErr error
 	for i := 0; i < 5000 && writeErr == nil; i++ {
 		writeErr = s.Update(ctx, func(tx casegate.Tx) error {
-			return tx.AppendAudit(ctx, &casegate.AuditEvent{At: time.Now(), Actor: "test", Action: "fill", Target: "disk", Outcome: "ok", Details: details})
+			return tx.AppendAudit(ctx, &casegate.AuditEvent{At: time.Now(), Actor: "test", Action: "fill", Target: "disk", Outcome: "ok", Details: details}, faultKeys)
 		})
 		if writeErr == nil {
 			committed++
@@ -139,7 +140,7 @@ func TestSQLiteDiskFull(t *testing.T) {
 	}
 	for range 3 { // failing again is as clean as failing once
 		if err := s.Update(ctx, func(tx casegate.Tx) error {
-			return tx.AppendAudit(ctx, &casegate.AuditEvent{At: time.Now(), Actor: "test", Action: "fill", Target: "disk", Outcome: "ok", Details: details})
+			return tx.AppendAudit(ctx, &casegate.AuditEvent{At: time.Now(), Actor: "test", Action: "fill", Target: "disk", Outcome: "ok", Details: details}, faultKeys)
 		}); err == nil {
 			committed++
 		}
@@ -152,7 +153,7 @@ func TestSQLiteDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.Update(ctx, func(tx casegate.Tx) error {
-		return tx.AppendAudit(ctx, &casegate.AuditEvent{At: time.Now(), Actor: "test", Action: "after", Target: "disk", Outcome: "ok"})
+		return tx.AppendAudit(ctx, &casegate.AuditEvent{At: time.Now(), Actor: "test", Action: "after", Target: "disk", Outcome: "ok"}, faultKeys)
 	}); err != nil {
 		t.Fatalf("a write once space was freed: %v", err)
 	}
@@ -241,6 +242,15 @@ func auditEvents(t *testing.T, s casegate.Store) []casegate.AuditEvent {
 
 func auditCount(t *testing.T, s casegate.Store) int { return len(auditEvents(t, s)) }
 
+// faultKeys chain the fault tests' audit events.
+var faultKeys = func() *accesscode.Keyring {
+	k, err := accesscode.NewKeyring([]accesscode.Secret{{ID: "k1", Bytes: []byte("fault tests' secret of 32 bytes or more")}})
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
 func verifyChain(t *testing.T, s casegate.Store) int64 {
-	return casegate.VerifyChain(casegate.GenesisHash, 0, auditEvents(t, s))
+	return casegate.VerifyChain(faultKeys, casegate.GenesisHash, 0, auditEvents(t, s))
 }

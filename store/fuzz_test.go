@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/internal/testenv"
 	"github.com/casegate/casegate/store"
 )
 
@@ -21,6 +22,7 @@ func FuzzAuditRoundTrip(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { s.Close() })
+	keys := testenv.Keyring(f)
 	if err := s.Migrate(f.Context()); err != nil {
 		f.Fatal(err)
 	}
@@ -32,7 +34,7 @@ func FuzzAuditRoundTrip(f *testing.F) {
 		}
 		var prev casegate.AuditEvent
 		err := s.Update(ctx, func(tx casegate.Tx) error {
-			if err := tx.AppendAudit(ctx, &e); err != nil {
+			if err := tx.AppendAudit(ctx, &e, keys); err != nil {
 				return err
 			}
 			if e.Seq > 1 {
@@ -59,7 +61,7 @@ func FuzzAuditRoundTrip(f *testing.F) {
 		if e.Seq > 1 {
 			prevHash = prev.Hash
 		}
-		if seq := casegate.VerifyChain(prevHash, e.Seq-1, got); seq != 0 {
+		if seq := casegate.VerifyChain(keys, prevHash, e.Seq-1, got); seq != 0 {
 			t.Errorf("event %+v does not verify after a round trip: read back %+v", e, got)
 		}
 	})

@@ -3,29 +3,45 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
+
+	"github.com/casegate/casegate"
 )
 
-// Purge deletes what ran out before the cutoff: challenges that expired
-// (cancelling their unsent deliveries and wiping the sealed codes first),
-// sessions past their absolute expiry, and rate rows whose theoretical arrival
-// time has passed, which a new key would behave the same as. Sessions idle
-// longer than the portal allows are its business; the absolute expiry bounds
-// how long they stay.
-func (t *tx) Purge(ctx context.Context, before time.Time) error {
-	cutoff := micros(before)
-	steps := []struct{ what, query string }{
-		{"deliveries", `UPDATE deliveries SET status = 'cancelled', sealed_code = NULL, lease_owner = NULL, lease_until = NULL
+// Purge carries out one round of retention with the cutoffs the portal
+// decided, and counts what each step changed. Deliveries of challenges that
+// expired are cancelled (their sealed codes wiped) before the challenges go,
+// and decoy deliveries go with their challenges; finished deliveries lose
+// their destinations, then themselves, by creation time; sessions go by
+// absolute expiry or by last use; rate rows whose theoretical arrival time
+// has passed behave as a new key would, and go too.
+func (t *tx) Purge(ctx context.Context, c casegate.PurgeCutoffs) (casegate.PurgeCounts, error) {
+	var n casegate.PurgeCounts
+	steps := []struct {
+		what  string
+		count *int64
+		query string
+		args  []any
+	}{
+		{"cancel deliveries", &n.Cancelled, `UPDATE deliveries SET status = 'cancelled', sealed_code = NULL, lease_owner = NULL, lease_until = NULL
 			WHERE status = 'pending'
-			  AND challenge_id IN (SELECT id FROM challenges WHERE expires_at < ?)`},
-		{"challenges", `DELETE FROM challenges WHERE expires_at < ?`},
-		{"sessions", `DELETE FROM sessions WHERE expires_at < ?`},
-		{"rates", `DELETE FROM rate_limits WHERE tat < ?`},
+			  AND challenge_id IN (SELECT id FROM challenges WHERE expires_at < ?)`, []any{micros(c.Challenges)}},
+		{"decoy deliveries", &n.Decoys, `DELETE FROM deliveries WHERE party_id IS NULL
+			AND (challenge_id IS NULL OR challenge_id IN (SELECT id FROM challenges WHERE expires_at < ?))`, []any{micros(c.Challenges)}},
+		{"challenges", &n.Challenges, `DELETE FROM challenges WHERE expires_at < ?`, []any{micros(c.Challenges)}},
+		{"sessions", &n.Sessions, `DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?`, []any{micros(c.Sessions), micros(c.SessionsIdle)}},
+		{"rates", &n.Rates, `DELETE FROM rate_limits WHERE tat < ?`, []any{micros(c.Rates)}},
+		{"destinations", &n.Scrubbed, `UPDATE deliveries SET destination = '', last_error = ''
+			WHERE created_at < ? AND status <> 'pending' AND destination <> ''`, []any{micros(c.Destinations)}},
+		{"deliveries", &n.Deliveries, `DELETE FROM deliveries WHERE created_at < ? AND status <> 'pending'`, []any{micros(c.Deliveries)}},
 	}
 	for _, s := range steps {
-		if _, err := t.exec(ctx, s.query, cutoff); err != nil {
-			return fmt.Errorf("store: purge %s: %w", s.what, err)
+		res, err := t.exec(ctx, s.query, s.args...)
+		if err != nil {
+			return n, fmt.Errorf("store: purge %s: %w", s.what, err)
+		}
+		if *s.count, err = res.RowsAffected(); err != nil {
+			return n, fmt.Errorf("store: purge %s: %w", s.what, err)
 		}
 	}
-	return nil
+	return n, nil
 }

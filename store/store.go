@@ -116,8 +116,27 @@ func (t *tx) takeTurns(ctx context.Context, name string) error {
 	return err
 }
 
+// traceKey carries the function WithStatementTrace gives.
+type traceKey struct{}
+
+// WithStatementTrace returns ctx under which the store passes the text of
+// every statement it runs in a transaction to fn, in order, never the
+// arguments. Tests use it to show that two paths do the same database work;
+// it also counts statements per use case.
+func WithStatementTrace(ctx context.Context, fn func(query string)) context.Context {
+	return context.WithValue(ctx, traceKey{}, fn)
+}
+
+// trace passes query to the context's trace function, if it has one.
+func trace(ctx context.Context, query string) {
+	if fn, ok := ctx.Value(traceKey{}).(func(string)); ok {
+		fn(query)
+	}
+}
+
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	query = t.d.rebind(query)
+	trace(ctx, query)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -126,6 +145,7 @@ func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	query = t.d.rebind(query)
+	trace(ctx, query)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -134,6 +154,7 @@ func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	query = t.d.rebind(query)
+	trace(ctx, query)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

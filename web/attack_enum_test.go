@@ -38,7 +38,7 @@ func enumPerson(receipt, given, family, dob string) map[string]string {
 // path it was meant to.
 func TestRequestOutcomesLookAlike(t *testing.T) {
 	s := newStack(t, relaxed, func(l *portal.Limits) { l.CodesPerParty = portal.Rate{N: 1, Per: 24 * time.Hour} })
-	res, err := (&portal.Importer{Store: s.store, Now: s.clock.Now}).Import(t.Context(), strings.NewReader(enumCases), "jsonl", "test", nil)
+	res, err := s.portal.Importer().Import(t.Context(), strings.NewReader(enumCases), "jsonl", "test", nil)
 	if err != nil || res.Created != 4 || len(res.Rejected) > 0 {
 		t.Fatalf("import: %+v %v", res, err)
 	}

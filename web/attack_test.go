@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
-	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/web"
 )
 
@@ -32,7 +31,7 @@ func serveAgain(t testing.TB, s *stack, change func(*web.Deps)) {
 	t.Helper()
 	public, _ := url.Parse("https://status.casegate.test")
 	d := web.Deps{
-		Portal: s.portal, Importer: &portal.Importer{Store: s.store, Now: s.clock.Now}, PublicURL: public,
+		Portal: s.portal, Importer: s.portal.Importer(), PublicURL: public,
 		Ready: s.store.Ping, Now: s.clock.Now,
 	}
 	change(&d)

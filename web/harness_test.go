@@ -139,7 +139,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	im := &portal.Importer{Store: st, Now: s.clock.Now}
+	im := s.portal.Importer()
 	res, err := im.Import(ctx, strings.NewReader(fixture), "jsonl", "test", nil)
 	if err != nil || len(res.Rejected) > 0 || res.Created != 2 {
 		t.Fatalf("fixture import: %+v, %v", res, err)

@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-
-	"github.com/casegate/casegate/portal"
 )
 
 const (
@@ -41,7 +39,7 @@ func noInjectedMarkup(t testing.TB, where string, p answer) {
 
 func TestMarkupInNamesIsEscapedEverywhere(t *testing.T) {
 	ps := newPageStack(t)
-	res, err := (&portal.Importer{Store: ps.store, Now: ps.clock.Now}).Import(context.Background(), strings.NewReader(evilCase), "jsonl", "test", nil)
+	res, err := ps.portal.Importer().Import(context.Background(), strings.NewReader(evilCase), "jsonl", "test", nil)
 	if err != nil || res.Created != 1 {
 		t.Fatalf("import: %+v %v", res, err)
 	}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/casegate/casegate/accesscode"
 	"github.com/casegate/casegate/delivery"
-	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/web"
 )
 
@@ -49,7 +48,7 @@ func newPageStack(t testing.TB, opts ...stackOption) *pageStack {
 	ps := &pageStack{stack: s, mailbox: &delivery.Mailbox{}}
 	public, _ := url.Parse("https://status.casegate.test")
 	ps.h, err = web.New(web.Deps{
-		Portal: s.portal, Importer: &portal.Importer{Store: s.store, Now: s.clock.Now}, PublicURL: public,
+		Portal: s.portal, Importer: s.portal.Importer(), PublicURL: public,
 		Ready: s.store.Ping, Keys: keys, Now: s.clock.Now, Mailbox: ps.mailbox,
 		Logger: slog.New(slog.NewJSONHandler(s.logs, nil)),
 	})

@@ -35,7 +35,7 @@ func finishedCases(prefix, form, category, office string, done time.Time, days .
 func publishTimes(t testing.TB, st casegate.Store, p *portal.Portal, now func() time.Time, jsonl string) []casegate.ProcessingTime {
 	t.Helper()
 	ctx := context.Background()
-	im := &portal.Importer{Store: st, Now: now}
+	im := &portal.Importer{Store: st, Keys: p.Keys(), Now: now}
 	res, err := im.Import(ctx, strings.NewReader(jsonl), "jsonl", "test", nil)
 	if err != nil || len(res.Rejected) > 0 {
 		t.Fatalf("import finished cases: %+v, %v", res, err)

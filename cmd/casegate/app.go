@@ -47,7 +47,7 @@ func openAppWithMetrics(ctx context.Context, e env, cfg config, migrate bool, ou
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
 	}
-	p, err := portal.New(portal.Deps{Store: st, Keys: keys, Limits: cfg.Limits, Outbox: outbox, Logger: log, Channels: cfg.channels(), Metrics: metrics, ReadCacheTTL: cfg.ReadCacheTTL})
+	p, err := portal.New(portal.Deps{Store: st, Keys: keys, Limits: cfg.Limits, Outbox: outbox, Logger: log, Channels: cfg.channels(), Metrics: metrics, ReadCacheTTL: cfg.ReadCacheTTL, Retention: cfg.Retention})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -38,7 +38,7 @@ func cmdImport(ctx context.Context, e env, args []string) error {
 	// collects about 20 times a second and cost a tenth of the CPU in
 	// profiles. Collect less often, within a limit on the heap.
 	defer collectLessOften(e, importGCPercent, importMemoryLimit)()
-	im := &portal.Importer{Store: a.store}
+	im := a.portal.Importer()
 	rejected := 0
 	for _, name := range files {
 		format, err := importFormat(name)

@@ -35,7 +35,10 @@ type config struct {
 	Limits         portal.Limits
 	StatsInterval  time.Duration
 	ReadCacheTTL   time.Duration
-	Demo           bool // messages go to the built-in mailbox on every channel
+	Retention      portal.Retention
+	// CheckpointEvery is how often serve logs a signed checkpoint of the audit chain.
+	CheckpointEvery time.Duration
+	Demo            bool // messages go to the built-in mailbox on every channel
 }
 
 // channels are the channels messages can be sent on with this configuration.
@@ -69,6 +72,37 @@ func durationSetting(env, flg, usage string, dst func(*config) *time.Duration, d
 		*dst(c) = d
 		return nil
 	}}
+}
+
+// retentionSetting reads how long something is kept: a whole number of
+// days ("90d") or a Go duration ("36h").
+func retentionSetting(env, flg, usage string, dst func(*portal.Retention) *time.Duration, def time.Duration) setting {
+	shown := def.String()
+	if def%(24*time.Hour) == 0 {
+		shown = strconv.Itoa(int(def/(24*time.Hour))) + "d"
+	}
+	return setting{env, flg, shown, usage, func(c *config, v string) error {
+		d, err := parseRetention(v)
+		if err != nil {
+			return err
+		}
+		*dst(&c.Retention) = d
+		return nil
+	}}
+}
+
+// parseRetention reads "N" days as "Nd", or a positive Go duration, up to 100 years.
+func parseRetention(v string) (time.Duration, error) {
+	const day, most = 24 * time.Hour, 36525 * 24 * time.Hour
+	v = strings.TrimSpace(v)
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		if days, err := strconv.Atoi(n); err == nil && days > 0 && days <= int(most/day) {
+			return time.Duration(days) * day, nil
+		}
+	} else if d, err := time.ParseDuration(v); err == nil && d > 0 && d <= most {
+		return d, nil
+	}
+	return 0, fmt.Errorf("want a number of days such as 90d, or a duration such as 36h, got %q", v)
 }
 
 func intSetting(env, flg, usage string, dst func(*config) *int, def, lo, hi int) setting {
@@ -114,6 +148,7 @@ func settings() []setting {
 		return func(c *config) *time.Duration { return f(&c.Limits) }
 	}
 	d := portal.DefaultLimits()
+	rd := portal.DefaultRetention()
 	return []setting{
 		{"CASEGATE_DB", "db", "casegate-data/casegate.db", "SQLite file path, or a postgres:// URL", func(c *config, v string) error {
 			c.DB = v
@@ -224,6 +259,19 @@ func settings() []setting {
 			c.ReadCacheTTL = d
 			return nil
 		}},
+		retentionSetting("CASEGATE_RETAIN_AUDIT", "retain-audit", "how long audit events are kept", func(r *portal.Retention) *time.Duration { return &r.Audit }, rd.Audit),
+		retentionSetting("CASEGATE_RETAIN_DELIVERIES", "retain-deliveries", "how long the record of a sent or failed message is kept", func(r *portal.Retention) *time.Duration { return &r.Deliveries }, rd.Deliveries),
+		retentionSetting("CASEGATE_RETAIN_DESTINATIONS", "retain-destinations", "how long a finished message keeps its address or number and provider error", func(r *portal.Retention) *time.Duration { return &r.Destinations }, rd.Destinations),
+		retentionSetting("CASEGATE_RETAIN_CHALLENGES", "retain-challenges", "how long a code request is kept after it expired", func(r *portal.Retention) *time.Duration { return &r.Challenges }, rd.Challenges),
+		retentionSetting("CASEGATE_RETAIN_SESSIONS", "retain-sessions", "how long a session is kept after it ended", func(r *portal.Retention) *time.Duration { return &r.Sessions }, rd.Sessions),
+		{"CASEGATE_AUDIT_CHECKPOINT_INTERVAL", "audit-checkpoint-interval", "1h0m0s", "how often serve logs a signed checkpoint of the audit chain", func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Minute || d > 24*time.Hour {
+				return fmt.Errorf("want a duration from 1m to 24h, such as 1h, got %q", v)
+			}
+			c.CheckpointEvery = d
+			return nil
+		}},
 		durationSetting("CASEGATE_REAUTH_WINDOW", "reauth-window", "contact changes only this soon after sign-in", lim(func(l *portal.Limits) *time.Duration { return &l.Reauth }), d.Reauth),
 	}
 }
@@ -297,7 +345,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (co
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	c := config{Limits: portal.DefaultLimits()}
+	c := config{Limits: portal.DefaultLimits(), Retention: portal.DefaultRetention()}
 	for i, s := range all {
 		v, from := s.def, s.env
 		if set[s.flag] {
@@ -322,6 +370,9 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (co
 	}
 	if err := c.Limits.Validate(); err != nil {
 		return config{}, fmt.Errorf("limits: %w", err)
+	}
+	if err := c.Retention.Validate(); err != nil {
+		return config{}, fmt.Errorf("CASEGATE_RETAIN_*: %w", err)
 	}
 	return c, nil
 }

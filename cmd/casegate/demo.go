@@ -10,7 +10,6 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/delivery"
-	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/synth"
 )
 
@@ -56,7 +55,7 @@ func loadDemo(ctx context.Context, e env, a *app, n int) error {
 	opts := synth.Options{Seed: demoSeed}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(synth.Write(pw, n, opts, nil)) }()
-	im := &portal.Importer{Store: a.store}
+	im := a.portal.Importer()
 	res, err := im.Import(ctx, pr, "jsonl", "system:demo", nil)
 	if err != nil {
 		return fmt.Errorf("demo: load cases: %w", err)

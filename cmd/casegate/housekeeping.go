@@ -2,44 +2,83 @@ package main
 
 import (
 	"context"
+	"log/slog"
+	"sync"
 	"time"
-
-	"github.com/casegate/casegate"
 )
 
-// purgeAfter is how long expired challenges, sessions and limit counters are
-// kept before housekeeping deletes them.
-const purgeAfter = 24 * time.Hour
+// The schedule of housekeeping. Sealed codes must not outlive their expiry
+// by more than a few seconds (docs/security.md), refusal counts are written
+// to the audit log soon after their window ends, and retention runs hourly.
+const (
+	expiredCodesEvery = 2 * time.Second
+	refusalsEvery     = time.Minute
+	purgeEvery        = time.Hour
+)
 
-// housekeeping recomputes processing times at start and every interval, and
-// purges what has expired every hour, until ctx ends. Every instance runs it;
-// both jobs are idempotent.
-func housekeeping(ctx context.Context, a *app, interval time.Duration) {
-	recompute := func() {
-		if _, err := a.portal.RecomputeProcessingTimes(ctx, "system"); err != nil && ctx.Err() == nil {
-			a.log.Error("processing times not recomputed", "err", err)
+// housekeeping runs the portal's periodic jobs until ctx ends: processing
+// times recomputed at start and every statsEvery; codes that expired unsent
+// wiped; refused requests' counts audited; retention applied; and a signed
+// checkpoint of the audit chain logged at start and every checkpointEvery,
+// so that a copy of the chain's head lives outside the database (in the
+// logs) by default. Every instance runs it; each job is safe to run on
+// several at once.
+func housekeeping(ctx context.Context, a *app, statsEvery, checkpointEvery time.Duration) {
+	job := func(what string, fn func() error) func() {
+		return func() {
+			if err := fn(); err != nil && ctx.Err() == nil {
+				a.log.Error(what+" failed", "err", err)
+			}
 		}
 	}
-	purge := func() {
-		err := a.store.Update(ctx, func(tx casegate.Tx) error { return tx.Purge(ctx, time.Now().Add(-purgeAfter)) })
-		if err != nil && ctx.Err() == nil {
-			a.log.Error("purge failed", "err", err)
+	recompute := job("processing times recompute", func() error {
+		_, err := a.portal.RecomputeProcessingTimes(ctx, "system")
+		return err
+	})
+	expire := job("expired codes wipe", func() error {
+		_, err := a.portal.CancelExpiredCodes(ctx)
+		return err
+	})
+	refusals := job("refusal counts flush", func() error {
+		_, err := a.portal.FlushRefusals(ctx)
+		return err
+	})
+	purge := job("purge", func() error {
+		counts, cut, err := a.portal.Purge(ctx)
+		if err == nil {
+			a.log.Info("retention applied", "challenges", counts.Challenges, "sessions", counts.Sessions,
+				"deliveries", counts.Deliveries, "destinations_scrubbed", counts.Scrubbed, "audit_events", cut)
 		}
-	}
-	recompute()
-	purge()
-	stats := time.NewTicker(interval)
-	defer stats.Stop()
-	hourly := time.NewTicker(time.Hour)
-	defer hourly.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-stats.C:
-			recompute()
-		case <-hourly.C:
-			purge()
+		return err
+	})
+	checkpoint := job("audit checkpoint", func() error {
+		cp, err := a.portal.AuditCheckpoint(ctx)
+		if err == nil {
+			a.log.LogAttrs(ctx, slog.LevelInfo, "audit checkpoint", slog.Any("checkpoint", cp))
 		}
+		return err
+	})
+	var wg sync.WaitGroup
+	for _, j := range []struct {
+		every time.Duration
+		run   func()
+	}{
+		{statsEvery, recompute}, {expiredCodesEvery, expire}, {refusalsEvery, refusals},
+		{purgeEvery, purge}, {checkpointEvery, checkpoint},
+	} {
+		wg.Go(func() {
+			j.run()
+			t := time.NewTicker(j.every)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					j.run()
+				}
+			}
+		})
 	}
+	wg.Wait()
 }

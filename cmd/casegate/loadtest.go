@@ -141,7 +141,12 @@ func spawnServer(ctx context.Context, e env, db string, n int, opts synth.Option
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(synth.Write(pw, n, opts, nil)) }()
-	res, err := (&portal.Importer{Store: st}).Import(ctx, pr, "jsonl", "system:loadtest", nil)
+	secrets, err := loadKeyring(filepath.Join(dir, "secret.key")) // the server's, so the import's audit event verifies
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	res, err := (&portal.Importer{Store: st, Keys: secrets}).Import(ctx, pr, "jsonl", "system:loadtest", nil)
 	st.Close()
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: load cases: %w", err)

@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/portal"
 )
 
 // openForCommand loads the configuration for a one-shot command and opens the app.
@@ -38,25 +43,75 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 }
 
 func cmdAudit(ctx context.Context, e env, args []string) error {
-	if len(args) > 0 && args[0] == "list" {
+	const use = "usage: casegate audit verify [-checkpoint FILE] | audit checkpoint | audit list [-after N] [-limit N]"
+	if len(args) == 0 {
+		return errors.New(use)
+	}
+	switch args[0] {
+	case "list":
 		return cmdAuditList(ctx, e, args[1:])
+	case "verify":
+		return cmdAuditVerify(ctx, e, args[1:])
+	case "checkpoint":
+		a, _, err := openForCommand(ctx, e, "audit checkpoint", args[1:])
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		cp, err := a.portal.AuditCheckpoint(ctx)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(e.stdout).Encode(cp)
 	}
-	if len(args) == 0 || args[0] != "verify" {
-		return errors.New("usage: casegate audit verify | audit list [-after N] [-limit N]")
-	}
-	a, _, err := openForCommand(ctx, e, "audit verify", args[1:])
+	return errors.New(use)
+}
+
+// cmdAuditVerify recomputes the chain and compares it with the checkpoints
+// in the file given; it fails naming the first broken event or checkpoint.
+func cmdAuditVerify(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("audit verify", e.stderr)
+	file := fs.String("checkpoint", "", "a file of checkpoints (from `casegate audit checkpoint`, or serve's log) to compare with")
+	a, _, err := openWithFlags(ctx, e, fs, args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	n, broken, err := a.portal.VerifyAudit(ctx)
+	var cps []casegate.AuditCheckpoint
+	if *file != "" {
+		data, err := os.ReadFile(*file)
+		if err != nil {
+			return fmt.Errorf("checkpoint file: %w", err)
+		}
+		if cps, err = portal.ParseCheckpoints(data); err != nil {
+			return fmt.Errorf("checkpoint file %s: %w", *file, err)
+		}
+	}
+	r, err := a.portal.VerifyAudit(ctx, cps)
 	if err != nil {
 		return err
 	}
-	if broken != 0 {
-		return fmt.Errorf("audit chain broken at event %d (the %d events before it verify)", broken, n)
+	if r.Broken != 0 {
+		return fmt.Errorf("audit chain broken at event %d (the %d events before it verify): %s", r.Broken, r.Events, r.Why)
 	}
-	fmt.Fprintf(e.stdout, "audit chain intact: %d events\n", n)
+	for _, c := range r.Checkpoints {
+		if !c.OK {
+			return fmt.Errorf("audit chain does not match the checkpoint of event %d taken %s: %s",
+				c.Checkpoint.Seq, c.Checkpoint.At.Format(time.RFC3339), c.Why)
+		}
+	}
+	from := ""
+	if r.Anchor != nil {
+		from = fmt.Sprintf(" after event %d (purged earlier; the anchor verifies)", r.Anchor.Seq)
+	}
+	fmt.Fprintf(e.stdout, "audit chain intact: %d events%s, through event %d\n", r.Events, from, r.Last)
+	for _, c := range r.Checkpoints {
+		note := "matches"
+		if c.Why != "" {
+			note = c.Why
+		}
+		fmt.Fprintf(e.stdout, "checkpoint of event %d (%s): %s\n", c.Checkpoint.Seq, c.Checkpoint.At.Format(time.RFC3339), note)
+	}
 	return nil
 }
 

@@ -12,7 +12,6 @@ import (
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/delivery"
 	"github.com/casegate/casegate/metrics"
-	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/web"
 )
 
@@ -81,7 +80,7 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 	}
 	outbox.Worker = worker
 	worker.Metrics = reg
-	importer := &portal.Importer{Store: a.store}
+	importer := a.portal.Importer()
 	srv, err := web.New(web.Deps{
 		Portal: a.portal, Importer: importer, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
 		Mailbox: mailbox, Ready: a.store.Ping, Logger: a.log, Keys: a.keys, Metrics: reg,
@@ -115,7 +114,7 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		housekeeping(workerCtx, a, cfg.StatsInterval)
+		housekeeping(workerCtx, a, cfg.StatsInterval, cfg.CheckpointEvery)
 	}()
 	go func() {
 		defer wg.Done()

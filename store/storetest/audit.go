@@ -25,7 +25,7 @@ func auditEvent(n int) casegate.AuditEvent {
 func (h *harness) appendAudit(events ...casegate.AuditEvent) []casegate.AuditEvent {
 	h.t.Helper()
 	for i := range events {
-		h.update(func(tx casegate.Tx) error { return tx.AppendAudit(h.ctx, &events[i]) })
+		h.update(func(tx casegate.Tx) error { return tx.AppendAudit(h.ctx, &events[i], h.keys) })
 	}
 	return events
 }
@@ -49,14 +49,15 @@ var auditTests = []test{
 		appended := h.appendAudit(auditEvent(1), auditEvent(2), noDetails)
 		prev := casegate.GenesisHash
 		for i, e := range appended {
-			if e.Seq != int64(i+1) || e.PrevHash != prev || e.Hash != casegate.AuditHash(prev, e) {
+			want, _ := casegate.AuditHash(h.keys, prev, e)
+			if e.Seq != int64(i+1) || e.PrevHash != prev || e.KeyID != "k1" || e.Hash != want {
 				t.Errorf("event %d: seq %d, prev %.8s, hash %.8s: not chained", i, e.Seq, e.PrevHash, e.Hash)
 			}
 			prev = e.Hash
 		}
 		got := h.auditLog()
 		same(t, "audit log", got, appended)
-		if seq := casegate.VerifyChain(casegate.GenesisHash, 0, got); seq != 0 {
+		if seq := casegate.VerifyChain(h.keys, casegate.GenesisHash, 0, got); seq != 0 {
 			t.Errorf("VerifyChain names event %d of an untouched log", seq)
 		}
 	}},
@@ -72,7 +73,7 @@ var auditTests = []test{
 				return err
 			}
 			same(t, "events 3 to 5", page, all[2:5])
-			if seq := casegate.VerifyChain(all[1].Hash, all[1].Seq, page); seq != 0 {
+			if seq := casegate.VerifyChain(h.keys, all[1].Hash, all[1].Seq, page); seq != 0 {
 				t.Errorf("VerifyChain of a page names event %d", seq)
 			}
 			rest, err := tx.AuditEvents(h.ctx, 5, 100)
@@ -92,7 +93,7 @@ var auditTests = []test{
 			t.Errorf("AppendAudit set At = %v, want %v", stored.At, want)
 		}
 		got := h.auditLog()
-		if seq := casegate.VerifyChain(casegate.GenesisHash, 0, got); seq != 0 {
+		if seq := casegate.VerifyChain(h.keys, casegate.GenesisHash, 0, got); seq != 0 {
 			t.Errorf("VerifyChain names event %d after a round trip", seq)
 		}
 	}},
@@ -103,7 +104,7 @@ var auditTests = []test{
 		e.Details = map[string]string{"name\xff": "Jos\xe9", "ok": "José"}
 		h.appendAudit(e)
 		got := h.auditLog()
-		if seq := casegate.VerifyChain(casegate.GenesisHash, 0, got); seq != 0 {
+		if seq := casegate.VerifyChain(h.keys, casegate.GenesisHash, 0, got); seq != 0 {
 			t.Errorf("an event with invalid UTF-8 and NUL does not verify after a round trip: %+v", got)
 		}
 		if got[0].Details["ok"] != "José" {
@@ -123,8 +124,43 @@ var auditTests = []test{
 		if err := tamperer.TamperAudit(h.ctx, 3); err != nil {
 			t.Fatal(err)
 		}
-		if seq := casegate.VerifyChain(casegate.GenesisHash, 0, h.auditLog()); seq != 3 {
+		if seq := casegate.VerifyChain(h.keys, casegate.GenesisHash, 0, h.auditLog()); seq != 3 {
 			t.Errorf("VerifyChain after tampering with event 3 = %d, want 3", seq)
 		}
+	}},
+	{"CutKeepsTheChainVerifiable", func(t *testing.T, h *harness) {
+		h.appendAudit(auditEvent(1), auditEvent(2), auditEvent(3), auditEvent(4))
+		var last casegate.AuditEvent
+		h.view(func(tx casegate.Tx) (err error) { last, err = tx.LastAuditBefore(h.ctx, t0.Add(3*time.Second)); return })
+		if last.Seq != 2 {
+			t.Fatalf("LastAuditBefore the third event's time: seq %d, want 2", last.Seq)
+		}
+		anchor := casegate.SignCheckpoint(h.keys, casegate.AuditCheckpoint{Seq: last.Seq, Hash: last.Hash, At: t0})
+		var n int64
+		h.update(func(tx casegate.Tx) (err error) { n, err = tx.CutAudit(h.ctx, anchor); return })
+		if n != 2 {
+			t.Errorf("CutAudit removed %d events, want 2", n)
+		}
+		var got casegate.AuditCheckpoint
+		h.view(func(tx casegate.Tx) (err error) { got, err = tx.AuditAnchor(h.ctx); return })
+		same(t, "anchor", got, anchor)
+		log := h.auditLog()
+		if len(log) != 2 || casegate.VerifyChain(h.keys, anchor.Hash, anchor.Seq, log) != 0 {
+			t.Errorf("the chain after the cut does not verify from the anchor: %d events", len(log))
+		}
+		// When every event is gone, the next goes on from the anchor.
+		h.view(func(tx casegate.Tx) (err error) { last, err = tx.AuditEventAt(h.ctx, 4); return })
+		second := casegate.SignCheckpoint(h.keys, casegate.AuditCheckpoint{Seq: last.Seq, Hash: last.Hash, At: t0})
+		h.update(func(tx casegate.Tx) (err error) { _, err = tx.CutAudit(h.ctx, second); return })
+		next := h.appendAudit(auditEvent(5))[0]
+		if next.Seq != 5 || next.PrevHash != last.Hash {
+			t.Errorf("event after a cut of everything: seq %d, prev %.8s; want 5 after %.8s", next.Seq, next.PrevHash, last.Hash)
+		}
+		h.view(func(tx casegate.Tx) error {
+			if _, err := tx.AuditEventAt(h.ctx, 1); !casegate.IsNotFound(err) {
+				t.Errorf("AuditEventAt of a cut event: %v, want not found", err)
+			}
+			return nil
+		})
 	}},
 }

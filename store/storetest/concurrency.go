@@ -140,14 +140,14 @@ var concurrencyTests = []test{
 		noErrors(t, parallel(20, func(i int) error {
 			return h.s.Update(h.ctx, func(tx casegate.Tx) error {
 				e := auditEvent(i)
-				return tx.AppendAudit(h.ctx, &e)
+				return tx.AppendAudit(h.ctx, &e, h.keys)
 			})
 		}))
 		log := h.auditLog()
 		if len(log) != 20 {
 			t.Fatalf("audit log has %d events, want 20", len(log))
 		}
-		if seq := casegate.VerifyChain(casegate.GenesisHash, 0, log); seq != 0 {
+		if seq := casegate.VerifyChain(h.keys, casegate.GenesisHash, 0, log); seq != 0 {
 			t.Errorf("VerifyChain names event %d of 20 concurrent appends", seq)
 		}
 		targets := map[string]bool{}

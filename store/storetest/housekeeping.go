@@ -14,15 +14,29 @@ var purgeTests = []test{
 		old := challenge("req-old", p.ID) // expires at t0+10m
 		fresh := challenge("req-fresh", p.ID)
 		fresh.ExpiresAt = cutoff.Add(time.Minute)
+		decoy := challenge("req-decoy", 0)
 		h.insertChallenge(old)
 		h.insertChallenge(fresh)
+		h.insertChallenge(decoy)
 		unsent := h.enqueue(delivery(old.ID, p.ID))
 		keep := h.enqueue(delivery(fresh.ID, p.ID))
-		oldSession, freshSession := session("old", p.ID), session("fresh", p.ID)
+		decoyRow := delivery(decoy.ID, 0)
+		decoyRow.Status, decoyRow.SealedCode, decoyRow.Destination = casegate.DeliveryCancelled, nil, ""
+		decoyRow = h.enqueue(decoyRow)
+		// Finished notices: one made before the destination cutoff, one before the deletion cutoff.
+		scrub, gone := delivery("", p.ID), delivery("", p.ID)
+		scrub.Status, scrub.SealedCode, scrub.LastError = casegate.DeliveryFailed, nil, "550 person@example.com unknown"
+		scrub.CreatedAt = cutoff.Add(-time.Second)
+		gone.Status, gone.SealedCode, gone.CreatedAt = casegate.DeliverySent, nil, t0.Add(-time.Hour)
+		scrub, gone = h.enqueue(scrub), h.enqueue(gone)
+		oldSession, freshSession, idleSession := session("old", p.ID), session("fresh", p.ID), session("idle", p.ID)
 		oldSession.ExpiresAt = cutoff.Add(-time.Second)
 		freshSession.ExpiresAt = cutoff.Add(time.Second)
+		freshSession.LastSeenAt = cutoff.Add(time.Second)
+		idleSession.ExpiresAt = cutoff.Add(time.Hour)
+		idleSession.LastSeenAt = cutoff.Add(-time.Second)
 		h.update(func(tx casegate.Tx) error {
-			for _, s := range []casegate.Session{oldSession, freshSession} {
+			for _, s := range []casegate.Session{oldSession, freshSession, idleSession} {
 				if err := tx.InsertSession(h.ctx, s); err != nil {
 					return err
 				}
@@ -33,7 +47,21 @@ var purgeTests = []test{
 			return tx.SetRateTAT(h.ctx, "fresh", cutoff.Add(time.Second))
 		})
 
-		h.update(func(tx casegate.Tx) error { return tx.Purge(h.ctx, cutoff) })
+		var counts casegate.PurgeCounts
+		h.update(func(tx casegate.Tx) error {
+			var err error
+			counts, err = tx.Purge(h.ctx, casegate.PurgeCutoffs{
+				Challenges: cutoff, Sessions: cutoff, SessionsIdle: cutoff, Rates: cutoff,
+				Destinations: cutoff, Deliveries: t0,
+			})
+			return err
+		})
+		// Scrubbed: the old notice, the cancelled code (made at t0, once
+		// cancelled), and the one past retention, scrubbed before it goes.
+		want := casegate.PurgeCounts{Cancelled: 1, Decoys: 1, Challenges: 2, Sessions: 2, Rates: 1, Scrubbed: 3, Deliveries: 1}
+		if counts != want {
+			t.Errorf("purge counts %+v, want %+v", counts, want)
+		}
 
 		h.update(func(tx casegate.Tx) error {
 			if _, err := tx.Challenge(h.ctx, old.ID); !casegate.IsNotFound(err) {
@@ -42,8 +70,10 @@ var purgeTests = []test{
 			if _, err := tx.Challenge(h.ctx, fresh.ID); err != nil {
 				t.Errorf("live challenge: %v", err)
 			}
-			if _, err := tx.Session(h.ctx, oldSession.TokenHash); !casegate.IsNotFound(err) {
-				t.Errorf("expired session: err = %v, want it gone", err)
+			for name, s := range map[string]casegate.Session{"expired": oldSession, "idle": idleSession} {
+				if _, err := tx.Session(h.ctx, s.TokenHash); !casegate.IsNotFound(err) {
+					t.Errorf("%s session: err = %v, want it gone", name, err)
+				}
 			}
 			if _, err := tx.Session(h.ctx, freshSession.TokenHash); err != nil {
 				t.Errorf("live session: %v", err)
@@ -57,10 +87,88 @@ var purgeTests = []test{
 			return nil
 		})
 		got := h.deliveryByID(unsent.ID)
-		if got.Status != casegate.DeliveryCancelled || got.SealedCode != nil {
-			t.Errorf("unsent code of an expired challenge: status %s, sealed code kept %v", got.Status, got.SealedCode != nil)
+		if got.Status != casegate.DeliveryCancelled || got.SealedCode != nil || got.Destination != "" {
+			t.Errorf("unsent code of an expired challenge: status %s, sealed code kept %v, destination %q",
+				got.Status, got.SealedCode != nil, got.Destination)
 		}
 		same(t, "delivery of a live challenge", h.deliveryByID(keep.ID), keep)
+		if got := h.deliveryByID(scrub.ID); got.Destination != "" || got.LastError != "" || got.Status != casegate.DeliveryFailed {
+			t.Errorf("old finished delivery: destination %q, error %q, status %s; want both scrubbed, status kept", got.Destination, got.LastError, got.Status)
+		}
+		for name, id := range map[string]int64{"decoy": decoyRow.ID, "past retention": gone.ID} {
+			h.view(func(tx casegate.Tx) error {
+				ds, err := tx.Deliveries(h.ctx, "", 0)
+				for _, d := range ds {
+					if d.ID == id {
+						t.Errorf("%s delivery %d still stored", name, id)
+					}
+				}
+				return err
+			})
+		}
+	}},
+	{"ExpiredCodes", func(t *testing.T, h *harness) {
+		p := h.insertParty("Ana", "Ruiz", "")
+		c := challenge("req-1", p.ID) // expires at t0+10m
+		h.insertChallenge(c)
+		d := h.enqueue(delivery(c.ID, p.ID))
+		var has bool
+		h.view(func(tx casegate.Tx) (err error) {
+			has, err = tx.HasExpiredCodes(h.ctx, c.ExpiresAt.Add(-time.Microsecond))
+			return
+		})
+		if has {
+			t.Error("HasExpiredCodes before the expiry: true")
+		}
+		h.view(func(tx casegate.Tx) (err error) { has, err = tx.HasExpiredCodes(h.ctx, c.ExpiresAt); return })
+		if !has {
+			t.Error("HasExpiredCodes at the expiry: false")
+		}
+		var n int64
+		h.update(func(tx casegate.Tx) (err error) { n, err = tx.CancelExpiredCodes(h.ctx, c.ExpiresAt); return })
+		got := h.deliveryByID(d.ID)
+		if n != 1 || got.Status != casegate.DeliveryCancelled || got.SealedCode != nil {
+			t.Errorf("CancelExpiredCodes: %d rows, status %s, sealed code kept %v", n, got.Status, got.SealedCode != nil)
+		}
+		h.view(func(tx casegate.Tx) (err error) {
+			has, err = tx.HasExpiredCodes(h.ctx, c.ExpiresAt.Add(time.Hour))
+			return
+		})
+		if has {
+			t.Error("HasExpiredCodes after the wipe: true")
+		}
+	}},
+	{"Refusals", func(t *testing.T, h *harness) {
+		r := casegate.Refusal{Key: "tag-a", Action: "code.request", Limit: "requests_per_ip", IPHash: "ip", From: t0, Until: t0.Add(5 * time.Minute)}
+		other := r
+		other.Key = "tag-b"
+		later := r
+		later.From, later.Until = r.Until, r.Until.Add(5*time.Minute)
+		for range 1000 {
+			h.update(func(tx casegate.Tx) error { return tx.CountRefusal(h.ctx, r) })
+		}
+		h.update(func(tx casegate.Tx) error {
+			for _, x := range []casegate.Refusal{other, later} {
+				if err := tx.CountRefusal(h.ctx, x); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		var taken []casegate.Refusal
+		h.update(func(tx casegate.Tx) (err error) {
+			taken, err = tx.TakeRefusals(h.ctx, r.Until.Add(-time.Microsecond))
+			return
+		})
+		if len(taken) != 0 {
+			t.Errorf("TakeRefusals before the window ended: %+v", taken)
+		}
+		h.update(func(tx casegate.Tx) (err error) { taken, err = tx.TakeRefusals(h.ctx, r.Until); return })
+		r.Count, other.Count = 1000, 1
+		same(t, "refusals of the ended window", taken, []casegate.Refusal{r, other})
+		h.update(func(tx casegate.Tx) (err error) { taken, err = tx.TakeRefusals(h.ctx, later.Until); return })
+		later.Count = 1
+		same(t, "refusals taken once", taken, []casegate.Refusal{later})
 	}},
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/accesscode"
 )
 
 // Tamperer is implemented by a store under test that can change a stored audit
@@ -66,9 +67,20 @@ var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 // harness is one fresh, migrated store and helpers to use it.
 type harness struct {
-	t   *testing.T
-	ctx context.Context
-	s   casegate.Store
+	t    *testing.T
+	ctx  context.Context
+	s    casegate.Store
+	keys *accesscode.Keyring // chains audit events
+}
+
+// testKeyring is a keyring of one fixed secret.
+func testKeyring(t *testing.T) *accesscode.Keyring {
+	t.Helper()
+	k, err := accesscode.NewKeyring([]accesscode.Secret{{ID: "k1", Bytes: []byte("storetest secret of thirty-two bytes or more")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func newHarness(t *testing.T, open func(t *testing.T) casegate.Store) *harness {
@@ -78,7 +90,7 @@ func newHarness(t *testing.T, open func(t *testing.T) casegate.Store) *harness {
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	return &harness{t: t, ctx: t.Context(), s: s}
+	return &harness{t: t, ctx: t.Context(), s: s, keys: testKeyring(t)}
 }
 
 // update runs fn in Store.Update and fails the test on an error.

@@ -1,0 +1,140 @@
+package portal
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/casegate/casegate"
+)
+
+// Retention says how long the portal keeps what it stores (docs/operations
+// of retention in docs/security.md). Purge applies it.
+type Retention struct {
+	Audit        time.Duration // audit events, from when they happened
+	Challenges   time.Duration // code requests, from when they expired
+	Sessions     time.Duration // sessions, from when they ended (absolute expiry or idle limit)
+	Deliveries   time.Duration // finished messages, from when they were queued
+	Destinations time.Duration // the address or number and provider error of a finished message
+}
+
+// DefaultRetention keeps the audit log two years, the record of each message
+// 90 days and its destination 30 (what a support desk looks back on), and
+// code requests and ended sessions a day.
+func DefaultRetention() Retention {
+	return Retention{
+		Audit:        730 * 24 * time.Hour,
+		Challenges:   24 * time.Hour,
+		Sessions:     24 * time.Hour,
+		Deliveries:   90 * 24 * time.Hour,
+		Destinations: 30 * 24 * time.Hour,
+	}
+}
+
+// Validate reports the first retention that makes no sense.
+func (r Retention) Validate() error {
+	for name, d := range map[string]time.Duration{
+		"audit": r.Audit, "challenges": r.Challenges, "sessions": r.Sessions,
+		"deliveries": r.Deliveries, "destinations": r.Destinations,
+	} {
+		if d <= 0 {
+			return fmt.Errorf("retention of %s must be positive", name)
+		}
+	}
+	if r.Destinations > r.Deliveries {
+		return fmt.Errorf("retention of destinations (%v) is longer than of the deliveries that hold them (%v)", r.Destinations, r.Deliveries)
+	}
+	if r.Audit < r.Deliveries {
+		return fmt.Errorf("retention of the audit log (%v) is shorter than of deliveries (%v): the record of what happened would go first", r.Audit, r.Deliveries)
+	}
+	return nil
+}
+
+// Purge removes what the retention no longer keeps, in one transaction, and
+// records it as one audit event. Audit events older than the retention are
+// cut off the start of the chain; a signed checkpoint of the last one cut
+// stays as the anchor that the remaining chain is verified from, and the
+// purge's own event, appended first, keeps the head newer than the cut.
+func (p *Portal) Purge(ctx context.Context) (casegate.PurgeCounts, int64, error) {
+	now := p.clock()
+	r := p.retention
+	cut := casegate.PurgeCutoffs{
+		Challenges:   now.Add(-r.Challenges),
+		Sessions:     now.Add(-r.Sessions),
+		SessionsIdle: now.Add(-p.limits.SessionIdle - r.Sessions),
+		Rates:        now,
+		Destinations: now.Add(-r.Destinations),
+		Deliveries:   now.Add(-r.Deliveries),
+	}
+	var counts casegate.PurgeCounts
+	var cutEvents int64
+	err := p.store.Update(ctx, func(tx casegate.Tx) error {
+		var err error
+		if counts, err = tx.Purge(ctx, cut); err != nil {
+			return err
+		}
+		last, err := tx.LastAuditBefore(ctx, now.Add(-r.Audit))
+		cutAudit := err == nil
+		if err != nil && !casegate.IsNotFound(err) {
+			return err
+		}
+		details := map[string]string{
+			"challenges": strconv.FormatInt(counts.Challenges, 10), "decoy_deliveries": strconv.FormatInt(counts.Decoys, 10),
+			"cancelled": strconv.FormatInt(counts.Cancelled, 10), "sessions": strconv.FormatInt(counts.Sessions, 10),
+			"rate_rows": strconv.FormatInt(counts.Rates, 10), "destinations_scrubbed": strconv.FormatInt(counts.Scrubbed, 10),
+			"deliveries": strconv.FormatInt(counts.Deliveries, 10),
+		}
+		if cutAudit {
+			details["audit_through_seq"] = strconv.FormatInt(last.Seq, 10)
+		} else if counts == (casegate.PurgeCounts{}) {
+			return nil // nothing happened, nothing to record
+		}
+		if err := p.audit(ctx, tx, now, "", casegate.AuditEvent{
+			Actor: "system", Action: "data.purge", Target: "retention", Outcome: "ok", Details: details,
+		}); err != nil {
+			return err
+		}
+		if !cutAudit {
+			return nil
+		}
+		anchor := casegate.SignCheckpoint(p.keys, casegate.AuditCheckpoint{Seq: last.Seq, Hash: last.Hash, At: now})
+		cutEvents, err = tx.CutAudit(ctx, anchor)
+		return err
+	})
+	if err != nil {
+		return counts, 0, fmt.Errorf("portal: purge: %w", err)
+	}
+	return counts, cutEvents, nil
+}
+
+// CancelExpiredCodes cancels the messages still waiting to carry a code that
+// has expired, wiping the sealed codes, so that none stays sealed in the
+// outbox past its expiry for longer than the interval this is run at.
+func (p *Portal) CancelExpiredCodes(ctx context.Context) (int64, error) {
+	now := p.clock()
+	var has bool
+	err := p.store.View(ctx, func(tx casegate.Tx) error {
+		var err error
+		has, err = tx.HasExpiredCodes(ctx, now)
+		return err
+	})
+	if err != nil || !has {
+		return 0, err
+	}
+	var n int64
+	err = p.store.Update(ctx, func(tx casegate.Tx) error {
+		var err error
+		if n, err = tx.CancelExpiredCodes(ctx, now); err != nil || n == 0 {
+			return err
+		}
+		return p.audit(ctx, tx, now, "", casegate.AuditEvent{
+			Actor: "system", Action: "delivery.expire", Target: "deliveries", Outcome: "cancelled",
+			Details: map[string]string{"deliveries": strconv.FormatInt(n, 10)},
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("portal: cancel expired codes: %w", err)
+	}
+	return n, nil
+}
