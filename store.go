@@ -101,6 +101,7 @@ type Tx interface {
 	AppendAudit(ctx context.Context, e *AuditEvent, keys AuditKeys) error
 	AuditEvents(ctx context.Context, afterSeq int64, limit int) ([]AuditEvent, error)
 	AuditEventAt(ctx context.Context, seq int64) (AuditEvent, error)
+	AuditHead(ctx context.Context) (AuditEvent, error) // the last event
 	LastAuditBefore(ctx context.Context, before time.Time) (AuditEvent, error)
 	// AuditAnchor is the checkpoint the last purge left; ErrNotFound before any.
 	AuditAnchor(ctx context.Context) (AuditCheckpoint, error)

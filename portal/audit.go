@@ -133,7 +133,7 @@ func (p *Portal) AuditCheckpoint(ctx context.Context) (casegate.AuditCheckpoint,
 	var head casegate.AuditEvent
 	err := p.store.View(ctx, func(tx casegate.Tx) error {
 		var err error
-		head, err = tx.LastAuditBefore(ctx, p.clock().Add(1))
+		head, err = tx.AuditHead(ctx)
 		if casegate.IsNotFound(err) {
 			// Empty: the genesis, or the anchor when a purge took everything.
 			head = casegate.AuditEvent{Hash: casegate.GenesisHash}

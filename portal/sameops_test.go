@@ -56,6 +56,7 @@ func newSameOpsRig(t *testing.T, codesPerDay int) *sameOpsRig {
 	}
 	l := DefaultLimits()
 	l.CodesPerParty = Rate{N: codesPerDay, Per: 24 * time.Hour}
+	l.RequestsPerIdentifier = Rate{N: 100, Per: 10 * time.Minute}
 	p, err := New(Deps{Store: st, Keys: keys, Limits: l, Now: func() time.Time { return r.now }})
 	if err != nil {
 		t.Fatal(err)

@@ -130,6 +130,19 @@ func (t *tx) AuditEventAt(ctx context.Context, seq int64) (casegate.AuditEvent, 
 	return es[0], nil
 }
 
+// AuditHead returns the last event, or ErrNotFound when there is none.
+func (t *tx) AuditHead(ctx context.Context) (casegate.AuditEvent, error) {
+	var seq int64
+	err := t.queryRow(ctx, `SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return casegate.AuditEvent{}, fmt.Errorf("store: audit head: %w", casegate.ErrNotFound)
+	}
+	if err != nil {
+		return casegate.AuditEvent{}, fmt.Errorf("store: audit head: %w", err)
+	}
+	return t.AuditEventAt(ctx, seq)
+}
+
 // LastAuditBefore returns the last event older than t, or ErrNotFound.
 func (t *tx) LastAuditBefore(ctx context.Context, before time.Time) (casegate.AuditEvent, error) {
 	var seq int64
