@@ -110,4 +110,3 @@ func (s *stack) auditEvents(t *testing.T) []casegate.AuditEvent {
 		after = es[len(es)-1].Seq
 	}
 }
-
