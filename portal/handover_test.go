@@ -82,8 +82,10 @@ func TestCodesAreHandedToTheRunningWorker(t *testing.T) {
 			}
 		}
 	}
+	// counts waits out the hand-over delay and checks what the worker got.
 	counts := func(what string, handed, woken int32) {
 		t.Helper()
+		time.Sleep(10 * handOverDelay)
 		if h, wk := out.handed.Load(), out.woken.Load(); h != handed || wk != woken {
 			t.Errorf("%s: handed over %d, woken %d; want %d, %d", what, h, wk, handed, woken)
 		}

@@ -148,15 +148,24 @@ func (p *Portal) reserveCode(d *casegate.Delivery, ch casegate.Challenge) {
 	}
 }
 
-// dispatch follows the commit that queued a code's delivery d: the worker
-// gets it at once when it was queued under the worker's lease, and is woken to
-// claim it otherwise.
+// handOverDelay is how long after the commit a code's delivery reaches the
+// worker: long enough for the answer to the request to be written first, so
+// that the worker's sending (rendering, sealing open, the SMTP exchange)
+// never competes for the CPU with the answer, and a request that matched a
+// person answers in the time of one that did not (docs/decisions.md).
+const handOverDelay = 2 * time.Millisecond
+
+// dispatch follows the commit that queued a code's delivery d: after
+// handOverDelay the worker gets it when it was queued under the worker's
+// lease, and is woken to claim it otherwise.
 func (p *Portal) dispatch(d casegate.Delivery) {
-	if d.LeaseOwner != "" {
-		p.outbox.HandOver(d)
-		return
-	}
-	p.outbox.Wake()
+	time.AfterFunc(handOverDelay, func() {
+		if d.LeaseOwner != "" {
+			p.outbox.HandOver(d)
+			return
+		}
+		p.outbox.Wake()
+	})
 }
 
 // Portal runs the use cases.

@@ -44,6 +44,7 @@ type auditBody struct {
 	Outcome  string            `json:"outcome"`
 	IPHash   string            `json:"ip_hash,omitempty"`
 	Details  map[string]string `json:"details,omitempty"`
+	KeyID    string            `json:"key_id,omitempty"` // the audit key that chained it; none for the unkeyed start of an old database
 	PrevHash string            `json:"prev_hash"`
 	Hash     string            `json:"hash"`
 }
@@ -74,7 +75,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]auditBody, 0, len(es))
 	for _, e := range es {
-		out = append(out, auditBody{e.Seq, e.At.UTC(), e.Actor, e.Action, e.Target, e.Outcome, e.IPHash, e.Details, e.PrevHash, e.Hash})
+		out = append(out, auditBody{e.Seq, e.At.UTC(), e.Actor, e.Action, e.Target, e.Outcome, e.IPHash, e.Details, e.KeyID, e.PrevHash, e.Hash})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": out})
 	return nil

@@ -7,11 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -46,8 +47,12 @@ func cmdLoadtest(ctx context.Context, e env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	serverProfile := fs.String("server-cpuprofile", "", "write a CPU profile of the spawned server to this file")
 	spread := fs.Bool("spread-ips", true, "give each virtual user its own X-Forwarded-For address (a spawned server trusts the load generator)")
+	timing := fs.Int("timing", 0, "instead of the load: measure N interleaved pairs each of matched vs unmatched code requests, real vs decoy resends, and wrong codes on real vs decoy challenges (docs/security.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *timing != 0 {
+		return timingRun(ctx, e, *timing, *target, *db, *cases, *asJSON)
 	}
 	if *conc < 1 || *conc > 10000 || *duration <= 0 || *warmup < 0 || *cases < *conc {
 		return errors.New("loadtest: want -c 1–10000, a positive -duration, and at least -c cases")
@@ -70,7 +75,7 @@ func cmdLoadtest(ctx context.Context, e env, args []string) error {
 		Probe: *probeFor, Identities: ids, Sink: sink, Progress: e.stderr, SpreadIPs: *spread,
 	}
 	if cfg.Target == "" {
-		srv, err := spawnServer(ctx, e, *db, *cases, opts, sink.URL(), *serverProfile)
+		srv, err := spawnServer(ctx, e, *db, *cases, opts, sink.URL(), *serverProfile, nil)
 		if err != nil {
 			return err
 		}
@@ -123,7 +128,7 @@ type spawned struct {
 
 // spawnServer loads n synthetic cases into a fresh database and starts
 // `casegate serve` on it as a child process, mail going to smtpURL.
-func spawnServer(ctx context.Context, e env, db string, n int, opts synth.Options, smtpURL, cpuProfile string) (*spawned, error) {
+func spawnServer(ctx context.Context, e env, db string, n int, opts synth.Options, smtpURL, cpuProfile string, extra map[string]string) (*spawned, error) {
 	dir, err := os.MkdirTemp("", "casegate-loadtest-")
 	if err != nil {
 		return nil, err
@@ -166,14 +171,11 @@ func spawnServer(ctx context.Context, e env, db string, n int, opts synth.Option
 		}
 		env = append(env, "CASEGATE_CPU_PROFILE="+cpuProfile)
 	}
-	keys := make([]string, 0, len(relaxedLimits))
-	for k := range relaxedLimits {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		env = append(env, k+"="+relaxedLimits[k])
-		fmt.Fprintf(e.stderr, "loadtest: %s=%s (lifted for the load)\n", k, relaxedLimits[k])
+	lifted := maps.Clone(relaxedLimits)
+	maps.Copy(lifted, extra)
+	for _, k := range slices.Sorted(maps.Keys(lifted)) {
+		env = append(env, k+"="+lifted[k])
+		fmt.Fprintf(e.stderr, "loadtest: %s=%s (lifted for the load)\n", k, lifted[k])
 	}
 	cmd := exec.Command(self, "serve")
 	cmd.Env = env
@@ -248,4 +250,68 @@ func printReport(w io.Writer, r loadtest.Report) {
 	for kind, n := range r.Errors {
 		fmt.Fprintf(w, "error %s: %d\n", kind, n)
 	}
+}
+
+// timingLimits are lifted, besides relaxedLimits, for the timing
+// measurement: resends at once, and as many wrong codes as it enters.
+var timingLimits = map[string]string{
+	"CASEGATE_RESEND_COOLDOWN":                 "1ms",
+	"CASEGATE_LIMIT_PARTY_FAILURES":            "100000000/1m",
+	"CASEGATE_LOCK_AFTER_CONSECUTIVE_FAILURES": "100000",
+}
+
+// timingRun measures the anti-enumeration timing (loadtest.Timing) and
+// fails when a comparison is outside |z| < 3 and 3 %.
+func timingRun(ctx context.Context, e env, pairs int, target, db string, cases int, asJSON bool) error {
+	if pairs < 10 || pairs > 1_000_000 {
+		return errors.New("loadtest: want -timing from 10 to 1000000 pairs")
+	}
+	sink, err := loadtest.StartSink()
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+	opts := synth.Options{Seed: loadtestSeed}
+	cfg := loadtest.TimingConfig{Target: strings.TrimSuffix(target, "/"), Pairs: pairs, Identities: identities(synth.New(opts), cases),
+		Seed: loadtestSeed, Progress: e.stderr}
+	if cfg.Target == "" {
+		srv, err := spawnServer(ctx, e, db, cases, opts, sink.URL(), "", timingLimits)
+		if err != nil {
+			return err
+		}
+		defer srv.stop()
+		cfg.Target = srv.url
+	} else {
+		fmt.Fprintf(e.stderr, "loadtest: measuring %s; it must trust this host as a proxy and allow what timingLimits lifts\n", cfg.Target)
+	}
+	cmps, err := loadtest.Timing(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(cmps); err != nil {
+			return err
+		}
+	} else {
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "COMPARISON\tPAIRS\tREAL MEDIAN\tDECOY MEDIAN\tDIFFERENCE\tMANN-WHITNEY Z\t")
+		for _, c := range cmps {
+			verdict := "ok"
+			if !c.Pass {
+				verdict = "TELLS APART"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.0f µs\t%.0f µs\t%+.2f %%\t%+.2f\t%s\n", c.Name, c.Pairs, c.RealMedianUS, c.DecoyMedianUS, c.MedianDiffPct, c.Z, verdict)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	for _, c := range cmps {
+		if !c.Pass {
+			return fmt.Errorf("loadtest: %s: the two paths can be told apart (z %.2f, medians %+.2f %%)", c.Name, c.Z, c.MedianDiffPct)
+		}
+	}
+	return nil
 }

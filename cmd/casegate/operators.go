@@ -124,7 +124,7 @@ func cmdAuditList(ctx context.Context, e env, args []string) error {
 	for _, ev := range es {
 		if err := enc.Encode(map[string]any{
 			"seq": ev.Seq, "at": ev.At, "actor": ev.Actor, "action": ev.Action, "target": ev.Target,
-			"outcome": ev.Outcome, "details": ev.Details, "hash": ev.Hash,
+			"outcome": ev.Outcome, "details": ev.Details, "key_id": ev.KeyID, "prev_hash": ev.PrevHash, "hash": ev.Hash,
 		}); err != nil {
 			return err
 		}
