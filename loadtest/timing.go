@@ -168,12 +168,18 @@ func (t *timer) requestPair(ctx context.Context, i int) (time.Duration, time.Dur
 	return t.inOrder(ask(who), ask(nobody))
 }
 
-func (t *timer) resendPair(ctx context.Context, i int) (time.Duration, time.Duration, error) {
-	real, err := t.request(ctx, t.cfg.Identities[i%len(t.cfg.Identities)])
-	if err != nil {
-		return 0, 0, err
+// challenges asks for a code for a real person and one for a stranger, and
+// returns the two request ids.
+func (t *timer) challenges(ctx context.Context, i int) (real, decoy string, err error) {
+	if real, err = t.request(ctx, t.cfg.Identities[i%len(t.cfg.Identities)]); err != nil {
+		return "", "", err
 	}
-	decoy, err := t.request(ctx, t.stranger(i))
+	decoy, err = t.request(ctx, t.stranger(i))
+	return real, decoy, err
+}
+
+func (t *timer) resendPair(ctx context.Context, i int) (time.Duration, time.Duration, error) {
+	real, decoy, err := t.challenges(ctx, i)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -193,11 +199,7 @@ func (t *timer) resendPair(ctx context.Context, i int) (time.Duration, time.Dura
 }
 
 func (t *timer) redeemPair(ctx context.Context, i int) (time.Duration, time.Duration, error) {
-	real, err := t.request(ctx, t.cfg.Identities[i%len(t.cfg.Identities)])
-	if err != nil {
-		return 0, 0, err
-	}
-	decoy, err := t.request(ctx, t.stranger(i))
+	real, decoy, err := t.challenges(ctx, i)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -63,21 +63,27 @@ func newSameOpsRig(t *testing.T, codesPerDay int) *sameOpsRig {
 	}
 	r.p = p
 	// Person 2 locked; person 4 past her codes of the day.
-	err = st.Update(t.Context(), func(tx casegate.Tx) error {
-		ps, err := tx.PartiesByReceipt(t.Context(), "IOE0000000002")
-		if err != nil {
-			return err
-		}
-		ps[0].LockedUntil = r.now.Add(time.Hour)
-		return tx.UpdateParty(t.Context(), ps[0])
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r.lock(2)
 	for range codesPerDay {
 		r.request(4, "email")
 	}
 	return r
+}
+
+// lock locks person i for an hour.
+func (r *sameOpsRig) lock(i int) {
+	r.t.Helper()
+	err := r.st.Update(context.Background(), func(tx casegate.Tx) error {
+		ps, err := tx.PartiesByReceipt(context.Background(), fmt.Sprintf("IOE%010d", i))
+		if err != nil {
+			return err
+		}
+		ps[0].LockedUntil = r.now.Add(time.Hour)
+		return tx.UpdateParty(context.Background(), ps[0])
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
 }
 
 // codeRequest is a request for person i's code by channel.
@@ -247,17 +253,7 @@ func TestWrongCodeRunsTheSameStatements(t *testing.T) {
 	// The locked person's challenge, asked for before the lock, answers a
 	// wrong code like a decoy, with the same statements.
 	id := r.request(5, "email")
-	err = r.st.Update(t.Context(), func(tx casegate.Tx) error {
-		ps, err := tx.PartiesByReceipt(t.Context(), "IOE0000000005")
-		if err != nil {
-			return err
-		}
-		ps[0].LockedUntil = r.now.Add(time.Hour)
-		return tx.UpdateParty(t.Context(), ps[0])
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r.lock(5)
 	got := traced(func(ctx context.Context) {
 		if _, err := r.p.Redeem(ctx, id, wrong, "198.51.100.8"); casegate.ErrorCodeOf(err) != casegate.ECodeIncorrect {
 			t.Fatalf("redeem for a locked person: %v", err)

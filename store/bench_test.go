@@ -213,14 +213,7 @@ func BenchmarkParallelRequestWrites(b *testing.B) {
 func BenchmarkParallelPortalRequestCode(b *testing.B) {
 	onBothDatabases(b, func(b *testing.B, s casegate.Store) {
 		ctx := b.Context()
-		secret, err := accesscode.NewSecret("k1")
-		if err != nil {
-			b.Fatal(err)
-		}
-		keys, err := accesscode.NewKeyring([]accesscode.Secret{secret})
-		if err != nil {
-			b.Fatal(err)
-		}
+		keys := benchKeys(b)
 		limits := portal.DefaultLimits()
 		limits.RequestsPerIP = portal.Rate{N: 1_000_000, Per: time.Minute}
 		limits.RequestsPerIdentifier = portal.Rate{N: 1_000_000, Per: time.Minute}
