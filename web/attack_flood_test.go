@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
-
-	"github.com/casegate/casegate"
 )
 
 // dbBytes returns the size of the SQLite database as its pages count, the
@@ -73,7 +71,7 @@ func TestRefusedFloodCostsConstantStorage(t *testing.T) {
 	}
 	counted := map[string]int{}
 	events := 0
-	for _, e := range s.auditEvents(t) {
+	for _, e := range s.auditAll(t) {
 		if e.Outcome == "rate_limited" {
 			if e.Target == "request" {
 				t.Fatalf("a refused request audited on its own: %+v", e)
@@ -91,22 +89,5 @@ func TestRefusedFloodCostsConstantStorage(t *testing.T) {
 	}
 	if events > 4 {
 		t.Errorf("%d audit events for the refusals of one client within one window; want one per limit and window", events)
-	}
-}
-
-// auditEvents reads the whole audit log.
-func (s *stack) auditEvents(t *testing.T) []casegate.AuditEvent {
-	t.Helper()
-	var all []casegate.AuditEvent
-	for after := int64(0); ; {
-		es, err := s.portal.AuditEvents(t.Context(), after, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(es) == 0 {
-			return all
-		}
-		all = append(all, es...)
-		after = es[len(es)-1].Seq
 	}
 }
