@@ -23,7 +23,7 @@ const lastSeenBatch = 500
 // lastSeen holds the uses this instance has seen and not yet written.
 //
 // A use stays here until the store has it and the read cache holds it too:
-// wrote raises the cached session's last-seen before it drops the use. So a
+// writeLastSeen raises the cached session's last-seen before it drops the use. So a
 // request that reads the use here first, then the cache or the store, always
 // meets the use in one of them.
 type lastSeen struct {
