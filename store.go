@@ -86,7 +86,7 @@ type Tx interface {
 	// Sessions.
 	InsertSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, tokenHash []byte) (Session, error)
-	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error
+	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error // never moves last-seen back
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 	DeleteSessionsOf(ctx context.Context, partyID int64) error
 

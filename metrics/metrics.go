@@ -89,10 +89,28 @@ func (r *Registry) Handler() http.Handler {
 	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{})
 }
 
-// Request counts one HTTP request. route is the matched pattern ("" when none matched).
+// Request counts one HTTP request. route is the pattern of the route that
+// answered, one the server registered, or "" when none did: never the path,
+// which a client chooses. A client chooses the method too, so only the seven
+// methods of MethodLabel count under their own names.
 func (r *Registry) Request(method, route string, status int) {
 	if route == "" {
 		route = "unmatched"
 	}
-	r.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	code := "other"
+	if status >= 100 && status <= 599 {
+		code = strconv.Itoa(status)
+	}
+	r.requests.WithLabelValues(MethodLabel(method), route, code).Inc()
+}
+
+// MethodLabel returns method when it is GET, HEAD, POST, PUT, DELETE, PATCH
+// or OPTIONS, and "other" for any other, so that no client can add a series
+// (or put a string of its own in the metrics or the logs) by making one up.
+func MethodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions:
+		return method
+	}
+	return "other"
 }

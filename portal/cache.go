@@ -16,7 +16,9 @@ import (
 // Writes made through this portal drop what they change at once. Writes made
 // by other instances (and imports run from the command line) show after at
 // most ttl: a sign-out elsewhere ends a session here within ttl, a new status
-// appears within ttl. With ttl 0 nothing is cached.
+// appears within ttl. With ttl 0 nothing is cached. A cached session whose
+// idle limit looks passed is read again (Authenticate), since another
+// instance may have used it since: the cache never ends a session early.
 type readCache struct {
 	ttl time.Duration
 
@@ -72,6 +74,17 @@ func (c *readCache) putSession(s casegate.Session, now time.Time) {
 		c.sessions = map[string]cachedSession{}
 	}
 	c.sessions[string(s.TokenHash)] = cachedSession{s: s, at: now}
+}
+
+// raiseLastSeen moves the cached session's last-seen up to at, once at is
+// in the store: what the cache holds is then never older than the store.
+func (c *readCache) raiseLastSeen(hash []byte, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.sessions[string(hash)]; ok && at.After(e.s.LastSeenAt) {
+		e.s.LastSeenAt = at
+		c.sessions[string(hash)] = e
+	}
 }
 
 // forgetSessions drops the sessions of a party, or the one with hash.

@@ -23,9 +23,14 @@ import (
 var importNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func newImportStore(t testing.TB) casegate.Store {
+	return openMigrated(t, filepath.Join(t.TempDir(), "casegate.db"))
+}
+
+// openMigrated opens the database at dsn, migrated, closed when t ends.
+func openMigrated(t testing.TB, dsn string) casegate.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "casegate.db"))
+	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,17 +56,7 @@ func forEachDB(t *testing.T, test func(t *testing.T, db importDB)) {
 }
 
 func newPostgresImportStore(t testing.TB) casegate.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, storetest.PostgresSchema(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return openMigrated(t, storetest.PostgresSchema(t))
 }
 
 func newImporter(st casegate.Store) *Importer {

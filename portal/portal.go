@@ -179,6 +179,7 @@ type Portal struct {
 	log       *slog.Logger
 	channels  map[casegate.Channel]bool
 	reads     *readCache
+	seen      *lastSeen
 	retention Retention
 }
 
@@ -204,6 +205,7 @@ func New(d Deps) (*Portal, error) {
 		d.Channels = []casegate.Channel{casegate.ChannelEmail, casegate.ChannelSMS}
 	}
 	p.reads = newReadCache(d.ReadCacheTTL)
+	p.seen = newLastSeen()
 	p.channels = map[casegate.Channel]bool{}
 	for _, ch := range d.Channels {
 		p.channels[ch] = true

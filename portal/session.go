@@ -9,10 +9,6 @@ import (
 	"github.com/casegate/casegate"
 )
 
-// touchEvery is how stale a session's last-seen time may get before a request
-// writes it again; far below the idle timeout, it saves a write per request.
-const touchEvery = time.Minute
-
 // startSession creates the session for a consumed challenge.
 func (p *Portal) startSession(ctx context.Context, tx casegate.Tx, requestID, token string, now time.Time) (SignIn, error) {
 	ch, err := tx.Challenge(ctx, requestID)
@@ -38,46 +34,60 @@ func errUnauthenticated() *casegate.Error {
 }
 
 // Authenticate returns the live session for token, keeping it alive.
+//
+// The idle limit is judged on the latest use, exactly: the latest this
+// instance has seen (kept in p.seen until written, see lastSeen) or the one
+// in the store, written by any instance every lastSeenEvery. A cached
+// session is trusted only while it is alive; one that looks ended is read
+// again, since another instance may have used it since.
 func (p *Portal) Authenticate(ctx context.Context, token string) (casegate.Session, error) {
 	if token == "" {
 		return casegate.Session{}, errUnauthenticated()
 	}
 	now := p.clock()
 	hash := hashToken(token)
-	if s, ok := p.reads.session(hash, now); ok && now.Before(s.ExpiresAt) &&
-		now.Sub(s.LastSeenAt) < p.limits.SessionIdle && now.Sub(s.LastSeenAt) < touchEvery {
-		return s, nil
-	}
-	var s casegate.Session
-	err := p.store.View(ctx, func(tx casegate.Tx) error {
-		var err error
-		s, err = tx.Session(ctx, hash)
-		return err
-	})
-	if casegate.IsNotFound(err) {
-		return casegate.Session{}, errUnauthenticated()
-	}
-	if err != nil {
-		return casegate.Session{}, fmt.Errorf("portal: authenticate: %w", err)
-	}
-	if !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) >= p.limits.SessionIdle {
-		return casegate.Session{}, errUnauthenticated()
-	}
-	if now.Sub(s.LastSeenAt) >= touchEvery {
-		err := p.store.Update(ctx, func(tx casegate.Tx) error { return tx.TouchSession(ctx, hash, now) })
-		if err != nil {
-			return casegate.Session{}, fmt.Errorf("portal: touch session: %w", err)
+	here := p.seen.latest(hash) // before the cache and the store: see lastSeen
+	s, ok := p.reads.session(hash, now)
+	if !ok || !p.live(s, here, now) {
+		err := p.store.View(ctx, func(tx casegate.Tx) error {
+			var err error
+			s, err = tx.Session(ctx, hash)
+			return err
+		})
+		if casegate.IsNotFound(err) {
+			return casegate.Session{}, errUnauthenticated()
 		}
-		s.LastSeenAt = now
+		if err != nil {
+			return casegate.Session{}, fmt.Errorf("portal: authenticate: %w", err)
+		}
+		if !p.live(s, here, now) {
+			return casegate.Session{}, errUnauthenticated()
+		}
+		s.LastSeenAt = latest(s.LastSeenAt, here)
+		p.reads.putSession(s, now)
 	}
-	p.reads.putSession(s, now)
+	p.seen.record(s, now)
+	s.LastSeenAt = now
 	return s, nil
+}
+
+// live reports whether s, last used on this instance at here, may be used at now.
+func (p *Portal) live(s casegate.Session, here, now time.Time) bool {
+	return now.Before(s.ExpiresAt) && now.Sub(latest(s.LastSeenAt, here)) < p.limits.SessionIdle
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // SignOut ends the session of token.
 func (p *Portal) SignOut(ctx context.Context, s casegate.Session, clientIP string) error {
 	now := p.clock()
 	defer p.reads.forgetSessions(s.PartyID, s.TokenHash)
+	defer p.seen.forget(s.PartyID, s.TokenHash)
 	return p.store.Update(ctx, func(tx casegate.Tx) error {
 		if err := tx.DeleteSession(ctx, s.TokenHash); err != nil {
 			return fmt.Errorf("portal: sign out: %w", err)
@@ -92,6 +102,7 @@ func (p *Portal) SignOut(ctx context.Context, s casegate.Session, clientIP strin
 func (p *Portal) SignOutEverywhere(ctx context.Context, s casegate.Session, clientIP string) error {
 	now := p.clock()
 	defer p.reads.forgetSessions(s.PartyID, nil)
+	defer p.seen.forget(s.PartyID, nil)
 	return p.store.Update(ctx, func(tx casegate.Tx) error {
 		if err := tx.DeleteSessionsOf(ctx, s.PartyID); err != nil {
 			return fmt.Errorf("portal: sign out everywhere: %w", err)

@@ -36,10 +36,12 @@ func (t *tx) Session(ctx context.Context, tokenHash []byte) (casegate.Session, e
 	return s, nil
 }
 
-// TouchSession records that the session was used at at.
+// TouchSession records that the session was used at at. Instances write
+// their uses late and in any order, so an earlier time never replaces a later.
 func (t *tx) TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error {
 	err := t.execOne(ctx, notFound("session"),
-		`UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, micros(at), tokenHash)
+		`UPDATE sessions SET last_seen_at = CASE WHEN last_seen_at < ? THEN ? ELSE last_seen_at END WHERE token_hash = ?`,
+		micros(at), micros(at), tokenHash)
 	if err != nil && !casegate.IsNotFound(err) {
 		return fmt.Errorf("store: touch session: %w", err)
 	}

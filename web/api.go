@@ -80,22 +80,23 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.setSessionCookie(w, in.Token, in.ExpiresAt)
+	s.setSessionCookie(w, in.Token)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, map[string]any{"token": in.Token, "expires_at": in.ExpiresAt.UTC()})
 	return nil
 }
 
 // setSessionCookie sets (or, with an empty token, clears) the session cookie.
-func (s *Server) setSessionCookie(w http.ResponseWriter, token string, expires time.Time) {
+// It is a browser-session cookie, without Expires or Max-Age: closing the
+// browser, on a shared computer say, drops it. The server ends the session
+// after its idle and absolute limits whatever the browser keeps.
+func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
 	c := &http.Cookie{
 		Name: s.cookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secure,
 		SameSite: http.SameSiteStrictMode,
 	}
 	if token == "" {
 		c.MaxAge = -1
-	} else {
-		c.Expires = expires
 	}
 	http.SetCookie(w, c)
 }
@@ -104,7 +105,7 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {
 	if err := s.portal.SignOut(r.Context(), session(r), s.clientIP(r)); err != nil {
 		return err
 	}
-	s.setSessionCookie(w, "", time.Time{})
+	s.setSessionCookie(w, "")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -113,7 +114,7 @@ func (s *Server) deleteAllSessions(w http.ResponseWriter, r *http.Request) error
 	if err := s.portal.SignOutEverywhere(r.Context(), session(r), s.clientIP(r)); err != nil {
 		return err
 	}
-	s.setSessionCookie(w, "", time.Time{})
+	s.setSessionCookie(w, "")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

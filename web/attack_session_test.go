@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -131,6 +132,60 @@ func TestCookieScopeFollowsThePublicURL(t *testing.T) {
 	}
 }
 
+// TestSessionCookieEndsWithTheBrowser: the session cookie set at sign-in,
+// through the pages and through the API, is a browser-session cookie — no
+// Expires, no Max-Age — so closing the browser on a shared computer drops it,
+// and it keeps its scope; signing out deletes it.
+func TestSessionCookieEndsWithTheBrowser(t *testing.T) {
+	ps := newPageStack(t)
+	ps.requestThroughPages(t, joseForm)
+	_, code := ps.waitCode(1)
+	signIn := ps.post(t, "/verify", url.Values{"code": {code}})
+	wantRedirect(t, signIn, "/dashboard")
+	checkBrowserSessionCookie(t, "POST /verify", signIn.resp)
+
+	iss := ps.requestCode(wei)
+	_, code = ps.waitCode(2)
+	resp, body := ps.do("POST", "/api/v1/sessions", map[string]string{"request_id": iss.RequestID, "code": code}, nil)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("sign in through the API: %d %s", resp.StatusCode, body)
+	}
+	checkBrowserSessionCookie(t, "POST /api/v1/sessions", resp)
+
+	out := ps.post(t, "/signout", nil)
+	wantRedirect(t, out, "/?signed_out=1")
+	gone := cookieNamed(out.resp, sessionCookie)
+	if gone == nil || gone.Value != "" || gone.MaxAge >= 0 {
+		t.Errorf("sign-out cookie %+v: want %s emptied with Max-Age=0", gone, sessionCookie)
+	}
+}
+
+// checkBrowserSessionCookie checks the Set-Cookie of the session in resp as
+// sent: no lifetime of its own, and the scope of DESIGN §8.
+func checkBrowserSessionCookie(t *testing.T, what string, resp *http.Response) {
+	t.Helper()
+	var line string
+	for _, l := range resp.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(l, sessionCookie+"=") {
+			line = l
+		}
+	}
+	if line == "" {
+		t.Fatalf("%s: no %s cookie set", what, sessionCookie)
+	}
+	attrs := strings.ToLower(strings.ReplaceAll(line[strings.Index(line, ";")+1:], " ", ""))
+	for _, lifetime := range []string{"expires=", "max-age="} {
+		if strings.Contains(attrs, lifetime) {
+			t.Errorf("%s: Set-Cookie %s… has %s: a persistent cookie outlives the browser", what, sessionCookie, strings.TrimSuffix(lifetime, "="))
+		}
+	}
+	for _, want := range []string{"httponly", "secure", "samesite=strict", "path=/"} {
+		if !slices.Contains(strings.Split(attrs, ";"), want) {
+			t.Errorf("%s: Set-Cookie %s… lacks %s", what, sessionCookie, want)
+		}
+	}
+}
+
 // noFollow makes s.do return redirects instead of following them.
 func noFollow(s *stack) {
 	s.client = &http.Client{Transport: s.srv.Client().Transport,
@@ -146,19 +201,31 @@ func cookieNamed(resp *http.Response, name string) *http.Cookie {
 	return nil
 }
 
-// routesOf reads the routes registered in routes.go whose method is in methods.
-func routesOf(t testing.TB, methods ...string) []string {
+// routePatterns reads every pattern routes.go, the one file that registers
+// routes, gives the mux, with or without a method.
+func routePatterns(t testing.TB) []string {
 	t.Helper()
 	src, err := os.ReadFile("routes.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, m := range regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+) (/[^"]*)"`).FindAllStringSubmatch(string(src), -1) {
-		for _, want := range methods {
-			if m[1] == want {
-				out = append(out, m[1]+" "+m[2])
-			}
+	for _, m := range regexp.MustCompile(`mux\.Handle(?:Func)?\("([^"]+)"`).FindAllStringSubmatch(string(src), -1) {
+		out = append(out, m[1])
+	}
+	if len(out) < 30 {
+		t.Fatalf("found only %d patterns in routes.go", len(out))
+	}
+	return out
+}
+
+// routesOf reads the routes registered in routes.go whose method is in methods.
+func routesOf(t testing.TB, methods ...string) []string {
+	t.Helper()
+	var out []string
+	for _, p := range routePatterns(t) {
+		if method, _, ok := strings.Cut(p, " "); ok && slices.Contains(methods, method) {
+			out = append(out, p)
 		}
 	}
 	if len(out) == 0 {

@@ -42,19 +42,6 @@ var stranger = map[string]string{
 	"date_of_birth": "1970-01-01", "country_of_birth": "FR", "channel": "email", "language": "en",
 }
 
-// clock is a settable clock shared by portal and worker.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // syncBuffer collects log output from several goroutines.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -78,7 +65,7 @@ type stack struct {
 	smtp   *smtptest.Server
 	worker *delivery.Worker
 	srv    *httptest.Server
-	clock  *clock
+	clock  *testenv.Clock // shared by portal and worker
 	logs   *syncBuffer
 	client *http.Client
 
@@ -102,7 +89,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	ctx := context.Background()
 	st, dbFile := testenv.SQLite(t)
 	keys := testenv.Keyring(t)
-	s := &stack{t: t, store: st, dbFile: dbFile, clock: &clock{now: time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)}, logs: &syncBuffer{}}
+	s := &stack{t: t, store: st, dbFile: dbFile, clock: testenv.NewClock(time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)), logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	t.Cleanup(func() {
 		if t.Failed() {

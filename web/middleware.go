@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/metrics"
 )
 
 // handlerFunc is a handler that returns its error for one adapter to answer.
@@ -125,8 +126,10 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// logRequests logs one line per request: the route pattern, never the path
-// (paths carry request ids and receipt numbers), the status and the duration.
+// logRequests logs one line per request: the method (one of seven, or
+// "other") and the route pattern, never the path (paths carry request ids and
+// receipt numbers) nor anything else a client chose, the status and the
+// duration; and counts it in the metrics the same way.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -135,11 +138,12 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
+		route := s.route(r)
 		if s.metrics != nil {
-			s.metrics.Request(r.Method, r.Pattern, rec.status)
+			s.metrics.Request(r.Method, route, rec.status)
 		}
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("route", r.Pattern),
+			slog.String("method", metrics.MethodLabel(r.Method)), slog.String("route", route),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 	})
 }
@@ -152,7 +156,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "route", r.Pattern, "panic", v)
+				s.log.Error("panic", "route", s.route(r), "panic", v)
 				err := casegate.Errorf(casegate.EInternal, msgInternal)
 				if isAPI(r.URL.Path) {
 					s.writeProblem(w, r, err)

@@ -111,7 +111,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 	case casegate.ErrorCodeOf(err) != casegate.EUnauthenticated:
 		return err
 	}
-	s.setSessionCookie(w, "", time.Time{})
+	s.setSessionCookie(w, "")
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, "/?signed_out=1", http.StatusSeeOther)
 	return nil

@@ -34,9 +34,7 @@ type pageStack struct {
 func newPageStack(t testing.TB, opts ...stackOption) *pageStack {
 	t.Helper()
 	s := newStack(t, opts...)
-	s.clock.mu.Lock()
-	s.clock.now = time.Now().UTC().Truncate(time.Second)
-	s.clock.mu.Unlock()
+	s.clock.Set(time.Now().UTC().Truncate(time.Second))
 	secret, err := accesscode.NewSecret("p1")
 	if err != nil {
 		t.Fatal(err)

@@ -64,7 +64,7 @@ func (s *Server) submitCode(w http.ResponseWriter, r *http.Request) error {
 	in, err := s.portal.Redeem(r.Context(), f.RequestID, code, s.clientIP(r))
 	if err == nil {
 		s.clearFlow(w)
-		s.setSessionCookie(w, in.Token, in.ExpiresAt)
+		s.setSessionCookie(w, in.Token)
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 		return nil

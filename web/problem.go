@@ -92,14 +92,14 @@ func (s *Server) errorOf(r *http.Request, err error) *casegate.Error {
 	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
 		// The client went away mid-request: nobody reads the answer, and
 		// nothing went wrong on our side.
-		s.log.DebugContext(r.Context(), "client gone", "route", r.Pattern)
+		s.log.DebugContext(r.Context(), "client gone", "route", s.route(r))
 		return casegate.Errorf(casegate.EInternal, msgInternal)
 	default:
-		s.log.ErrorContext(r.Context(), "internal error", "route", r.Pattern, "err", err)
+		s.log.ErrorContext(r.Context(), "internal error", "route", s.route(r), "err", err)
 		return casegate.Errorf(casegate.EInternal, msgInternal)
 	}
 	if e.Code == casegate.EUnavailable {
-		s.log.WarnContext(r.Context(), "dependency unavailable", "route", r.Pattern, "err", err)
+		s.log.WarnContext(r.Context(), "dependency unavailable", "route", s.route(r), "err", err)
 	}
 	return e
 }

@@ -4,7 +4,8 @@ import "net/http"
 
 // routes is every route of casegate, API and pages, in one place.
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
+	mux := &patternMux{ServeMux: http.NewServeMux(), patterns: map[string]bool{}}
+	s.patterns = mux.patterns
 
 	// Public API.
 	mux.Handle("POST /api/v1/access-codes", s.api(s.requestCode))
@@ -64,4 +65,31 @@ func (s *Server) routes() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
 	return s.recoverPanics(s.securityHeaders(s.logRequests(cop.Handler(mux))))
+}
+
+// patternMux is a ServeMux that remembers the patterns it was given, so that
+// metrics and logs name a request by one of them and by nothing else.
+type patternMux struct {
+	*http.ServeMux
+	patterns map[string]bool
+}
+
+func (m *patternMux) Handle(pattern string, h http.Handler) {
+	m.ServeMux.Handle(pattern, h)
+	m.patterns[pattern] = true
+}
+
+func (m *patternMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.ServeMux.HandleFunc(pattern, h)
+	m.patterns[pattern] = true
+}
+
+// route names the route that answered r: its pattern, or "" when none did.
+// The mux sets r.Pattern from the request in one case (a CONNECT
+// redirected to a path with a slash added), so only registered ones count.
+func (s *Server) route(r *http.Request) string {
+	if s.patterns[r.Pattern] {
+		return r.Pattern
+	}
+	return ""
 }

@@ -51,6 +51,7 @@ type Server struct {
 	secure   bool // the public URL is https: Secure cookies, HSTS
 	cookie   string
 	handler  http.Handler
+	patterns map[string]bool // every pattern of routes.go
 	metrics  *metrics.Registry
 
 	now      func() time.Time

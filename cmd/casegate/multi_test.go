@@ -25,6 +25,8 @@ import (
 //   - the per-identifier and per-IP request limits hold across instances;
 //   - a code requested on one instance redeems on another, and the session
 //     works on all three;
+//   - a session used on one instance is alive on the others, and one idle
+//     for the limit ends on all;
 //   - of 50 correct redeems of one code spread over the three, exactly one wins;
 //   - every accepted delivery is sent exactly once, also when two instances
 //     are SIGKILLed while they hold leased deliveries and then restarted;
@@ -46,11 +48,12 @@ func TestMultiInstance(t *testing.T) {
 		"CASEGATE_PUBLIC_URL=http://casegate.test",
 		"CASEGATE_TRUSTED_PROXIES=127.0.0.1",
 		"CASEGATE_LOG_LEVEL=warn",
+		"CASEGATE_SESSION_IDLE=" + multiIdle.String(),
 	}}
 	if _, err := c.command("migrate"); err != nil {
 		t.Fatal(err)
 	}
-	const cases = 15
+	const cases = multiIdleCase + 1
 	if out, err := c.command("import", writeCases(t, cases)); err != nil || !strings.Contains(out, fmt.Sprintf("%d created", cases)) {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
@@ -71,6 +74,7 @@ func TestMultiInstance(t *testing.T) {
 
 	t.Run("LimitsHoldAcrossInstances", func(t *testing.T) { limitsAcrossInstances(t, c) })
 	t.Run("RedeemOnAnotherInstance", func(t *testing.T) { redeemElsewhere(t, c, mail) })
+	t.Run("SessionUseSeenAcrossInstances", func(t *testing.T) { sessionUseSeenAcrossInstances(t, c, mail) })
 	t.Run("ConcurrentRedeemsOneWinner", func(t *testing.T) { concurrentRedeemsOverHTTP(t, c, mail) })
 	t.Run("DeliveriesSurviveKills", func(t *testing.T) { deliveriesSurviveKills(t, c, mail, db) })
 	if t.Failed() {
@@ -208,14 +212,7 @@ func askCode(t *testing.T, c *cluster, i, n int, ip string) string {
 // and uses the session on all three.
 func redeemElsewhere(t *testing.T, c *cluster, mail *smtptest.Server) {
 	ctx := t.Context()
-	id := askCode(t, c, 0, 1, "192.0.2.1")
-	code := waitCode(t, mail, emailN(1))
-	r, err := callJSON(ctx, "POST", c.url(1, "/api/v1/sessions"), map[string]string{"request_id": id, "code": code},
-		"X-Forwarded-For", "192.0.2.1")
-	if err != nil || r.status != 201 {
-		t.Fatalf("redeem on instance 1 a code requested on instance 0: %d %v %v", r.status, r.body, err)
-	}
-	token, _ := r.body["token"].(string)
+	token := signIn(t, c, mail, 0, 1, 1, "192.0.2.1")
 	for i := range 3 {
 		me, err := callJSON(ctx, "GET", c.url(i, "/api/v1/me"), nil, "Authorization", "Bearer "+token)
 		if err != nil || me.status != 200 || !strings.Contains(fmt.Sprint(me.body), receiptN(1)) {
@@ -223,6 +220,58 @@ func redeemElsewhere(t *testing.T, c *cluster, mail *smtptest.Server) {
 		}
 	}
 }
+
+// signIn asks instance ask for a code for case n, redeems it on instance
+// redeem, and returns the session's token.
+func signIn(t *testing.T, c *cluster, mail *smtptest.Server, ask, redeem, n int, ip string) string {
+	t.Helper()
+	id := askCode(t, c, ask, n, ip)
+	code := waitCode(t, mail, emailN(n))
+	r, err := callJSON(t.Context(), "POST", c.url(redeem, "/api/v1/sessions"), map[string]string{"request_id": id, "code": code},
+		"X-Forwarded-For", ip)
+	if err != nil || r.status != 201 {
+		t.Fatalf("redeem on instance %d a code requested on instance %d: %d %v %v", redeem, ask, r.status, r.body, err)
+	}
+	token, _ := r.body["token"].(string)
+	return token
+}
+
+// sessionUseSeenAcrossInstances uses one session on the three instances in
+// turn, every 1.5 s with a 4 s idle limit (multiIdle): each instance's own
+// last use is then 4.5 s old, so the session stays alive only if each sees
+// the others' uses. Left idle for the limit, it ends on all three.
+func sessionUseSeenAcrossInstances(t *testing.T, c *cluster, mail *smtptest.Server) {
+	ctx := t.Context()
+	token := signIn(t, c, mail, 0, 0, multiIdleCase, "192.0.2.3")
+	me := func(i int) int {
+		r, err := callJSON(ctx, "GET", c.url(i, "/api/v1/me"), nil, "Authorization", "Bearer "+token)
+		if err != nil {
+			t.Fatalf("GET /api/v1/me on instance %d: %v", i, err)
+		}
+		return r.status
+	}
+	start := time.Now()
+	for k := 1; k <= 6; k++ {
+		time.Sleep(1500 * time.Millisecond)
+		if got := me(k % 3); got != 200 {
+			t.Fatalf("use %d, on instance %d, %v after sign-in, last used elsewhere 1.5 s before: %d, want 200",
+				k, k%3, time.Since(start).Round(10*time.Millisecond), got)
+		}
+	}
+	time.Sleep(multiIdle + 500*time.Millisecond)
+	for i := range 3 {
+		if got := me(i); got != 401 {
+			t.Errorf("instance %d after %v idle: %d, want 401", i, multiIdle+500*time.Millisecond, got)
+		}
+	}
+}
+
+// multiIdle is the idle limit of TestMultiInstance's instances, short enough
+// to wait out; multiIdleCase is the case whose person signs in for it.
+const (
+	multiIdle     = 4 * time.Second
+	multiIdleCase = 15
+)
 
 // concurrentRedeemsOverHTTP sends the right code 50 times at once, spread
 // over the three instances from 50 addresses: one session, 49 code_used.

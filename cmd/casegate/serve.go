@@ -111,10 +111,14 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		housekeeping(workerCtx, a, cfg.StatsInterval, cfg.CheckpointEvery)
+	}()
+	go func() {
+		defer wg.Done()
+		a.portal.RunLastSeenWriter(workerCtx)
 	}()
 	go func() {
 		defer wg.Done()

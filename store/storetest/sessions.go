@@ -54,6 +54,15 @@ var sessionTests = []test{
 		h.update(func(tx casegate.Tx) error { return tx.TouchSession(h.ctx, s.TokenHash, s.LastSeenAt) })
 		got, _ = h.sessionByHash(s.TokenHash)
 		same(t, "touched session", got, s)
+		// Instances write their uses late and in any order: an earlier use
+		// never moves last-seen back.
+		h.update(func(tx casegate.Tx) error { return tx.TouchSession(h.ctx, s.TokenHash, t0.Add(time.Minute)) })
+		got, _ = h.sessionByHash(s.TokenHash)
+		same(t, "session touched with an earlier time", got, s)
+		err := h.s.Update(h.ctx, func(tx casegate.Tx) error { return tx.TouchSession(h.ctx, hash("signed-out"), t0) })
+		if !casegate.IsNotFound(err) {
+			t.Errorf("touching a missing session: %v, want not found", err)
+		}
 	}},
 	{"Delete", func(t *testing.T, h *harness) {
 		p := h.insertParty("Ana", "Ruiz", "")
