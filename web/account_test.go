@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/casegate/casegate"
 )
 
 // ana is the fixture's representative on jose's case.
@@ -57,6 +59,60 @@ func TestContactChangeEndToEnd(t *testing.T) {
 	if !strings.Contains(string(body), `"email":"a•••@lawfirm.example.com"`) {
 		t.Fatalf("the representative's contact changed: %s", body)
 	}
+}
+
+// TestContactChangeRefusesInvisibleCharacters sends the five characters of
+// the security review (and two more) inside and at the end of a new address,
+// through the API and the contact page: each is refused on the email field
+// with a message naming the problem, in English and Spanish, and nothing is
+// sent anywhere.
+func TestContactChangeRefusesInvisibleCharacters(t *testing.T) {
+	s := newStack(t, relaxed)
+	s.spec = newSpecChecker(t)
+	token := s.signIn(jose, 1)
+	queued := s.deliveries(t)
+	var tried int
+	for _, ch := range []string{"\u2028", "\u0085", "\u202e", "\u200b", "\ufeff", "\u2029", "\u00ad"} {
+		for _, addr := range []string{"jose.new" + ch + "@example.org", "jose.new@example.org" + ch, "jose.new@exa" + ch + "mple.org"} {
+			tried++
+			resp, body := s.do("POST", "/api/v1/me/contact", map[string]string{"email": addr}, bearerH(token))
+			var p struct {
+				Errors map[string]string `json:"errors"`
+			}
+			mustJSON(t, body, &p)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(p.Errors["email"], "invisible characters") {
+				t.Errorf("contact change to %q: %d %s, want 400 naming invisible characters on email", addr, resp.StatusCode, body)
+			}
+		}
+	}
+	resp, body := s.do("POST", "/api/v1/me/contact", map[string]string{"email": "jose.new\u2028@example.org"},
+		map[string]string{"Authorization": "Bearer " + token, "Accept-Language": "es"})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "caracteres invisibles") {
+		t.Errorf("in Spanish: %d %s", resp.StatusCode, body)
+	}
+	if n := s.deliveries(t) - queued; n != 0 {
+		t.Errorf("%d messages queued for %d refused addresses", n, tried)
+	}
+}
+
+// deliveries counts the outbox rows in every status.
+func (s *stack) deliveries(t *testing.T) int {
+	t.Helper()
+	n := 0
+	err := s.store.View(t.Context(), func(tx casegate.Tx) error {
+		for _, st := range []casegate.DeliveryStatus{casegate.DeliveryPending, casegate.DeliverySent, casegate.DeliveryFailed, casegate.DeliveryCancelled} {
+			c, err := tx.CountDeliveries(t.Context(), st)
+			if err != nil {
+				return err
+			}
+			n += c
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestContactChangeNeedsARecentSignIn(t *testing.T) {
