@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -208,8 +209,10 @@ func TestProcessingTimesAPIAndMetrics(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("recompute: %d %s", resp.StatusCode, body)
 	}
+	// One case finished: I-485 is listed, with too few cases for a figure.
 	resp, body = s.do("GET", "/api/v1/processing-times?form=I-485&office=NBC", nil, nil)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"form_type":"I-485"`) || !strings.Contains(string(body), `"cases":1`) || !strings.Contains(string(body), `"method"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `{"form_type":"I-485","scope":"form","enough_cases":false,"data_as_of":`) ||
+		strings.Contains(string(body), `"cases":`) || !strings.Contains(string(body), `"method"`) {
 		t.Fatalf("processing times: %d %s", resp.StatusCode, body)
 	}
 	s.signIn(jose, 1)
@@ -250,6 +253,67 @@ func TestProcessingTimesAPIAndMetrics(t *testing.T) {
 		}
 	}
 	t.Fatalf("/metrics: %d\n%s", resp.StatusCode, grepLines(text, "casegate_"))
+}
+
+// TestProcessingTimesAPIWithholdsSmallGroups publishes two groups of 10
+// cases beside a group of one and a form of two: the API lists the groups of
+// 10 and every form's whole-form figure, withheld for the form of two, and
+// nothing of the group of one but its case in its form's count.
+func TestProcessingTimesAPIWithholdsSmallGroups(t *testing.T) {
+	s := newStack(t)
+	s.spec = newSpecChecker(t)
+	done := finishedDay(s.clock.Now)
+	publishTimes(t, s.store, s.portal, s.clock.Now, finishedCases("WAC", "I-485", "Employment-based", "TSC", done, 900)+
+		finishedCases("MSC", "N-400", "", "NBC", done, 200, 210))
+	timesForJose(t, s.store, s.portal, s.clock.Now, 3)
+	type entry struct {
+		FormType    string `json:"form_type"`
+		Scope       string `json:"scope"`
+		Category    string `json:"category"`
+		Office      string `json:"office"`
+		EnoughCases bool   `json:"enough_cases"`
+		MedianDays  *int   `json:"median_days"`
+		Cases       *int   `json:"cases"`
+	}
+	list := func(query string) []string {
+		t.Helper()
+		resp, body := s.do("GET", "/api/v1/processing-times"+query, nil, nil)
+		var b struct {
+			ProcessingTimes []entry `json:"processing_times"`
+		}
+		mustJSON(t, body, &b)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", query, resp.StatusCode, body)
+		}
+		var out []string
+		for _, e := range b.ProcessingTimes {
+			desc := fmt.Sprintf("%s %s %s/%s", e.FormType, e.Scope, e.Category, e.Office)
+			switch {
+			case e.EnoughCases && e.Cases != nil && e.MedianDays != nil:
+				desc += fmt.Sprintf(" %d cases", *e.Cases)
+			case !e.EnoughCases && e.Cases == nil && e.MedianDays == nil:
+				desc += " not enough"
+			default:
+				t.Errorf("%s: %+v has figures that do not match enough_cases", query, e)
+			}
+			out = append(out, desc)
+		}
+		return out
+	}
+	all := []string{"I-485 form / 11 cases", "I-485 group Family-based/NBC 10 cases", "I-765 form / 10 cases", "I-765 group /MSC 10 cases", "N-400 form / not enough"}
+	for query, want := range map[string][]string{
+		"":                        all,
+		"?form=n-400":             {"N-400 form / not enough"},
+		"?office=TSC":             {"I-485 form / 11 cases", "I-765 form / 10 cases", "N-400 form / not enough"},
+		"?form=I-485&office=TSC":  {"I-485 form / 11 cases"},
+		"?form=I-485&office=nbc":  {"I-485 form / 11 cases", "I-485 group Family-based/NBC 10 cases"},
+		"?form=I-130&office=NBC":  nil,
+		"?form=%00&office=%E2%80": nil,
+	} {
+		if got := list(query); strings.Join(got, "; ") != strings.Join(want, "; ") {
+			t.Errorf("%q: %q, want %q", query, got, want)
+		}
+	}
 }
 
 // grepLines keeps the lines of text that start with prefix and contain any of
