@@ -206,7 +206,9 @@ func (t AdminToken) Revoked() bool { return !t.RevokedAt.IsZero() }
 
 // ProcessingTime is how long cases of one form, category and office took to
 // finish: days from received to the first terminal status, over the cases
-// finished in the trailing window.
+// finished in the trailing window. A whole-form figure, over every category
+// and office of the form together, has an empty Category and Office (every
+// case has an office, so no group's figure does).
 type ProcessingTime struct {
 	FormType   string
 	Category   string
@@ -215,7 +217,13 @@ type ProcessingTime struct {
 	P80Days    int // the 80th percentile: the inquiry date is received + this
 	Cases      int // how many finished cases the figures come from
 	ComputedAt time.Time
+	// Withheld marks a whole-form figure that is not published because too
+	// few cases finished: its days and Cases are zero. It is never stored.
+	Withheld bool
 }
+
+// WholeForm reports whether p covers every category and office of its form.
+func (p ProcessingTime) WholeForm() bool { return p.Office == "" }
 
 // Completion is one finished case, the raw material of processing times.
 type Completion struct {

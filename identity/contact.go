@@ -3,6 +3,9 @@ package identity
 import (
 	"net/mail"
 	"strings"
+	"unicode"
+
+	"golang.org/x/net/idna"
 )
 
 // The limits of an email address (RFC 5321: 64 for the local part, 254 in
@@ -12,14 +15,36 @@ const (
 	maxLocalLen = 64
 )
 
+// invisibleCategories are the categories of characters an address may not hold:
+// controls (Cc: line feed, NUL, NEL), format characters (Cf: zero-width
+// space, byte order mark, bidirectional overrides and isolates, soft hyphen)
+// and the line and paragraph separators (Zl, Zp). They cannot be seen, so
+// the person cannot check the address, and some end a line in a message.
+var invisibleCategories = []*unicode.RangeTable{unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp}
+
+// hasInvisible reports whether s holds a character of invisibleCategories.
+func hasInvisible(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsOneOf(invisibleCategories, r) }) >= 0
+}
+
 // Email returns the canonical form of the email address in s: a bare address
-// (no display name, no angle brackets), surrounding space trimmed, the domain
-// in lower case and the local part as typed (some mail servers tell case
-// apart there). The domain must have a dot and no address literal; the whole
-// must be at most 254 characters and must read back as itself.
+// (no display name, no angle brackets), surrounding spaces of any kind, tabs
+// and ASCII line breaks trimmed, the local part as typed (some mail servers tell case apart
+// there) and the domain in its ASCII form: IDNA's lookup mapping (lower case,
+// NFC, full-width letters and dots made plain) and each label that is not
+// ASCII as its A-label, so that bücher.de and xn--bcher-kva.de are one
+// address. The domain must have a dot and no address literal; the whole must
+// be at most 254 characters, hold no space and read back as itself. Any
+// character of the categories Cc, Cf, Zl or Zp left after trimming is refused
+// with ErrEmailInvisible; every other failure is ErrEmail.
 func Email(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 2*maxEmailLen {
+	s = strings.TrimFunc(s, func(r rune) bool { return r == '\t' || r == '\r' || r == '\n' || unicode.Is(unicode.Zs, r) })
+	if hasInvisible(s) {
+		return "", ErrEmailInvisible
+	}
+	// net/mail takes any character beyond ASCII as a letter of the local
+	// part, spaces such as U+00A0 and U+3000 too.
+	if s == "" || len(s) > 2*maxEmailLen || strings.IndexFunc(s, unicode.IsSpace) >= 0 {
 		return "", ErrEmail
 	}
 	addr, err := mail.ParseAddress(s)
@@ -30,8 +55,12 @@ func Email(s string) (string, error) {
 	if at <= 0 || at > maxLocalLen {
 		return "", ErrEmail
 	}
-	local, domain := addr.Address[:at], strings.ToLower(addr.Address[at+1:])
-	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, "[") ||
+	local, domain := addr.Address[:at], addr.Address[at+1:]
+	if strings.HasPrefix(domain, "[") {
+		return "", ErrEmail
+	}
+	domain, err = idna.Lookup.ToASCII(domain)
+	if err != nil || !strings.Contains(domain, ".") ||
 		strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
 		return "", ErrEmail
 	}

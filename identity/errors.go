@@ -11,7 +11,10 @@ var (
 	ErrCountry       = errors.New("Enter the country by its name or its 2- or 3-letter code, like Mexico, MX or MEX.")
 	ErrName          = errors.New("Enter the name in letters as it is written on your documents, in at most 200 characters.")
 	ErrEmail         = errors.New("Enter the email address in the form name@example.com.")
-	ErrPhone         = errors.New("Enter the phone number with a plus sign and the country code, like +1 555 555 0123.")
+	// ErrEmailInvisible refuses an address with a character nobody can see,
+	// such as a line break or a zero-width space, usually brought by a paste.
+	ErrEmailInvisible = errors.New("Enter the email address without line breaks or invisible characters, in the form name@example.com. If you pasted it, try typing it.")
+	ErrPhone          = errors.New("Enter the phone number with a plus sign and the country code, like +1 555 555 0123.")
 )
 
 // maxInput bounds the parsers of short values, so that a huge paste is refused

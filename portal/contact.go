@@ -36,14 +36,16 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 	if err := p.checkReauth(s, now); err != nil {
 		return ContactChange{}, err
 	}
-	email, phone = strings.TrimSpace(email), strings.TrimSpace(phone)
+	// The email address goes to identity.Email as sent, which refuses an
+	// invisible character even at either end.
+	hasEmail, phone := strings.TrimSpace(email) != "", strings.TrimSpace(phone)
 	var ch casegate.Channel
 	var dest string
 	var err error
 	switch {
-	case email != "" && phone != "":
+	case hasEmail && phone != "":
 		return ContactChange{}, casegate.FieldErrors(map[string]string{"email": "Change your email address or your phone number, one at a time."})
-	case email != "":
+	case hasEmail:
 		ch = casegate.ChannelEmail
 		if dest, err = identity.Email(email); err != nil {
 			return ContactChange{}, casegate.FieldErrors(map[string]string{"email": err.Error()})

@@ -33,10 +33,11 @@ type CaseView struct {
 	UpdatedAt     time.Time
 	History       []casegate.StatusEvent // newest first
 
-	// How long such cases take: nil when no processing time is published for
-	// the case's form, category and office.
+	// How long such cases take: the figure for the case's form, category and
+	// office, else for its whole form (WholeForm), which may be Withheld when
+	// too few cases finished; nil when no processing time is published at all.
 	ProcessingTime *casegate.ProcessingTime
-	InquiryDate    time.Time // received + the 80th percentile; zero without a processing time
+	InquiryDate    time.Time // received + the 80th percentile; zero without a figure or with a withheld one
 	Completed      bool      // a terminal status was reached
 	OutsideNormal  bool      // not completed and past the inquiry date: the person may ask about it
 

@@ -384,12 +384,24 @@ func required(s, field string, canon func(string) (string, error), msg string, e
 	return optional(s, field, canon, msg, errs)
 }
 
+// preciseReasons are reasons for a few format errors that say more than the
+// field's usual one: an operator cannot see what is wrong with an address
+// that holds an invisible character.
+var preciseReasons = map[error]string{
+	identity.ErrEmailInvisible: "must not hold invisible or control characters, such as a line break, a zero-width space or a direction mark",
+}
+
+// optional returns the canonical form of s, or "" when s is blank; when canon
+// refuses s it adds msg, or the precise reason for canon's error, to errs.
 func optional(s, field string, canon func(string) (string, error), msg string, errs *fieldErrors) string {
 	if strings.TrimSpace(s) == "" {
 		return ""
 	}
 	out, err := canon(s)
 	if err != nil {
+		if precise, ok := preciseReasons[err]; ok {
+			msg = precise
+		}
 		errs.add(field, msg)
 	}
 	return out

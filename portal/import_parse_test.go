@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/identity"
@@ -125,6 +126,12 @@ func TestParseJSONLineRejects(t *testing.T) {
 			[]string{"parties[0].date_of_birth: must be a real date", "parties[0].country_of_birth: must be a country", "parties[0].a_number: must be the letter A"}},
 		{"bad contact", withParty(goodParty + `,"email":"not an email","phone":"call me"`),
 			[]string{"parties[0].email: must be an email", "parties[0].phone: must be a phone"}},
+		{"line separator in email", withParty(goodParty + `,"email":"ana\u2028@example.com"`), []string{"parties[0].email: must not hold invisible"}},
+		{"next line after email", withParty(goodParty + `,"email":"ana@example.com\u0085"`), []string{"parties[0].email: must not hold invisible"}},
+		{"right-to-left override in email", withParty(goodParty + `,"email":"ana@\u202eelpmaxe.com"`), []string{"parties[0].email: must not hold invisible"}},
+		{"zero-width space in email", withParty(goodParty + `,"email":"an\u200ba@example.com"`), []string{"parties[0].email: must not hold invisible"}},
+		{"byte order mark before email", withParty(goodParty + `,"email":"\ufeffana@example.com"`), []string{"parties[0].email: must not hold invisible"}},
+		{"email domain not a host name", withParty(goodParty + `,"email":"ana@exa_mple.com"`), []string{"parties[0].email: must be an email"}},
 		{"no contact", withParty(goodParty + `,"email":" ","phone":""`),
 			[]string{"parties[0].email: a party needs an email or a phone"}},
 		{"bad language", withParty(goodParty + `,"email":"a@example.com","language":"fr"`),
@@ -220,6 +227,11 @@ func checkCanonical(t *testing.T, pc ParsedCase) {
 				same(opt.name, opt.v, opt.canon)
 			}
 		}
+		for _, r := range p.Email {
+			if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
+				t.Fatalf("email %q holds %U", p.Email, r)
+			}
+		}
 		if p.Language != "" && p.Language != "en" && p.Language != "es" {
 			t.Fatalf("language %q", p.Language)
 		}
@@ -229,6 +241,8 @@ func checkCanonical(t *testing.T, pc ParsedCase) {
 func FuzzParseJSONLine(f *testing.F) {
 	f.Add([]byte(strings.ReplaceAll(designLine, "\n", "")))
 	f.Add([]byte(withParty(goodParty + `,"email":"a@example.com"`)))
+	f.Add([]byte(withParty(goodParty + `,"email":"a\u2028@b\u200b.com"`)))
+	f.Add([]byte(withParty(goodParty + `,"email":"josé@Bücher.DE"`)))
 	f.Add([]byte(withParty(goodParty + `,"phone":"+52 55 5555 0101","a_number":"a-1234567"`)))
 	f.Add([]byte(`{"receipt_number":null,"parties":[null]}`))
 	f.Add([]byte(`{"history":[{"status":"x","at":"2025-01-01T00:00:00+14:00"}]}`))
@@ -299,12 +313,13 @@ func TestCSVReaderRejectsRows(t *testing.T) {
 	data := csvHeader +
 		"IOE0912345678,I-485,,NBC,2025-03-14,received,2025-03-14T10:00:00Z,applicant,Ana,Ruiz,1990-04-02,MX,,ana@example.com,,\n" + // 2 ok
 		"IOE0912345678,I-485,,NBC,2025-03-14,,,applicant,Bea,Ruiz,1990-04-02,MX,,bad-email,,\n" + // 3 bad email
-		"IOE0912345678,I-130,,NBC,2025-03-14,,,beneficiary,Cid,Ruiz,1991-04-02,MX,,cid@example.com,,\n" + // 4 form differs
-		"IOE0912345678,,,,,approved,,,,,,,,,,\n" + // 5 status without time
-		"IOE0912345678,,,,,,,applicant,Dan,Ruiz,1990-04-02\n" + // 6 wrong number of fields
-		"EAC2190012345,,,,,received,2025-03-14T10:00:00Z,applicant,Eva,Ruiz,1990-04-02,MX,,eva@example.com,,\n" + // 7 no case fields
-		"WAC2190012345,I-90,,NBC,2025-03-14,received,2025-03-14T10:00:00Z,,,,,,,,,\n" + // 8 no party
-		"LIN2190012345,I-90,,NBC,2025-03-14,received,2025-03-14T10:00:00Z,applicant,Fay,Ruiz,1990-04-02,MX,,fay@example.com,,\n" // 9 ok
+		"IOE0912345678,I-485,,NBC,2025-03-14,,,applicant,Bob,Ruiz,1990-04-02,MX,,bob\u200b@example.com,,\n" + // 4 invisible in email
+		"IOE0912345678,I-130,,NBC,2025-03-14,,,beneficiary,Cid,Ruiz,1991-04-02,MX,,cid@example.com,,\n" + // 5 form differs
+		"IOE0912345678,,,,,approved,,,,,,,,,,\n" + // 6 status without time
+		"IOE0912345678,,,,,,,applicant,Dan,Ruiz,1990-04-02\n" + // 7 wrong number of fields
+		"EAC2190012345,,,,,received,2025-03-14T10:00:00Z,applicant,Eva,Ruiz,1990-04-02,MX,,eva@example.com,,\n" + // 8 no case fields
+		"WAC2190012345,I-90,,NBC,2025-03-14,received,2025-03-14T10:00:00Z,,,,,,,,,\n" + // 9 no party
+		"LIN2190012345,I-90,,NBC,2025-03-14,received,2025-03-14T10:00:00Z,applicant,Fay,Ruiz,1990-04-02,MX,,fay@example.com,,\n" // 10 ok
 	got, err := readAllCSV(t, data)
 	if err != nil {
 		t.Fatal(err)
@@ -327,18 +342,19 @@ func TestCSVReaderRejectsRows(t *testing.T) {
 	}
 	for line, want := range map[int]string{
 		3: "email: must be an email",
-		4: "form_type: differs from line 2",
-		5: "at: required",
-		6: "not valid CSV: wrong number of fields",
-		7: "form_type, office and received_on: required",
-		8: "parties: a case needs at least one party",
+		4: "email: must not hold invisible",
+		5: "form_type: differs from line 2",
+		6: "at: required",
+		7: "not valid CSV: wrong number of fields",
+		8: "form_type, office and received_on: required",
+		9: "parties: a case needs at least one party",
 	} {
 		if !strings.Contains(rejected[line], want) {
 			t.Errorf("line %d: reason %q does not say %q", line, rejected[line], want)
 		}
 	}
-	if len(rejected) != 6 {
-		t.Errorf("rejected %v, want lines 3 to 8", rejected)
+	if len(rejected) != 7 {
+		t.Errorf("rejected %v, want lines 3 to 9", rejected)
 	}
 }
 

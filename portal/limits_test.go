@@ -49,6 +49,7 @@ func TestLimitsValidate(t *testing.T) {
 		func(l *Limits) { l.RequestsPerIP = Rate{0, time.Minute} },
 		func(l *Limits) { l.PartyFailures = Rate{3, 0} },
 		func(l *Limits) { l.SessionIdle = -time.Second },
+		func(l *Limits) { l.ProcessingMinCases = 0 },
 	}
 	for i, f := range bad {
 		l := DefaultLimits()

@@ -22,7 +22,7 @@ type Rate struct {
 	Per time.Duration
 }
 
-// Limits are the tunable limits and timeouts of DESIGN §5, §7 and §8.
+// Limits are the tunable limits and timeouts of DESIGN §5, §7, §8 and §11.
 type Limits struct {
 	CodeLength             int           // symbols, check symbol included
 	CodeTTL                time.Duration // how long a code is valid
@@ -40,6 +40,9 @@ type Limits struct {
 	SessionAbsolute        time.Duration
 	Reauth                 time.Duration // contact changes only this soon after sign-in
 	SMS                    SMSLimits     // SMS pumping protection (pumping.go)
+	// ProcessingMinCases is how many finished cases a processing-time
+	// figure must come from to be published (stats.Publish).
+	ProcessingMinCases int
 }
 
 // DefaultLimits returns the defaults of the design.
@@ -61,6 +64,7 @@ func DefaultLimits() Limits {
 		SessionAbsolute:        12 * time.Hour,
 		Reauth:                 20 * time.Minute,
 		SMS:                    DefaultSMSLimits(),
+		ProcessingMinCases:     10,
 	}
 }
 
@@ -77,7 +81,8 @@ func (l Limits) Validate() error {
 			return fmt.Errorf("%s must be positive", name)
 		}
 	}
-	for name, n := range map[string]int{"max attempts": l.MaxAttempts, "max sends": l.MaxSends, "max consecutive failures": l.MaxConsecutiveFailures} {
+	for name, n := range map[string]int{"max attempts": l.MaxAttempts, "max sends": l.MaxSends, "max consecutive failures": l.MaxConsecutiveFailures,
+		"processing-time minimum of cases": l.ProcessingMinCases} {
 		if n <= 0 {
 			return fmt.Errorf("%s must be positive", name)
 		}

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,12 +39,13 @@ type SQLite struct {
 var _ casegate.Store = (*SQLite)(nil)
 
 // OpenSQLite opens (creating when absent) the SQLite database at path; the
-// parent directory is created with mode 0700 when missing. It runs no migrations.
+// parent directory is created with mode 0700 when missing, and the file, its
+// -wal and its -shm are made private (see makePrivate). It runs no migrations.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if path == "" {
 		return nil, fmt.Errorf("store: open sqlite: no file name")
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := makePrivate(path); err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
 	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath()}
@@ -65,11 +68,54 @@ func openSQLiteURI(ctx context.Context, uri string) (*SQLite, error) {
 		path = u.Opaque
 	}
 	if path != "" && !strings.HasPrefix(path, ":memory:") && query.Get("mode") != "memory" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		prepare := makePrivate
+		if query.Get("mode") == "ro" { // a read-only open changes nothing
+			prepare = func(path string) error { return os.MkdirAll(filepath.Dir(path), 0o700) }
+		}
+		if err := prepare(path); err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
 	}
 	return openSQLite(ctx, base, query)
+}
+
+// makePrivate readies the database file at path for opening so that no
+// other local user can read it, whatever the umask and whether or not its
+// folder existed: the folder is created 0700 when missing, a missing file is
+// created 0600 before SQLite sees it (SQLite would create it 0644), and an
+// existing file, -wal or -shm loses any group and other permissions an
+// earlier version or an operator left on it. SQLite creates a -wal or -shm
+// with the mode of the database file, so they are 0600 from then on.
+func makePrivate(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		err = f.Chmod(0o600) // the umask may have taken more away
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	case !errors.Is(err, fs.ErrExist):
+		return err
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if perm := info.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(name, perm&^0o077); err != nil {
+				return fmt.Errorf("make %s private: %w", name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // openSQLite opens the writer and the reader pools on base, a file: URI

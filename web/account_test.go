@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/casegate/casegate"
 )
 
 // ana is the fixture's representative on jose's case.
@@ -57,6 +60,60 @@ func TestContactChangeEndToEnd(t *testing.T) {
 	if !strings.Contains(string(body), `"email":"a•••@lawfirm.example.com"`) {
 		t.Fatalf("the representative's contact changed: %s", body)
 	}
+}
+
+// TestContactChangeRefusesInvisibleCharacters sends the five characters of
+// the security review (and two more) inside and at the end of a new address,
+// through the API and the contact page: each is refused on the email field
+// with a message naming the problem, in English and Spanish, and nothing is
+// sent anywhere.
+func TestContactChangeRefusesInvisibleCharacters(t *testing.T) {
+	s := newStack(t, relaxed)
+	s.spec = newSpecChecker(t)
+	token := s.signIn(jose, 1)
+	queued := s.deliveries(t)
+	var tried int
+	for _, ch := range []string{"\u2028", "\u0085", "\u202e", "\u200b", "\ufeff", "\u2029", "\u00ad"} {
+		for _, addr := range []string{"jose.new" + ch + "@example.org", "jose.new@example.org" + ch, "jose.new@exa" + ch + "mple.org"} {
+			tried++
+			resp, body := s.do("POST", "/api/v1/me/contact", map[string]string{"email": addr}, bearerH(token))
+			var p struct {
+				Errors map[string]string `json:"errors"`
+			}
+			mustJSON(t, body, &p)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(p.Errors["email"], "invisible characters") {
+				t.Errorf("contact change to %q: %d %s, want 400 naming invisible characters on email", addr, resp.StatusCode, body)
+			}
+		}
+	}
+	resp, body := s.do("POST", "/api/v1/me/contact", map[string]string{"email": "jose.new\u2028@example.org"},
+		map[string]string{"Authorization": "Bearer " + token, "Accept-Language": "es"})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "caracteres invisibles") {
+		t.Errorf("in Spanish: %d %s", resp.StatusCode, body)
+	}
+	if n := s.deliveries(t) - queued; n != 0 {
+		t.Errorf("%d messages queued for %d refused addresses", n, tried)
+	}
+}
+
+// deliveries counts the outbox rows in every status.
+func (s *stack) deliveries(t *testing.T) int {
+	t.Helper()
+	n := 0
+	err := s.store.View(t.Context(), func(tx casegate.Tx) error {
+		for _, st := range []casegate.DeliveryStatus{casegate.DeliveryPending, casegate.DeliverySent, casegate.DeliveryFailed, casegate.DeliveryCancelled} {
+			c, err := tx.CountDeliveries(t.Context(), st)
+			if err != nil {
+				return err
+			}
+			n += c
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestContactChangeNeedsARecentSignIn(t *testing.T) {
@@ -152,8 +209,10 @@ func TestProcessingTimesAPIAndMetrics(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("recompute: %d %s", resp.StatusCode, body)
 	}
+	// One case finished: I-485 is listed, with too few cases for a figure.
 	resp, body = s.do("GET", "/api/v1/processing-times?form=I-485&office=NBC", nil, nil)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"form_type":"I-485"`) || !strings.Contains(string(body), `"cases":1`) || !strings.Contains(string(body), `"method"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `{"form_type":"I-485","scope":"form","enough_cases":false,"data_as_of":`) ||
+		strings.Contains(string(body), `"cases":`) || !strings.Contains(string(body), `"method"`) {
 		t.Fatalf("processing times: %d %s", resp.StatusCode, body)
 	}
 	s.signIn(jose, 1)
@@ -194,6 +253,67 @@ func TestProcessingTimesAPIAndMetrics(t *testing.T) {
 		}
 	}
 	t.Fatalf("/metrics: %d\n%s", resp.StatusCode, grepLines(text, "casegate_"))
+}
+
+// TestProcessingTimesAPIWithholdsSmallGroups publishes two groups of 10
+// cases beside a group of one and a form of two: the API lists the groups of
+// 10 and every form's whole-form figure, withheld for the form of two, and
+// nothing of the group of one but its case in its form's count.
+func TestProcessingTimesAPIWithholdsSmallGroups(t *testing.T) {
+	s := newStack(t)
+	s.spec = newSpecChecker(t)
+	done := finishedDay(s.clock.Now)
+	publishTimes(t, s.store, s.portal, s.clock.Now, finishedCases("WAC", "I-485", "Employment-based", "TSC", done, 900)+
+		finishedCases("MSC", "N-400", "", "NBC", done, 200, 210))
+	timesForJose(t, s.store, s.portal, s.clock.Now, 3)
+	type entry struct {
+		FormType    string `json:"form_type"`
+		Scope       string `json:"scope"`
+		Category    string `json:"category"`
+		Office      string `json:"office"`
+		EnoughCases bool   `json:"enough_cases"`
+		MedianDays  *int   `json:"median_days"`
+		Cases       *int   `json:"cases"`
+	}
+	list := func(query string) []string {
+		t.Helper()
+		resp, body := s.do("GET", "/api/v1/processing-times"+query, nil, nil)
+		var b struct {
+			ProcessingTimes []entry `json:"processing_times"`
+		}
+		mustJSON(t, body, &b)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", query, resp.StatusCode, body)
+		}
+		var out []string
+		for _, e := range b.ProcessingTimes {
+			desc := fmt.Sprintf("%s %s %s/%s", e.FormType, e.Scope, e.Category, e.Office)
+			switch {
+			case e.EnoughCases && e.Cases != nil && e.MedianDays != nil:
+				desc += fmt.Sprintf(" %d cases", *e.Cases)
+			case !e.EnoughCases && e.Cases == nil && e.MedianDays == nil:
+				desc += " not enough"
+			default:
+				t.Errorf("%s: %+v has figures that do not match enough_cases", query, e)
+			}
+			out = append(out, desc)
+		}
+		return out
+	}
+	all := []string{"I-485 form / 11 cases", "I-485 group Family-based/NBC 10 cases", "I-765 form / 10 cases", "I-765 group /MSC 10 cases", "N-400 form / not enough"}
+	for query, want := range map[string][]string{
+		"":                        all,
+		"?form=n-400":             {"N-400 form / not enough"},
+		"?office=TSC":             {"I-485 form / 11 cases", "I-765 form / 10 cases", "N-400 form / not enough"},
+		"?form=I-485&office=TSC":  {"I-485 form / 11 cases"},
+		"?form=I-485&office=nbc":  {"I-485 form / 11 cases", "I-485 group Family-based/NBC 10 cases"},
+		"?form=I-130&office=NBC":  nil,
+		"?form=%00&office=%E2%80": nil,
+	} {
+		if got := list(query); strings.Join(got, "; ") != strings.Join(want, "; ") {
+			t.Errorf("%q: %q, want %q", query, got, want)
+		}
+	}
 }
 
 // grepLines keeps the lines of text that start with prefix and contain any of

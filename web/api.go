@@ -126,18 +126,31 @@ type eventBody struct {
 	At          time.Time `json:"at"`
 }
 
+// processingTimeBody is one processing time: of a group (a form, category
+// and office) or of a whole form; a whole form's may lack the figures, when
+// too few of its cases finished (enough_cases false).
 type processingTimeBody struct {
-	FormType   string    `json:"form_type"`
-	Category   string    `json:"category,omitempty"`
-	Office     string    `json:"office"`
-	MedianDays int       `json:"median_days"`
-	P80Days    int       `json:"p80_days"`
-	Cases      int       `json:"cases"`
-	DataAsOf   time.Time `json:"data_as_of"`
+	FormType    string    `json:"form_type"`
+	Scope       string    `json:"scope"` // "group" or "form"
+	Category    string    `json:"category,omitempty"`
+	Office      string    `json:"office,omitempty"`
+	EnoughCases bool      `json:"enough_cases"`
+	MedianDays  *int      `json:"median_days,omitempty"`
+	P80Days     *int      `json:"p80_days,omitempty"`
+	Cases       *int      `json:"cases,omitempty"`
+	DataAsOf    time.Time `json:"data_as_of"`
 }
 
 func processingTimeJSON(p casegate.ProcessingTime) processingTimeBody {
-	return processingTimeBody{p.FormType, p.Category, p.Office, p.MedianDays, p.P80Days, p.Cases, p.ComputedAt.UTC()}
+	b := processingTimeBody{FormType: p.FormType, Scope: "group", Category: p.Category, Office: p.Office,
+		EnoughCases: !p.Withheld, DataAsOf: p.ComputedAt.UTC()}
+	if p.WholeForm() {
+		b.Scope = "form"
+	}
+	if !p.Withheld {
+		b.MedianDays, b.P80Days, b.Cases = &p.MedianDays, &p.P80Days, &p.Cases
+	}
+	return b
 }
 
 type subscriptionBody struct {
@@ -189,6 +202,8 @@ func caseJSON(c portal.CaseView, lang string) caseBody {
 	if c.ProcessingTime != nil {
 		pt := processingTimeJSON(*c.ProcessingTime)
 		b.ProcessingTime = &pt
+	}
+	if !c.InquiryDate.IsZero() {
 		b.InquiryDate = c.InquiryDate.Format(time.DateOnly)
 	}
 	return b

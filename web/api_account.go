@@ -56,10 +56,14 @@ func (s *Server) setSubscription(w http.ResponseWriter, r *http.Request) error {
 }
 
 // processingTimesMethod explains, for API clients, how the figures are made.
-const processingTimesMethod = "For each form type, category and office: the cases whose first final decision " +
+const processingTimesMethod = "For each form type, category and office (scope group), and for each form type as a whole, " +
+	"every category and office together (scope form): the cases whose first final decision " +
 	"(approved, card produced or mailed, denied, withdrawn) came in the last 6 months; the number of days from " +
 	"the date the case was received to that decision; the median and the 80th percentile (nearest rank). " +
-	"8 of 10 of those cases finished within p80_days. A case's inquiry date is its received date plus p80_days."
+	"8 of 10 of those cases finished within p80_days. A figure is published only when it comes from enough cases " +
+	"(the deployment's minimum, 10 by default): a group with fewer is left out, and its cases are given their form's " +
+	"figure; a form with fewer is listed with enough_cases false and no figures. A case's inquiry date is its " +
+	"received date plus the p80_days of the figure it is given; with no figure, it has none."
 
 func (s *Server) processingTimesAPI(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()

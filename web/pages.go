@@ -65,6 +65,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 // casePage is the data of one case's page.
 type casePage struct {
 	portal.CaseView
+	MinCases           int  // a published processing time comes from at least this many cases
 	HasEmail, HasPhone bool // the party has this contact on file, so it can be notified there
 	NotifyEmail        bool // the boxes as shown: the subscription, or what was just posted
 	NotifySMS          bool
@@ -89,7 +90,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 	if err != nil {
 		return err
 	}
-	p := casePage{CaseView: c, HasEmail: db.Party.Email != "", HasPhone: db.Party.Phone != "", Saved: saved}
+	p := casePage{CaseView: c, MinCases: s.portal.ProcessingMinCases(), HasEmail: db.Party.Email != "", HasPhone: db.Party.Phone != "", Saved: saved}
 	sub := c.Subscription
 	if posted != nil {
 		sub = *posted
@@ -161,6 +162,8 @@ func localPath(p string) bool {
 type processingTime struct {
 	FormType, Category, Office string
 	MedianDays, P80Days, Cases int
+	WholeForm                  bool // every category and office of the form together
+	Withheld                   bool // too few cases: no figures, "not enough recent cases"
 }
 
 // timesPage is the data of the processing-times page.
@@ -170,6 +173,7 @@ type timesPage struct {
 	Rows           []processingTime
 	Categories     bool      // some row has a category: the table shows the column
 	AsOf           time.Time // when the figures were computed
+	MinCases       int       // a figure comes from at least this many cases
 }
 
 // processingTimes returns the published processing times, by form, category
@@ -183,7 +187,7 @@ func (s *Server) processingTimes(ctx context.Context) ([]processingTime, time.Ti
 	var asOf time.Time
 	for _, pt := range pts {
 		rows = append(rows, processingTime{FormType: pt.FormType, Category: pt.Category, Office: pt.Office,
-			MedianDays: pt.MedianDays, P80Days: pt.P80Days, Cases: pt.Cases})
+			MedianDays: pt.MedianDays, P80Days: pt.P80Days, Cases: pt.Cases, WholeForm: pt.WholeForm(), Withheld: pt.Withheld})
 		if pt.ComputedAt.After(asOf) {
 			asOf = pt.ComputedAt
 		}
@@ -199,12 +203,12 @@ func (s *Server) processingTimesPage(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	p := timesPage{AsOf: asOf}
+	p := timesPage{AsOf: asOf, MinCases: s.portal.ProcessingMinCases()}
 	for _, row := range rows {
 		if !slices.Contains(p.Forms, row.FormType) {
 			p.Forms = append(p.Forms, row.FormType)
 		}
-		if !slices.Contains(p.Offices, row.Office) {
+		if !row.WholeForm && !slices.Contains(p.Offices, row.Office) {
 			p.Offices = append(p.Offices, row.Office)
 		}
 	}
@@ -218,7 +222,8 @@ func (s *Server) processingTimesPage(w http.ResponseWriter, r *http.Request) err
 		p.Office = o
 	}
 	for _, row := range rows {
-		if (p.Form == "" || row.FormType == p.Form) && (p.Office == "" || row.Office == p.Office) {
+		// A whole-form row covers every office, so an office's choice keeps it.
+		if (p.Form == "" || row.FormType == p.Form) && (p.Office == "" || row.WholeForm || row.Office == p.Office) {
 			p.Rows = append(p.Rows, row)
 			p.Categories = p.Categories || row.Category != ""
 		}

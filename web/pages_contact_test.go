@@ -172,6 +172,9 @@ func TestContactFormErrors(t *testing.T) {
 		{"same email", url.Values{"email": {"jose@EXAMPLE.com"}}, "new_email", "already the one on file"},
 		{"same phone", url.Values{"phone": {"+1 (555) 555-0123"}}, "new_phone", "already the one on file"},
 		{"both", url.Values{"email": {"a@example.com"}, "phone": {"+15555550199"}}, "new_email", "one at a time"},
+		{"line separator in email", url.Values{"email": {"jose.new\u2028@example.org"}}, "new_email", "invisible characters"},
+		{"zero-width space after email", url.Values{"email": {"jose.new@example.org\u200b"}}, "new_email", "invisible characters"},
+		{"right-to-left override in email", url.Values{"email": {"jose.new@\u202eelpmaxe.org"}}, "new_email", "invisible characters"},
 	}
 	english := map[string]string{}
 	for _, lang := range []string{"en", "es"} {

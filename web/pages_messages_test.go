@@ -126,7 +126,7 @@ func TestEveryPortalMessageHasSpanish(t *testing.T) {
 	collect("expired", err)
 
 	for _, e := range []error{identity.ErrReceiptNumber, identity.ErrANumber, identity.ErrDate, identity.ErrCountry,
-		identity.ErrName, identity.ErrEmail, identity.ErrPhone, casegate.ErrNotFound} {
+		identity.ErrName, identity.ErrEmail, identity.ErrEmailInvisible, identity.ErrPhone, casegate.ErrNotFound} {
 		seen[e.Error()] = true
 		if e == casegate.ErrNotFound {
 			seen[casegate.ErrNotFound.Message] = true

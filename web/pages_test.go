@@ -59,6 +59,23 @@ func newPageStack(t testing.TB, opts ...stackOption) *pageStack {
 	return ps
 }
 
+// sessionCookie returns the browser's session cookie as a Cookie header's
+// value, for API requests as the signed-in person.
+func (ps *pageStack) sessionCookie(t testing.TB) string {
+	t.Helper()
+	u, err := url.Parse(ps.pages.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ps.browser.Jar.Cookies(u) {
+		if c.Name == sessionCookie {
+			return c.Name + "=" + c.Value
+		}
+	}
+	t.Fatal("the browser holds no session cookie")
+	return ""
+}
+
 // newBrowser returns a client with its own cookie jar.
 func (ps *pageStack) newBrowser(t testing.TB) *http.Client {
 	jar, err := cookiejar.New(nil)

@@ -50,18 +50,33 @@ func publishTimes(t testing.TB, st casegate.Store, p *portal.Portal, now func() 
 // joseReceived is the day the fixture's first case was received.
 var joseReceived = time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC)
 
+// finishedDay is when the finished cases of these tests were decided: ten
+// days before now, at noon.
+func finishedDay(now func() time.Time) time.Time {
+	return now().UTC().AddDate(0, 0, -10).Truncate(24 * time.Hour).Add(12 * time.Hour)
+}
+
 // timesForJose publishes processing times for the form, category and office
-// of Jose's case whose 80th percentile is slack days past today: Jose's
-// inquiry date is slack days away. It also publishes a second group without
-// a category.
+// of Jose's case, from 10 cases (the fewest a figure is published from),
+// whose median is 1 day and whose 80th percentile is slack days past Jose's
+// case's age: Jose's inquiry date is slack days away. It also publishes a
+// second group of 10 cases without a category (median 120, 80th percentile
+// 150). Each form has one group, so its whole-form figure is the group's.
 func timesForJose(t testing.TB, st casegate.Store, p *portal.Portal, now func() time.Time, slack int) []casegate.ProcessingTime {
 	t.Helper()
-	today := now().UTC()
-	age := int(today.Sub(joseReceived) / (24 * time.Hour))
-	done := today.AddDate(0, 0, -10).Truncate(24 * time.Hour).Add(12 * time.Hour)
-	jsonl := finishedCases("LIN", "I-485", "Family-based", "NBC", done, age-100, age-50, age+1, age+slack, age+slack) +
-		finishedCases("SRC", "I-765", "", "MSC", done, 90, 120, 150)
+	age := int(now().UTC().Sub(joseReceived) / (24 * time.Hour))
+	done := finishedDay(now)
+	jsonl := finishedCases("LIN", "I-485", "Family-based", "NBC", done, age-100, age-90, age-80, age-70, age+1,
+		age+slack, age+slack, age+slack, age+slack, age+slack) +
+		finishedCases("SRC", "I-765", "", "MSC", done, 90, 100, 110, 115, 120, 125, 140, 150, 155, 160)
 	return publishTimes(t, st, p, now, jsonl)
+}
+
+// rowCells returns the text of a table row's cells.
+func rowCells(tr *goquery.Selection) []string {
+	var out []string
+	tr.Find("th, td").Each(func(_ int, c *goquery.Selection) { out = append(out, strings.TrimSpace(c.Text())) })
+	return out
 }
 
 func TestProcessingTimesPage(t *testing.T) {
@@ -85,20 +100,21 @@ func TestProcessingTimesPage(t *testing.T) {
 		t.Errorf("columns %q, want form, category, office, median, 80th percentile, cases", heads)
 	}
 	rows := p.doc.Find("table#processing-times tbody tr")
-	if rows.Length() != 2 {
-		t.Fatalf("%d rows, want 2", rows.Length())
+	if rows.Length() != 4 {
+		t.Fatalf("%d rows, want 4", rows.Length())
 	}
-	cells := func(tr *goquery.Selection) []string {
-		var out []string
-		tr.Find("th, td").Each(func(_ int, c *goquery.Selection) { out = append(out, strings.TrimSpace(c.Text())) })
-		return out
+	for i, want := range [][]string{
+		{"I-485", "All categories", "All offices", fmt.Sprint(age + 1), fmt.Sprint(age + 3), "10"},
+		{"I-485", "Family-based", "NBC", fmt.Sprint(age + 1), fmt.Sprint(age + 3), "10"},
+		{"I-765", "All categories", "All offices", "120", "150", "10"},
+		{"I-765", "–None", "MSC", "120", "150", "10"}, // no category reads as none
+	} {
+		if got := rowCells(rows.Eq(i)); strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("row %d %q, want %q", i+1, got, want)
+		}
 	}
-	want := []string{"I-485", "Family-based", "NBC", fmt.Sprint(age + 1), fmt.Sprint(age + 3), "5"}
-	if got := cells(rows.Eq(0)); strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("first row %q, want %q", got, want)
-	}
-	if got := cells(rows.Eq(1)); strings.Join(got, "|") != "I-765|–None|MSC|120|150|3" {
-		t.Errorf("second row %q: no category should read as none", got)
+	if n := p.doc.Find("table#processing-times tbody tr.whole-form").Length(); n != 2 {
+		t.Errorf("%d rows marked whole-form, want 2", n)
 	}
 	if m := strings.ToLower(p.doc.Find("main").Text()); !strings.Contains(m, "last 6 months") || !strings.Contains(m, "inquiry date") {
 		t.Errorf("the page does not explain the method")
@@ -110,11 +126,16 @@ func TestProcessingTimesPage(t *testing.T) {
 	}
 
 	one := ps.get(t, "/processing-times?form=I-765&office=")
-	if n := one.doc.Find("table#processing-times tbody tr").Length(); n != 1 || one.doc.Find(`#form option[value="I-765"][selected]`).Length() != 1 {
-		t.Errorf("filtered by form: %d rows", n)
+	if n := one.doc.Find("table#processing-times tbody tr").Length(); n != 2 || one.doc.Find(`#form option[value="I-765"][selected]`).Length() != 1 {
+		t.Errorf("filtered by form: %d rows, want 2", n)
 	}
-	if n := ps.get(t, "/processing-times?office=NOWHERE").doc.Find("table#processing-times tbody tr").Length(); n != 2 {
-		t.Errorf("an unknown office shows %d rows, want all 2", n)
+	if n := ps.get(t, "/processing-times?office=NOWHERE").doc.Find("table#processing-times tbody tr").Length(); n != 4 {
+		t.Errorf("an unknown office shows %d rows, want all 4", n)
+	}
+	// An office keeps the whole-form rows, which cover it too.
+	msc := ps.get(t, "/processing-times?office=MSC").doc.Find("table#processing-times tbody tr")
+	if msc.Length() != 3 || msc.Filter(".whole-form").Length() != 2 {
+		t.Errorf("office MSC: %d rows, %d whole-form; want 3 and 2", msc.Length(), msc.Filter(".whole-form").Length())
 	}
 
 	ps.setLang(t, "es")
@@ -192,6 +213,161 @@ func TestCasePageTiming(t *testing.T) {
 	}
 	if ps.get(t, "/dashboard").doc.Find(".case-outside-normal").Length() != 0 {
 		t.Errorf("a decided case is still marked outside normal processing time")
+	}
+}
+
+// TestProcessingTimesPageWithholdsSmallGroups publishes Jose's group and
+// I-765's (10 cases each) beside a group of one (I-485 Employment-based at
+// TSC) and a form of two (N-400): the group of one is nowhere on the page,
+// not even as an office to choose; its case counts in I-485's whole-form row;
+// N-400 reads "not enough recent cases" without a figure.
+func TestProcessingTimesPageWithholdsSmallGroups(t *testing.T) {
+	ps := newPageStack(t)
+	age := int(ps.clock.Now().Sub(joseReceived) / (24 * time.Hour))
+	done := finishedDay(ps.clock.Now)
+	publishTimes(t, ps.store, ps.portal, ps.clock.Now, finishedCases("WAC", "I-485", "Employment-based", "TSC", done, 900)+
+		finishedCases("MSC", "N-400", "", "NBC", done, 200, 210))
+	timesForJose(t, ps.store, ps.portal, ps.clock.Now, 3)
+
+	p := ps.get(t, "/processing-times")
+	checkLayout(t, p, "en")
+	rows := p.doc.Find("table#processing-times tbody tr")
+	for i, want := range [][]string{
+		// 11 cases: age-100 … age-70, age+1, 5 × age+3 and 900 days.
+		{"I-485", "All categories", "All offices", fmt.Sprint(age + 3), fmt.Sprint(age + 3), "11"},
+		{"I-485", "Family-based", "NBC", fmt.Sprint(age + 1), fmt.Sprint(age + 3), "10"},
+		{"I-765", "All categories", "All offices", "120", "150", "10"},
+		{"I-765", "–None", "MSC", "120", "150", "10"},
+		{"N-400", "All categories", "All offices", "Not enough recent cases"},
+	} {
+		if got := rowCells(rows.Eq(i)); strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("row %d %q, want %q", i+1, got, want)
+		}
+	}
+	if rows.Length() != 5 {
+		t.Errorf("%d rows, want 5", rows.Length())
+	}
+	n400 := rows.Filter("tr.whole-form").FilterFunction(func(_ int, tr *goquery.Selection) bool { return tr.Find("th").Text() == "N-400" })
+	if n400.Find(`td.not-enough[colspan="3"]`).Length() != 1 || n400.Find("td.num").Length() != 0 {
+		t.Errorf("N-400's row should read not enough recent cases across the figures, with none")
+	}
+	if txt := p.doc.Find("table#processing-times").Text(); strings.Contains(txt, "Employment-based") || strings.Contains(txt, "TSC") || strings.Contains(txt, "900") {
+		t.Errorf("the group of one shows in the table: %q", txt)
+	}
+	if p.doc.Find(`#office option[value="TSC"]`).Length() != 0 {
+		t.Errorf("an office whose only group is withheld is offered as a choice")
+	}
+	if m := p.doc.Find("#min-cases").Text(); !strings.Contains(m, "at least 10 cases") || !strings.Contains(m, "Not enough recent cases") {
+		t.Errorf("#min-cases %q does not explain the rule", m)
+	}
+
+	ps.setLang(t, "es")
+	es := ps.get(t, "/processing-times")
+	checkLayout(t, es, "es")
+	last := es.doc.Find("table#processing-times tbody tr").Last()
+	if got := strings.Join(rowCells(last), "|"); got != "N-400|Todas las categorías|Todas las oficinas|No hay suficientes casos recientes" {
+		t.Errorf("Spanish N-400 row %q", got)
+	}
+	if m := es.doc.Find("#min-cases").Text(); !strings.Contains(m, "al menos 10 casos") {
+		t.Errorf("Spanish #min-cases %q", m)
+	}
+}
+
+// caseTiming reads what the API says of Jose's case's processing time.
+type caseTiming struct {
+	ProcessingTime *struct {
+		Scope       string `json:"scope"`
+		Office      string `json:"office"`
+		EnoughCases bool   `json:"enough_cases"`
+		P80Days     *int   `json:"p80_days"`
+		Cases       *int   `json:"cases"`
+	} `json:"processing_time"`
+	InquiryDate   string `json:"inquiry_date"`
+	OutsideNormal bool   `json:"outside_normal_processing_time"`
+}
+
+func (ps *pageStack) joseTiming(t *testing.T) caseTiming {
+	t.Helper()
+	resp, body := ps.do("GET", "/api/v1/cases/IOE0912345678", nil, map[string]string{"Cookie": ps.sessionCookie(t)})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("case API: %d %s", resp.StatusCode, body)
+	}
+	var ct caseTiming
+	mustJSON(t, body, &ct)
+	return ct
+}
+
+// TestCasePageFallsBackToTheWholeForm gives Jose's group 3 finished cases
+// and I-485 10 more at another office: the case page and the API give the
+// whole form's figure, say so, and take the inquiry date from it.
+func TestCasePageFallsBackToTheWholeForm(t *testing.T) {
+	ps := newPageStack(t)
+	ps.spec = newSpecChecker(t)
+	age := int(ps.clock.Now().Sub(joseReceived) / (24 * time.Hour))
+	done := finishedDay(ps.clock.Now)
+	// 13 cases: 3 of Jose's group (age+500 days, far past) and 10 at TSC, of
+	// age-5, age-4, … age+4 days: the 80th percentile, the 11th, is age+500.
+	publishTimes(t, ps.store, ps.portal, ps.clock.Now, finishedCases("LIN", "I-485", "Family-based", "NBC", done, age+500, age+500, age+500)+
+		finishedCases("WAC", "I-485", "Employment-based", "TSC", done, age-5, age-4, age-3, age-2, age-1, age, age+1, age+2, age+3, age+4))
+	ps.signInThroughPages(t, joseForm, 1)
+
+	p := ps.get(t, "/cases/IOE0912345678")
+	checkLayout(t, p, "en")
+	whole := p.doc.Find("#case-processing-time #processing-time-whole-form")
+	if whole.Length() != 1 || !strings.Contains(whole.Text(), "as a whole, at all offices and in all categories") ||
+		!strings.Contains(whole.Text(), fmt.Sprintf("%d days", age+500)) {
+		t.Errorf("#processing-time-whole-form %q: want I-485's whole-form figure, said to be so", whole.Text())
+	}
+	if p.doc.Find("#processing-time-group, #not-enough-cases").Length() != 0 {
+		t.Errorf("the page shows a group's figure, or none, besides the whole form's")
+	}
+	inquiry := joseReceived.AddDate(0, 0, age+500)
+	if at, err := time.Parse(time.RFC3339, p.doc.Find("#inquiry-date time").AttrOr("datetime", "")); err != nil || !at.Equal(inquiry) {
+		t.Errorf("#inquiry-date %q, want %s", p.doc.Find("#inquiry-date time").AttrOr("datetime", ""), inquiry.Format(time.DateOnly))
+	}
+	ct := ps.joseTiming(t)
+	if pt := ct.ProcessingTime; pt == nil || pt.Scope != "form" || pt.Office != "" || !pt.EnoughCases || pt.Cases == nil || *pt.Cases != 13 ||
+		ct.InquiryDate != inquiry.Format(time.DateOnly) {
+		t.Errorf("API: %+v (%+v), want the whole form's figure of 13 cases and its inquiry date", ct, ct.ProcessingTime)
+	}
+	ps.setLang(t, "es")
+	if txt := ps.get(t, "/cases/IOE0912345678").doc.Find("#processing-time-whole-form").Text(); !strings.Contains(txt, "en todas las oficinas y categorías") {
+		t.Errorf("Spanish #processing-time-whole-form %q", txt)
+	}
+}
+
+// TestCasePageWithTooFewCases gives I-485 only 3 finished cases, all far
+// past Jose's case's age: no figure, no inquiry date and no "outside normal
+// processing time", on the case page, the dashboard and the API alike; the
+// page says there are not enough recent cases.
+func TestCasePageWithTooFewCases(t *testing.T) {
+	ps := newPageStack(t)
+	ps.spec = newSpecChecker(t)
+	done := finishedDay(ps.clock.Now)
+	publishTimes(t, ps.store, ps.portal, ps.clock.Now, finishedCases("LIN", "I-485", "Family-based", "NBC", done, 30, 40, 50))
+	dash := ps.signInThroughPages(t, joseForm, 1)
+	if dash.doc.Find("li.case .case-outside-normal").Length() != 0 {
+		t.Errorf("the dashboard marks Jose's case outside normal processing time from 3 cases")
+	}
+	p := ps.get(t, "/cases/IOE0912345678")
+	checkLayout(t, p, "en")
+	note := p.doc.Find("#case-processing-time #not-enough-cases")
+	if note.Length() != 1 || !strings.Contains(note.Text(), "Not enough recent cases") || !strings.Contains(note.Text(), "fewer than 10 cases of form I-485") {
+		t.Errorf("#not-enough-cases %q", note.Text())
+	}
+	if n := p.doc.Find("#inquiry-date, #outside-normal, #processing-time-group, #processing-time-whole-form").Length(); n != 0 {
+		t.Errorf("%d figures, inquiry dates or notices shown from 3 cases", n)
+	}
+	if txt := p.doc.Find("#case-processing-time").Text(); strings.Contains(txt, "50 days") || strings.Contains(txt, "40 days") {
+		t.Errorf("a figure from 3 cases shows: %q", txt)
+	}
+	ct := ps.joseTiming(t)
+	if pt := ct.ProcessingTime; pt == nil || pt.Scope != "form" || pt.EnoughCases || pt.P80Days != nil || pt.Cases != nil || ct.InquiryDate != "" || ct.OutsideNormal {
+		t.Errorf("API: %+v (%+v), want a withheld whole-form figure, no inquiry date", ct, ct.ProcessingTime)
+	}
+	ps.setLang(t, "es")
+	if txt := ps.get(t, "/cases/IOE0912345678").doc.Find("#not-enough-cases").Text(); !strings.Contains(txt, "No hay suficientes casos recientes") {
+		t.Errorf("Spanish #not-enough-cases %q", txt)
 	}
 }
 

@@ -251,6 +251,7 @@ func settings() []setting {
 			c.StatsInterval = d
 			return nil
 		}},
+		intSetting("CASEGATE_PROCESSING_MIN_CASES", "processing-min-cases", "finished cases a processing-time figure must come from to be published; below, the whole form's figure or \"not enough recent cases\"", func(c *config) *int { return &c.Limits.ProcessingMinCases }, d.ProcessingMinCases, 1, 1_000_000),
 		{"CASEGATE_READ_CACHE_TTL", "read-cache-ttl", "1s", "how long a session or dashboard read is reused (0s: never); changes made on other instances show after at most this", func(c *config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 || d > time.Minute {

@@ -88,6 +88,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 		"CASEGATE_LOCK_AFTER_CONSECUTIVE_FAILURES": "0",
 		"CASEGATE_SESSION_IDLE":                    "0s",
 		"CASEGATE_SMS_URL":                         "kannel://localhost",
+		"CASEGATE_PROCESSING_MIN_CASES":            "0",
 	}
 	for name, value := range bad {
 		getenv := func(k string) string {
@@ -118,4 +119,46 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 	if c.Listen != "127.0.0.1:9001" || c.Limits.CodeTTL != 5*time.Minute || c.PublicURL.String() != "http://127.0.0.1:9001" {
 		t.Fatalf("config %+v", c)
 	}
+}
+
+// minCasesFrom loads the configuration with CASEGATE_PROCESSING_MIN_CASES=v.
+func minCasesFrom(v string) (int, error) {
+	c, err := loadConfig(newFlagSet("test", io.Discard), nil, func(k string) string {
+		if k == "CASEGATE_PROCESSING_MIN_CASES" {
+			return v
+		}
+		return ""
+	})
+	return c.Limits.ProcessingMinCases, err
+}
+
+func TestProcessingMinCases(t *testing.T) {
+	for in, want := range map[string]int{"": 10, "10": 10, "1": 1, "25": 25, "1000000": 1_000_000} {
+		if got, err := minCasesFrom(in); err != nil || got != want {
+			t.Errorf("CASEGATE_PROCESSING_MIN_CASES=%q: %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"0", "-3", "ten", "1.5", " 10", "1000001", "99999999999999999999"} {
+		if got, err := minCasesFrom(in); err == nil || !strings.Contains(err.Error(), "CASEGATE_PROCESSING_MIN_CASES") {
+			t.Errorf("CASEGATE_PROCESSING_MIN_CASES=%q: %d, %v; want an error naming the variable", in, got, err)
+		}
+	}
+}
+
+func FuzzProcessingMinCases(f *testing.F) {
+	for _, s := range []string{"10", "0", "-1", "1e3", "+5", "007"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := minCasesFrom(s)
+		if err != nil {
+			if !strings.Contains(err.Error(), "CASEGATE_PROCESSING_MIN_CASES") {
+				t.Fatalf("%q: %v does not name the variable", s, err)
+			}
+			return
+		}
+		if n < 1 || n > 1_000_000 {
+			t.Fatalf("%q: accepted %d", s, n)
+		}
+	})
 }

@@ -296,29 +296,28 @@ func checkLimits(l portal.Limits) []check {
 
 func perSecond(r portal.Rate) float64 { return float64(r.N) / r.Per.Seconds() }
 
-// checkDatabase opens the database without creating or migrating it, and
-// compares its schema version with this casegate's.
+// checkDatabase opens the database without creating, migrating or
+// changing it (a SQLite file read-only), checks that a SQLite file and its
+// -wal and -shm are private, and compares the schema version with this
+// casegate's.
 func checkDatabase(ctx context.Context, dsn string, timeout time.Duration) []check {
 	const name = "database"
 	sqlite := !store.IsPostgres(dsn) && !strings.HasPrefix(dsn, "file:")
 	var notes []check
+	open := dsn
 	if sqlite {
-		info, err := os.Stat(dsn)
-		if errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(dsn); errors.Is(err, fs.ErrNotExist) {
 			return []check{warn(name, "run `casegate migrate` to create it, or let serve create it at start",
 				"%s does not exist yet", dsn)}
 		}
-		// Readable by others only when its folder lets them in, too.
-		folder, derr := os.Stat(filepath.Dir(dsn))
-		if err == nil && derr == nil && info.Mode().Perm()&0o044 != 0 && folder.Mode().Perm()&0o011 != 0 {
-			notes = append(notes, warn("database file", fmt.Sprintf("chmod 700 %s (casegate creates it so)", filepath.Dir(dsn)),
-				"%s has mode %04o in a folder of mode %04o: other users can read the personal data in it",
-				dsn, info.Mode().Perm(), folder.Mode().Perm()))
+		if c, bad := checkDatabaseFiles(dsn); bad {
+			notes = append(notes, c)
 		}
+		open = (&url.URL{Scheme: "file", Opaque: (&url.URL{Path: dsn}).EscapedPath(), RawQuery: "mode=ro"}).String()
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	st, err := store.Open(ctx, dsn)
+	st, err := store.Open(ctx, open)
 	if err != nil {
 		return append(notes, fail(name, "check CASEGATE_DB, and that the database is up and reachable from here", "%v", err))
 	}
@@ -343,6 +342,24 @@ func checkDatabase(ctx context.Context, dsn string, timeout time.Duration) []che
 			"opens; schema version %d, %d migration(s) to apply", have, want-have))
 	}
 	return append(notes, ok(name, "opens; schema version %d is current", have))
+}
+
+// checkDatabaseFiles fails a SQLite database, -wal or -shm that another
+// user or the group may read or write: they hold every person's data, and
+// casegate creates them 0600 and makes them so whenever it opens them.
+func checkDatabaseFiles(db string) (check, bool) {
+	var loose []string
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		info, err := os.Stat(f)
+		if err == nil && info.Mode().Perm()&0o077 != 0 {
+			loose = append(loose, fmt.Sprintf("%s has mode %04o", f, info.Mode().Perm()))
+		}
+	}
+	if len(loose) == 0 {
+		return check{}, false
+	}
+	return fail("database file", fmt.Sprintf("chmod 600 %[1]s %[1]s-wal %[1]s-shm (casegate also makes them so the next time it starts)", db),
+		"%s: other users can read the personal data in it", strings.Join(loose, "; ")), true
 }
 
 // schemaVersion reads the highest applied migration from goose's table.

@@ -144,7 +144,16 @@ func TestDoctor(t *testing.T) {
 		{"database readable by others", func(t *testing.T, v map[string]string, dir string) {
 			os.Chmod(dir, 0o755)
 			os.Chmod(v["CASEGATE_DB"], 0o644)
-		}, "database file", "WARN"},
+		}, "database file", "FAIL"},
+		{"database readable by its group, folder private", func(t *testing.T, v map[string]string, dir string) {
+			os.Chmod(v["CASEGATE_DB"], 0o640)
+		}, "database file", "FAIL"},
+		{"WAL readable by others", func(t *testing.T, v map[string]string, dir string) {
+			loosen(t, v["CASEGATE_DB"], v["CASEGATE_DB"]+"-wal", 0o644)
+		}, "database file", "FAIL"},
+		{"SHM readable by others", func(t *testing.T, v map[string]string, dir string) {
+			loosen(t, v["CASEGATE_DB"], v["CASEGATE_DB"]+"-shm", 0o604)
+		}, "database file", "FAIL"},
 		{"database not a database", func(t *testing.T, v map[string]string, dir string) {
 			os.WriteFile(v["CASEGATE_DB"], []byte("this is not SQLite"), 0o600)
 			os.Remove(v["CASEGATE_DB"] + "-wal")
@@ -164,7 +173,13 @@ func TestDoctor(t *testing.T) {
 				c.change(t, vars, dir)
 			}
 			before := len(mail.Messages())
+			modes := fileModes(vars["CASEGATE_DB"])
 			out, _, err := runCmd(t, vars, "doctor", "-timeout", "1s")
+			for name, mode := range fileModes(vars["CASEGATE_DB"]) {
+				if was, ok := modes[name]; ok && was != mode {
+					t.Errorf("doctor changed %s from %04o to %04o", name, was, mode)
+				}
+			}
 			got := doctorLines(t, out)
 			failed := false
 			for name, status := range got {
@@ -193,6 +208,35 @@ func TestDoctor(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loosen keeps the database at db open and written to, as a running serve
+// does (so its -wal and -shm exist and are not empty: SQLite gives an empty
+// one the database's mode when it opens it), and gives the file at path mode.
+func loosen(t *testing.T, db, path string, mode os.FileMode) {
+	t.Helper()
+	conn, err := sql.Open("sqlite", db+"?_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.Exec(`CREATE TABLE scratch (x); INSERT INTO scratch VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fileModes returns the permissions of a SQLite database's files that exist.
+func fileModes(db string) map[string]os.FileMode {
+	out := map[string]os.FileMode{}
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		if info, err := os.Stat(f); err == nil {
+			out[filepath.Base(f)] = info.Mode().Perm()
+		}
+	}
+	return out
 }
 
 // TestDoctorCreatesNothing runs doctor where nothing exists yet: it reports

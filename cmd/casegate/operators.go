@@ -75,11 +75,21 @@ func cmdStats(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "processing times recomputed: %d groups in %v\n", len(pts), time.Since(start).Round(time.Millisecond))
+	k := a.portal.ProcessingMinCases()
+	fmt.Fprintf(e.stdout, "processing times recomputed in %v; published, each from at least %d finished cases (CASEGATE_PROCESSING_MIN_CASES):\n",
+		time.Since(start).Round(time.Millisecond), k)
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FORM\tCATEGORY\tOFFICE\tMEDIAN DAYS\t80TH PERCENTILE DAYS\tCASES")
 	for _, p := range pts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\n", p.FormType, p.Category, p.Office, p.MedianDays, p.P80Days, p.Cases)
+		category, office := p.Category, p.Office
+		if p.WholeForm() {
+			category, office = "(all)", "(all)"
+		}
+		if p.Withheld {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\tfewer than %d\n", p.FormType, category, office, k)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\n", p.FormType, category, office, p.MedianDays, p.P80Days, p.Cases)
 	}
 	return tw.Flush()
 }
