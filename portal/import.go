@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -51,6 +52,9 @@ type Importer struct {
 // line that cannot be read, a cancelled context, a database that refuses
 // every write. actor names who imports, for the one audit event.
 func (im *Importer) Import(ctx context.Context, r io.Reader, format, actor string, progress func(ImportProgress)) (ImportResult, error) {
+	if im.Store == nil || im.Keys == nil {
+		return ImportResult{}, errors.New("portal: an importer needs a store and the audit keys")
+	}
 	var src importSource
 	switch format {
 	case "jsonl", "ndjson":

@@ -155,7 +155,7 @@ func TestProcessingTimesNeedEnoughCases(t *testing.T) {
 	add("I-485", "Employment-based", "NBC", "received@2025-03-01") // 15: open, in the group of one
 	add("I-765", "", "MSC", "received@2025-03-01")                 // 16: open, in the form of three
 	add("I-485", "Family-based", "TSC", "received@2025-03-01")     // 17: open, at an office with no finished case
-	im := &Importer{Store: st}
+	im := p.Importer()
 	if res, err := im.Import(t.Context(), strings.NewReader(strings.Join(lines, "\n")), "jsonl", "test", nil); err != nil || len(res.Rejected) > 0 {
 		t.Fatalf("import: %+v %v", res, err)
 	}

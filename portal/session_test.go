@@ -37,7 +37,7 @@ func storeSession(t *testing.T, st casegate.Store, c *testenv.Clock, l Limits, n
 	t.Helper()
 	ctx := context.Background()
 	line := finishedCase(n, "I-485", "", "NBC", "2026-01-01", "received@2026-01-02")
-	if _, err := (&Importer{Store: st}).Import(ctx, strings.NewReader(line), "jsonl", "test", nil); err != nil {
+	if _, err := (&Importer{Store: st, Keys: testenv.Keyring(t)}).Import(ctx, strings.NewReader(line), "jsonl", "test", nil); err != nil {
 		t.Fatal(err)
 	}
 	var party casegate.Party
