@@ -58,14 +58,25 @@ func applicant(g *synth.Generator, i int) CodeRequest {
 	panic(fmt.Sprintf("case %d has only representatives", i))
 }
 
+// BenchmarkRequestCode measures a code request that matches a person, and
+// one that matches nobody: the two should cost the same.
 func BenchmarkRequestCode(b *testing.B) {
-	p, _, g := benchPortal(b, 1000)
-	i := 0
-	for b.Loop() {
-		if _, err := p.RequestCode(context.Background(), applicant(g, i%1000)); err != nil {
-			b.Fatal(err)
-		}
-		i++
+	for _, matched := range []bool{true, false} {
+		name := map[bool]string{true: "matched", false: "unmatched"}[matched]
+		b.Run(name, func(b *testing.B) {
+			p, _, g := benchPortal(b, 1000)
+			i := 0
+			for b.Loop() {
+				r := applicant(g, i%1000)
+				if !matched {
+					r.ReceiptNumber = fmt.Sprintf("ZZZ%010d", i)
+				}
+				if _, err := p.RequestCode(context.Background(), r); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }
 
