@@ -7,7 +7,7 @@ type Metrics interface {
 	CodeRedeemed(outcome string)  // ok or an error code
 	PartyLocked()
 	DeliveryFinished(ch Channel, template, outcome string) // sent, retry, failed, cancelled
-	SMSRefused(reason string)                              // a text message not queued: country, prefix_limit, daily_budget
+	SMSRefused(reason string)                              // a text message not queued or not sent: country, number_type, prefix_limit, daily_budget
 }
 
 // NopMetrics counts nothing.

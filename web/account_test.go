@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/casegate/casegate"
 )
 
 // ana is the fixture's representative on jose's case.
@@ -76,6 +78,44 @@ func TestContactChangeNeedsARecentSignIn(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("contact change %v: %d %s, want 400", bad, resp.StatusCode, body)
 		}
+	}
+}
+
+// TestContactChangeToANumberThatCannotReceiveTexts is the review's point:
+// a signed-in person gave a premium-rate or toll-free number, and a
+// confirmation text went to it.
+func TestContactChangeToANumberThatCannotReceiveTexts(t *testing.T) {
+	s := newStack(t, relaxed)
+	s.spec = newSpecChecker(t)
+	for i, number := range []string{"+19005550123", "+1 800 555 0123"} {
+		token := s.signIn(jose, i+1)
+		resp, body := s.do("POST", "/api/v1/me/contact", map[string]string{"phone": number}, bearerH(token))
+		var problem struct {
+			Code   string            `json:"code"`
+			Errors map[string]string `json:"errors"`
+		}
+		mustJSON(t, body, &problem)
+		if resp.StatusCode != http.StatusBadRequest || problem.Code != "invalid_request" || problem.Errors["phone"] == "" {
+			t.Errorf("%s: %d %s, want 400 with a field error on phone", number, resp.StatusCode, body)
+		}
+	}
+	var texts int
+	err := s.store.View(t.Context(), func(tx casegate.Tx) error {
+		for _, status := range []casegate.DeliveryStatus{casegate.DeliveryPending, casegate.DeliverySent, casegate.DeliveryFailed} {
+			ds, err := tx.Deliveries(t.Context(), status, 100)
+			if err != nil {
+				return err
+			}
+			for _, d := range ds {
+				if d.Channel == casegate.ChannelSMS {
+					texts++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil || texts != 0 {
+		t.Errorf("%d texts queued (%v), want none", texts, err)
 	}
 }
 

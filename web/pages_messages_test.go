@@ -95,6 +95,13 @@ func TestEveryPortalMessageHasSpanish(t *testing.T) {
 	_, err = s.portal.Case(ctx, sess, "EAC2190012345")
 	collect("someone else's case", err)
 
+	// New phone numbers that cannot be texted.
+	for _, number := range []string{"+19005550123", "+442079460958", "+33912345678", "+15555550199"} {
+		s.clock.Advance(2 * time.Minute) // within the request limit and the sign-in's 20 minutes
+		_, err := s.portal.StartContactChange(ctx, sess, "", number, "192.0.2.3")
+		collect("contact change to "+number, err)
+	}
+
 	// Too many wrong codes on one request, then a resend of it.
 	decoy := valid
 	decoy.ReceiptNumber, decoy.ClientIP = "IOE0999999997", "192.0.2.4"

@@ -38,7 +38,7 @@ func cmdImport(ctx context.Context, e env, args []string) error {
 	// collects about 20 times a second and cost a tenth of the CPU in
 	// profiles. Collect less often, within a limit on the heap.
 	defer collectLessOften(e, importGCPercent, importMemoryLimit)()
-	im := &portal.Importer{Store: a.store}
+	im := &portal.Importer{Store: a.store, AllowVoIP: a.cfg.Limits.SMS.AllowVoIP}
 	rejected := 0
 	for _, name := range files {
 		format, err := importFormat(name)
@@ -61,6 +61,9 @@ func cmdImport(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s: %d created, %d updated, %d rejected\n", name, res.Created, res.Updated, len(res.Rejected))
 		for _, r := range res.Rejected {
 			fmt.Fprintf(e.stdout, "%s:%d: %s\n", name, r.Line, r.Error)
+		}
+		for _, w := range res.Warnings { // loaded, but without the value named
+			fmt.Fprintf(e.stdout, "%s:%d: warning: %s\n", name, w.Line, w.Warning)
 		}
 		rejected += len(res.Rejected)
 	}

@@ -180,6 +180,11 @@ func settings() []setting {
 		}},
 		intSetting("CASEGATE_SMS_PREFIX_DIGITS", "sms-prefix-digits", "national digits after the country code that make a destination prefix", func(c *config) *int { return &c.Limits.SMS.PrefixDigits }, d.SMS.PrefixDigits, 0, 8),
 		rateSetting("CASEGATE_SMS_PREFIX_LIMIT", "sms-prefix-limit", "texts to numbers sharing one prefix", func(c *config) *portal.Rate { return &c.Limits.SMS.PerPrefix }, d.SMS.PerPrefix),
+		{"CASEGATE_SMS_ALLOW_VOIP", "sms-allow-voip", "false", "text VoIP numbers too (true or false); premium-rate, toll-free and other service numbers never", func(c *config, v string) error {
+			b, err := parseBool(v)
+			c.Limits.SMS.AllowVoIP = b
+			return err
+		}},
 		intSetting("CASEGATE_SMS_DAILY_BUDGET", "sms-daily-budget", "texts the deployment sends in any 24 hours", func(c *config) *int { return &c.Limits.SMS.DailyBudget }, d.SMS.DailyBudget, 1, 100_000_000),
 		{"CASEGATE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs whose X-Forwarded-For is believed", func(c *config, v string) error {
 			ps, err := parseProxies(v)
@@ -261,6 +266,17 @@ func parseCountries(v string) ([]string, error) {
 		return nil, fmt.Errorf("* allows every country and stands alone, got %q", v)
 	}
 	return out, nil
+}
+
+// parseBool reads true or false (also 1 or 0), in any case.
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("want true or false, got %q", v)
 }
 
 // parseProxies reads a comma-separated list of addresses and CIDR prefixes.

@@ -43,6 +43,12 @@ func TestSMSConfiguration(t *testing.T) {
 	if got, err := identity.Phone("55 1234 5678"); err != nil || got != "+525512345678" || identity.PhoneRegion() != "MX" {
 		t.Errorf("the phone region was not set for the process: %q, %v", got, err)
 	}
+	if c.Limits.SMS.AllowVoIP {
+		t.Errorf("VoIP numbers are texted by default")
+	}
+	if c, err := loadConfig(newFlagSet("test", io.Discard), []string{"-sms-allow-voip", "TRUE"}, envOf(nil)); err != nil || !c.Limits.SMS.AllowVoIP {
+		t.Errorf("-sms-allow-voip TRUE: %v, %v", c.Limits.SMS.AllowVoIP, err)
+	}
 	c, err = loadConfig(newFlagSet("test", io.Discard), nil, envOf(map[string]string{"CASEGATE_SMS_COUNTRIES": " us, ca ,MX,us"}))
 	if err != nil || !slices.Equal(c.Limits.SMS.Countries, []string{"US", "CA", "MX"}) {
 		t.Errorf("countries: %v, %v", c.Limits.SMS.Countries, err)
@@ -59,6 +65,7 @@ func TestBadSMSConfigurationNamesTheVariable(t *testing.T) {
 		"CASEGATE_SMS_PREFIX_DIGITS": "9",
 		"CASEGATE_SMS_PREFIX_LIMIT":  "0/1h",
 		"CASEGATE_SMS_DAILY_BUDGET":  "0",
+		"CASEGATE_SMS_ALLOW_VOIP":    "sometimes",
 	}
 	for name, value := range bad {
 		_, err := loadConfig(newFlagSet("test", io.Discard), nil, envOf(map[string]string{name: value}))
@@ -111,6 +118,34 @@ func FuzzParseCountries(f *testing.F) {
 		full.SMS = l
 		if err := full.Validate(); len(cs) > 0 && err != nil {
 			t.Fatalf("parseCountries(%q) = %v, which the portal refuses: %v", s, cs, err)
+		}
+	})
+}
+
+func TestParseBool(t *testing.T) {
+	for in, want := range map[string]bool{"true": true, "TRUE": true, " 1 ": true, "false": false, "False": false, "0": false} {
+		if got, err := parseBool(in); err != nil || got != want {
+			t.Errorf("parseBool(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "yes", "no", "on", "2", "t"} {
+		if _, err := parseBool(in); err == nil {
+			t.Errorf("parseBool(%q): no error", in)
+		}
+	}
+}
+
+func FuzzParseBool(f *testing.F) {
+	for _, s := range []string{"true", "false", "1", "0", "yes", " TRUE "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := parseBool(s)
+		if err != nil {
+			return
+		}
+		if w := strings.ToLower(strings.TrimSpace(s)); !slices.Contains([]string{"true", "false", "1", "0"}, w) || b != (w == "true" || w == "1") {
+			t.Fatalf("parseBool(%q) = %v", s, b)
 		}
 	})
 }

@@ -56,7 +56,7 @@ func loadDemo(ctx context.Context, e env, a *app, n int) error {
 	opts := synth.Options{Seed: demoSeed}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(synth.Write(pw, n, opts, nil)) }()
-	im := &portal.Importer{Store: a.store}
+	im := &portal.Importer{Store: a.store, AllowVoIP: a.cfg.Limits.SMS.AllowVoIP}
 	res, err := im.Import(ctx, pr, "jsonl", "system:demo", nil)
 	if err != nil {
 		return fmt.Errorf("demo: load cases: %w", err)

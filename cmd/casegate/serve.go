@@ -81,7 +81,7 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 	}
 	outbox.Worker = worker
 	worker.Metrics = reg
-	importer := &portal.Importer{Store: a.store}
+	importer := &portal.Importer{Store: a.store, AllowVoIP: cfg.Limits.SMS.AllowVoIP}
 	srv, err := web.New(web.Deps{
 		Portal: a.portal, Importer: importer, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
 		Mailbox: mailbox, Ready: a.store.Ping, Logger: a.log, Keys: a.keys, Metrics: reg,
@@ -161,6 +161,7 @@ func newWorker(a *app, senders map[casegate.Channel]casegate.Sender) (*delivery.
 		return nil, err
 	}
 	w.Logger = a.log
+	w.Guard = a.portal // a text to a number that cannot be texted is stopped at send time too
 	return w, nil
 }
 

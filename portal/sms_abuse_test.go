@@ -1,0 +1,224 @@
+package portal
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casegate/casegate"
+)
+
+// The SMS abuse points of the outside security review: texts to numbers
+// that cannot receive them (premium-rate, toll-free, …), texts to one number
+// from many parties, contact changes in bulk, and a daily budget an attacker
+// could spend for everyone.
+
+// session is a fresh sign-in of party id at the rig's now.
+func (r *pumpingRig) session(id int64) casegate.Session {
+	return casegate.Session{PartyID: id, CreatedAt: r.now}
+}
+
+// setPhone stores phone for party id directly, as a number stored before
+// the rules on number types were would be.
+func (r *pumpingRig) setPhone(id int64, phone string) {
+	r.t.Helper()
+	err := r.st.Update(context.Background(), func(tx casegate.Tx) error {
+		p, err := tx.Party(context.Background(), id)
+		if err != nil {
+			return err
+		}
+		p.Phone = phone
+		return tx.UpdateParty(context.Background(), p)
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// phoneOf reads the phone on file of the party on case i.
+func (r *pumpingRig) phoneOf(receipt string) string {
+	r.t.Helper()
+	var phone string
+	err := r.st.View(context.Background(), func(tx casegate.Tx) error {
+		ps, err := tx.PartiesByReceipt(context.Background(), receipt)
+		if err != nil || len(ps) != 1 {
+			return fmt.Errorf("parties of %s: %d, %v", receipt, len(ps), err)
+		}
+		phone = ps[0].Phone
+		return nil
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return phone
+}
+
+// notTextable are numbers of every kind that cannot receive a text, as
+// libphonenumber classifies them.
+var notTextable = []struct{ kind, number string }{
+	{"premium rate", "+19005550123"},
+	{"toll free", "+18005550123"},
+	{"toll free", "+1 888 555 0123"},
+	{"landline", "+44 20 7946 0958"},
+	{"VoIP", "+33 9 12 34 56 78"},
+	{"shared cost", "+34 901 12 34 56"},
+	{"UAN", "+44 55 1234 5678"},
+	{"personal number", "+44 70 1123 4567"},
+	{"pager", "+44 76 4012 3456"},
+	{"voicemail", "+49 177 99 1234567"},
+	{"no known range", "+1 555 555 0199"},
+}
+
+func TestContactChangeRefusesNumbersThatCannotReceiveTexts(t *testing.T) {
+	r := newPumpingRig(t, DefaultSMSLimits(), `"email":"ana0@example.com","phone":"+12015550101"`)
+	ctx := context.Background()
+	for _, c := range notTextable {
+		r.now = r.now.Add(3 * time.Minute)
+		_, err := r.p.StartContactChange(ctx, r.session(1), "", c.number, "192.0.2.1")
+		if e, ok := err.(*casegate.Error); !ok || e.Code != casegate.EInvalid || e.Fields["phone"] == "" {
+			t.Errorf("%s %s: %v, want a field error on phone", c.kind, c.number, err)
+		}
+		r.wantQueued(c.kind + " " + c.number)
+	}
+	// A mobile number, and one the North American plan cannot tell from a
+	// landline, get their code.
+	for _, c := range []struct{ typed, e164 string }{{"+44 7911 123456", "+447911123456"}, {"+1 201 555 0199", "+12015550199"}} {
+		r.now = r.now.Add(3 * time.Minute)
+		if _, err := r.p.StartContactChange(ctx, r.session(1), "", c.typed, "192.0.2.1"); err != nil {
+			t.Errorf("%s: %v", c.typed, err)
+		}
+		r.wantQueued(c.typed, "sms "+c.e164)
+	}
+}
+
+func TestStoredNumberThatCannotReceiveTextsIsNeverTexted(t *testing.T) {
+	r := newPumpingRig(t, DefaultSMSLimits(),
+		`"email":"ana0@example.com","phone":"+12015550100"`,
+		`"phone":"+12015550101"`,
+	)
+	// Numbers stored before the rule.
+	r.setPhone(1, "+19005550123")
+	r.setPhone(2, "+18005550123")
+	r.request(0)
+	r.request(1)
+	// The code goes by email where there is one, and nowhere else otherwise.
+	r.wantQueued("codes", "email ana0@example.com")
+	if got, want := strings.Join(r.refusals(), "; "), "number_type US email access_code; number_type US none access_code"; got != want {
+		t.Errorf("audit: %q, want %q", got, want)
+	}
+	// A status update by text is dropped; the email copy goes.
+	ctx := context.Background()
+	if _, err := r.p.SetSubscription(ctx, r.session(1), "IOE0000000000", true, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.p.PostStatusEvent(ctx, "IOE0000000000", StatusEventInput{Status: "biometrics_scheduled"}, "admin:test"); err != nil {
+		t.Fatal(err)
+	}
+	r.wantQueued("status update", "email ana0@example.com")
+}
+
+func TestImportKeepsTheCaseButNotAPhoneThatCannotReceiveTexts(t *testing.T) {
+	for _, format := range []string{"jsonl", "csv"} {
+		t.Run(format, func(t *testing.T) {
+			r := newPumpingRig(t, DefaultSMSLimits())
+			people := []string{
+				`"email":"ana0@example.com","phone":"+1 900 555 0123"`,
+				`"phone":"+18005550123"`,
+				`"phone":"+12015550123"`,
+			}
+			var body string
+			if format == "jsonl" {
+				var lines []string
+				for i, contact := range people {
+					lines = append(lines, fmt.Sprintf(`{"receipt_number":"IOE%010d","form_type":"I-485","office":"NBC","received_on":"2025-03-14",`+
+						`"parties":[{"role":"applicant","given_name":"Ana","family_name":"P%d","date_of_birth":"1990-04-02","country_of_birth":"MX",%s}]}`, i, i, contact))
+				}
+				body = strings.Join(lines, "\n")
+			} else {
+				body = "receipt_number,form_type,office,received_on,role,given_name,family_name,date_of_birth,country_of_birth,email,phone\n" +
+					"IOE0000000000,I-485,NBC,2025-03-14,applicant,Ana,P0,1990-04-02,MX,ana0@example.com,+1 900 555 0123\n" +
+					"IOE0000000001,I-485,NBC,2025-03-14,applicant,Ana,P1,1990-04-02,MX,,+18005550123\n" +
+					"IOE0000000002,I-485,NBC,2025-03-14,applicant,Ana,P2,1990-04-02,MX,,+12015550123\n"
+			}
+			res, err := (&Importer{Store: r.st}).Import(context.Background(), strings.NewReader(body), format, "test", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Created != 3 || len(res.Rejected) != 0 {
+				t.Fatalf("import: %+v; want every case loaded", res)
+			}
+			for receipt, want := range map[string]string{"IOE0000000000": "", "IOE0000000001": "", "IOE0000000002": "+12015550123"} {
+				if got := r.phoneOf(receipt); got != want {
+					t.Errorf("%s: phone on file %q, want %q", receipt, got, want)
+				}
+			}
+			// The operator is told on which line, and why.
+			js, err := json.Marshal(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var told struct {
+				Warnings []struct {
+					Line    int    `json:"line"`
+					Warning string `json:"warning"`
+				} `json:"warnings"`
+			}
+			if err := json.Unmarshal(js, &told); err != nil {
+				t.Fatal(err)
+			}
+			first := 1
+			if format == "csv" {
+				first = 2 // after the header
+			}
+			if len(told.Warnings) != 2 || told.Warnings[0].Line != first || told.Warnings[1].Line != first+1 ||
+				!strings.Contains(told.Warnings[0].Warning, "phone") || !strings.Contains(told.Warnings[0].Warning, "premium-rate") ||
+				!strings.Contains(told.Warnings[1].Warning, "toll-free") || strings.Contains(string(js), "555") {
+				t.Errorf("warnings: %s", js)
+			}
+		})
+	}
+}
+
+func TestVoIPNumbersOnlyWhereAllowed(t *testing.T) {
+	ctx := context.Background()
+	voip := DefaultSMSLimits()
+	voip.AllowVoIP = true
+	for _, allow := range []bool{false, true} {
+		limits := DefaultSMSLimits()
+		if allow {
+			limits = voip
+		}
+		r := newPumpingRig(t, limits, `"email":"ana0@example.com","phone":"+12015550101"`)
+		_, err := r.p.StartContactChange(ctx, r.session(1), "", "+33 9 12 34 56 78", "192.0.2.1")
+		if e, ok := err.(*casegate.Error); allow && err != nil || !allow && (!ok || !strings.Contains(e.Fields["phone"], "VoIP")) {
+			t.Errorf("allowed %v: a VoIP number: %v", allow, err)
+		}
+		if allow {
+			r.wantQueued("VoIP allowed", "sms +33912345678")
+		}
+		// Service numbers stay refused.
+		r.now = r.now.Add(3 * time.Minute)
+		if _, err := r.p.StartContactChange(ctx, r.session(1), "", "+19005550123", "192.0.2.1"); err == nil {
+			t.Errorf("allowed %v: a premium-rate number was let through", allow)
+		}
+		// The worker's last look follows the same setting.
+		d := casegate.Delivery{Channel: casegate.ChannelSMS, Destination: "+33912345678"}
+		if got, want := r.p.RefuseSMS(d), map[bool]string{false: "number_type: voip", true: ""}[allow]; got != want {
+			t.Errorf("allowed %v: RefuseSMS = %q, want %q", allow, got, want)
+		}
+		// And so does the import.
+		line := `{"receipt_number":"IOE0000000009","form_type":"I-485","office":"NBC","received_on":"2025-03-14",` +
+			`"parties":[{"role":"applicant","given_name":"Ana","family_name":"V","date_of_birth":"1990-04-02","country_of_birth":"FR","phone":"+33912345678"}]}`
+		res, err := (&Importer{Store: r.st, AllowVoIP: allow}).Import(ctx, strings.NewReader(line), "jsonl", "test", nil)
+		if err != nil || res.Created != 1 {
+			t.Fatalf("import: %+v %v", res, err)
+		}
+		if phone := r.phoneOf("IOE0000000009"); allow != (phone == "+33912345678") ||
+			!allow && (len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Warning, "CASEGATE_SMS_ALLOW_VOIP")) {
+			t.Errorf("allowed %v: imported phone %q, warnings %+v", allow, phone, res.Warnings)
+		}
+	}
+}
