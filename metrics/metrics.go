@@ -47,7 +47,7 @@ func New() *Registry {
 			Name: "casegate_deliveries_total", Help: "Outbox deliveries by channel, template and outcome (sent, retry, failed, cancelled).",
 		}, []string{"channel", "template", "outcome"}),
 		smsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "casegate_sms_refused_total", Help: "Text messages not queued or not sent by the SMS pumping protection, by reason (country, number_type, prefix_limit, daily_budget).",
+			Name: "casegate_sms_refused_total", Help: "Text messages not queued or not sent by the SMS pumping protection, by reason (country, number_type, destination_limit, prefix_limit, contact_limit, daily_budget).",
 		}, []string{"reason"}),
 	}
 	r.reg.MustRegister(r.requests, r.codesRequested, r.codesRedeemed, r.lockouts, r.deliveries, r.smsRefused,

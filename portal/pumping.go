@@ -30,6 +30,12 @@ type SMSLimits struct {
 	PrefixDigits int
 	// PerPrefix is how many texts may go to numbers sharing one prefix.
 	PerPrefix Rate
+	// PerDestination is how many texts may go to one number, whichever
+	// parties have it on file.
+	PerDestination Rate
+	// ContactPerPerson is how many codes confirming a new phone number one
+	// person may have sent.
+	ContactPerPerson Rate
 	// DailyBudget is how many texts the deployment sends in any 24 hours;
 	// the allowance refills evenly through the day.
 	DailyBudget int
@@ -37,22 +43,27 @@ type SMSLimits struct {
 
 // The reasons a text is refused, as metrics and audit events name them.
 const (
-	SMSRefusedCountry     = "country"      // the destination's country is not allowed
-	SMSRefusedNumberType  = "number_type"  // the destination is not a number that receives texts
-	SMSRefusedPrefix      = "prefix_limit" // too many texts to numbers with the destination's prefix
-	SMSRefusedDailyBudget = "daily_budget" // the deployment's daily budget is spent
+	SMSRefusedCountry     = "country"           // the destination's country is not allowed
+	SMSRefusedNumberType  = "number_type"       // the destination is not a number that receives texts
+	SMSRefusedPrefix      = "prefix_limit"      // too many texts to numbers with the destination's prefix
+	SMSRefusedDestination = "destination_limit" // too many texts to the destination
+	SMSRefusedContact     = "contact_limit"     // too many new numbers confirmed by the person
+	SMSRefusedDailyBudget = "daily_budget"      // the deployment's daily budget is spent
 )
 
-// DefaultSMSLimits allows 30 texts an hour to one area code (or its like)
-// and 1000 a day in all, to any country: the portal does not know where it
-// is deployed. The configuration narrows Countries to the deployment's own
+// DefaultSMSLimits allows 30 texts an hour to one area code (or its like),
+// 10 a day to one number, 3 new numbers a day per person, and 1000 texts
+// a day in all, to any country: the portal does not know where it is
+// deployed. The configuration narrows Countries to the deployment's own
 // (CASEGATE_SMS_COUNTRIES defaults to CASEGATE_PHONE_REGION).
 func DefaultSMSLimits() SMSLimits {
 	return SMSLimits{
-		Countries:    []string{AnyCountry},
-		PrefixDigits: 3,
-		PerPrefix:    Rate{30, time.Hour},
-		DailyBudget:  1000,
+		Countries:        []string{AnyCountry},
+		PrefixDigits:     3,
+		PerPrefix:        Rate{30, time.Hour},
+		PerDestination:   Rate{10, 24 * time.Hour},
+		ContactPerPerson: Rate{3, 24 * time.Hour},
+		DailyBudget:      1000,
 	}
 }
 
@@ -75,8 +86,10 @@ func (l SMSLimits) validate() error {
 	if l.PrefixDigits < 0 || l.PrefixDigits > 8 {
 		return fmt.Errorf("SMS prefix digits %d is outside 0–8", l.PrefixDigits)
 	}
-	if l.PerPrefix.N <= 0 || l.PerPrefix.Per <= 0 {
-		return fmt.Errorf("SMS per prefix must be a positive count per positive duration")
+	for name, r := range map[string]Rate{"SMS per prefix": l.PerPrefix, "SMS per destination": l.PerDestination, "SMS contact changes per person": l.ContactPerPerson} {
+		if r.N <= 0 || r.Per <= 0 {
+			return fmt.Errorf("%s must be a positive count per positive duration", name)
+		}
 	}
 	if l.DailyBudget <= 0 {
 		return fmt.Errorf("SMS daily budget must be positive")
@@ -121,70 +134,35 @@ type smsRefusal struct {
 	wait   time.Duration
 }
 
-// smsBudgetKey counts every text of the deployment.
-const smsBudgetKey = "sms-budget"
-
 // admitSMS decides whether d, a text, may be queued at now. When it may,
-// it counts the text against its prefix's limit and the daily budget, both
-// or neither.
+// it counts the text against every limit of its kind and the daily
+// budget, all or none. Whatever it decides, it reads and writes the
+// same rate rows, so a refusal costs what an admission does.
 func (p *Portal) admitSMS(ctx context.Context, tx casegate.Tx, d *casegate.Delivery, now time.Time) (smsRefusal, error) {
-	l := p.limits.SMS
-	reason, line := l.refuseDestination(d.Destination)
-	if reason != "" {
-		return smsRefusal{reason: reason, kind: line.Kind}, nil
+	reason, line := p.limits.SMS.refuseDestination(d.Destination)
+	counts := p.smsCounts(d.Template, d.PartyID, d.Destination, line)
+	counted, err := p.countSMS(ctx, tx, counts, now, reason == "")
+	if err != nil || reason != "" {
+		return smsRefusal{reason: reason, kind: line.Kind}, err
 	}
-	prefix := line.National[:min(l.PrefixDigits, len(line.National))]
-	counts := []struct {
-		key    string
-		rate   Rate
-		reason string
-	}{
-		{smsBudgetKey, Rate{l.DailyBudget, 24 * time.Hour}, SMSRefusedDailyBudget},
-		{"sms-prefix:" + strconv.Itoa(line.CallingCode) + ":" + prefix, l.PerPrefix, SMSRefusedPrefix},
-	}
-	next := make([]time.Time, len(counts))
-	for i, c := range counts {
-		tat, err := tx.RateTAT(ctx, p.keys.Tag("rate", c.key))
-		if err != nil {
-			return smsRefusal{}, fmt.Errorf("portal: sms limits: %w", err)
-		}
-		var ok bool
-		var wait time.Duration
-		if next[i], ok, wait, _ = gcra(tat, now, c.rate); !ok {
-			return smsRefusal{reason: c.reason, wait: wait}, nil
-		}
-	}
-	for i, c := range counts {
-		if err := tx.SetRateTAT(ctx, p.keys.Tag("rate", c.key), next[i]); err != nil {
-			return smsRefusal{}, fmt.Errorf("portal: sms limits: %w", err)
-		}
-	}
-	return smsRefusal{}, nil
+	return counted, nil
 }
 
-// shadowSMS does the work admitSMS does for a text, changing nothing, so
-// that a decoy request for a code by text answers in the time a matched one
-// does. It reads a number, the budget and a prefix that no number has, and
-// writes each back as it was.
+// decoyLine is where a decoy's text is counted: calling code 0 and no
+// digits, a prefix and a destination no real number has.
+var decoyLine = identity.PhoneLine{}
+
+// shadowSMS does the work admitSMS does for a sign-in code by text,
+// changing nothing, so that a decoy request for a code by text answers in
+// the time a matched one does: it reads a number, and reads and writes
+// back the same count rows, in the same order, as a real code's.
 func (p *Portal) shadowSMS(ctx context.Context, tx casegate.Tx, ch casegate.Channel) error {
 	if ch != casegate.ChannelSMS {
 		return nil
 	}
 	p.limits.SMS.refuseDestination("+12015550123")
-	for _, key := range []string{smsBudgetKey, "sms-prefix:0:"} {
-		k := p.keys.Tag("rate", key)
-		tat, err := tx.RateTAT(ctx, k)
-		if err != nil {
-			return fmt.Errorf("portal: sms limits: %w", err)
-		}
-		if tat.IsZero() {
-			tat = time.Unix(0, 0).UTC() // a time long past counts as nothing, like no row
-		}
-		if err := tx.SetRateTAT(ctx, k, tat); err != nil {
-			return fmt.Errorf("portal: sms limits: %w", err)
-		}
-	}
-	return nil
+	_, err := p.countSMS(ctx, tx, p.smsCounts(casegate.TemplateAccessCode, 0, "", decoyLine), p.clock(), false)
+	return err
 }
 
 // emailFallback are the templates that go by email when the SMS limits
@@ -254,6 +232,9 @@ func (p *Portal) gateContactSMS(ctx context.Context, tx casegate.Tx, d *casegate
 	}
 	e := rateLimited(refused.wait)
 	e.Message = "Text messages cannot be sent to this number right now. Please try again later."
+	if refused.reason == SMSRefusedContact {
+		e.Message = "We have sent codes to as many new phone numbers as we can in a day. Please try again later, or change your email address instead."
+	}
 	return e, nil
 }
 

@@ -309,7 +309,8 @@ func TestSMSLimitsOnContactChangeAndNotices(t *testing.T) {
 }
 
 func TestSMSLimitsValidate(t *testing.T) {
-	good := []SMSLimits{DefaultSMSLimits(), {Countries: []string{AnyCountry}, PerPrefix: Rate{1, time.Second}, DailyBudget: 1}}
+	good := []SMSLimits{DefaultSMSLimits(), {Countries: []string{AnyCountry}, PerPrefix: Rate{1, time.Second}, PerDestination: Rate{1, time.Second},
+		ContactPerPerson: Rate{1, time.Second}, DailyBudget: 1}}
 	for _, l := range good {
 		if err := l.validate(); err != nil {
 			t.Errorf("%+v: %v", l, err)
@@ -324,6 +325,8 @@ func TestSMSLimitsValidate(t *testing.T) {
 		func(l *SMSLimits) { l.PrefixDigits = 9 },
 		func(l *SMSLimits) { l.PerPrefix = Rate{0, time.Hour} },
 		func(l *SMSLimits) { l.DailyBudget = 0 },
+		func(l *SMSLimits) { l.PerDestination = Rate{1, 0} },
+		func(l *SMSLimits) { l.ContactPerPerson = Rate{0, time.Hour} },
 	} {
 		l := DefaultSMSLimits()
 		f(&l)

@@ -182,6 +182,155 @@ func TestImportKeepsTheCaseButNotAPhoneThatCannotReceiveTexts(t *testing.T) {
 	}
 }
 
+func TestSMSDestinationLimitAcrossParties(t *testing.T) {
+	// Two people on two cases share one phone.
+	r := newPumpingRig(t, DefaultSMSLimits(), `"phone":"+12015550101"`, `"phone":"+12015550101","email":"ana1@example.com"`)
+	var want []string
+	for i := range 6 {
+		r.now = r.now.Add(3 * time.Minute)
+		if i < 5 {
+			r.request(0)
+			want = append(want, "sms +12015550101")
+		}
+		r.request(1)
+		want = append(want, "sms +12015550101")
+	}
+	// The eleventh text to the number in a day goes by email instead.
+	want[len(want)-1] = "email ana1@example.com"
+	r.wantQueued("one number, two people", want...)
+	if got := strings.Join(r.refusals(), "; "); got != "destination_limit US email access_code" {
+		t.Errorf("audit: %q", got)
+	}
+	if r.metrics.count("destination_limit") != 1 {
+		t.Errorf("metric counted %d destination refusals", r.metrics.count("destination_limit"))
+	}
+	// The allowance refills through the day: one more after 2.4 hours.
+	r.now = r.now.Add(2*time.Hour + 24*time.Minute)
+	r.request(0)
+	r.request(1)
+	r.wantQueued("after 2.4 hours", "sms +12015550101", "email ana1@example.com")
+}
+
+func TestContactChangeTextsPerPersonPerDay(t *testing.T) {
+	r := newPumpingRig(t, DefaultSMSLimits(), `"email":"ana0@example.com","phone":"+12015550101"`)
+	ctx := context.Background()
+	start := r.now
+	for i := range 3 {
+		r.now = start.Add(time.Duration(i) * time.Hour)
+		number := fmt.Sprintf("+1201555015%d", i)
+		if _, err := r.p.StartContactChange(ctx, r.session(1), "", number, "192.0.2.1"); err != nil {
+			t.Fatalf("change %d: %v", i, err)
+		}
+		r.wantQueued(number, "sms "+number)
+	}
+	// The fourth new number of the day is refused, plainly: the person is signed in.
+	r.now = start.Add(3 * time.Hour)
+	_, err := r.p.StartContactChange(ctx, r.session(1), "", "+12015550159", "192.0.2.1")
+	e, ok := err.(*casegate.Error)
+	if !ok || e.Code != casegate.ERateLimited || e.RetryAfter != 5*time.Hour {
+		t.Fatalf("a fourth number: %v, want rate_limited for 5h", err)
+	}
+	r.wantQueued("the fourth number")
+	// Changing the email is not a text, and is not held back.
+	if _, err := r.p.StartContactChange(ctx, r.session(1), "ana.new@example.com", "", "192.0.2.1"); err != nil {
+		t.Fatalf("an email change: %v", err)
+	}
+	r.wantQueued("an email change", "email ana.new@example.com")
+	r.now = start.Add(8 * time.Hour)
+	if _, err := r.p.StartContactChange(ctx, r.session(1), "", "+12015550159", "192.0.2.1"); err != nil {
+		t.Fatalf("after the wait: %v", err)
+	}
+	r.wantQueued("after the wait", "sms +12015550159")
+}
+
+// recordingTx records the rate calls made through it, and the values read
+// and written.
+type recordingTx struct {
+	casegate.Tx
+	calls       []string
+	read, wrote map[string]time.Time
+}
+
+func (r *recordingTx) RateTAT(ctx context.Context, key string) (time.Time, error) {
+	r.calls = append(r.calls, "RateTAT")
+	tat, err := r.Tx.RateTAT(ctx, key)
+	r.read[key] = tat
+	return tat, err
+}
+
+func (r *recordingTx) SetRateTAT(ctx context.Context, key string, tat time.Time) error {
+	r.calls = append(r.calls, "SetRateTAT")
+	r.wrote[key] = tat
+	return r.Tx.SetRateTAT(ctx, key, tat)
+}
+
+func (r *recordingTx) DeleteRate(ctx context.Context, key string) error {
+	r.calls = append(r.calls, "DeleteRate")
+	return r.Tx.DeleteRate(ctx, key)
+}
+
+// TestDecoyTextCountsLikeARealOne holds the SMS limits to the rule of
+// anti-enumeration: a decoy's code by text reads and writes the same rate
+// rows, as many and in the same order, as a real code's, whether the real
+// one is admitted or refused (its country, its kind of number, a spent
+// budget), and the decoy writes back every row as it read it.
+func TestDecoyTextCountsLikeARealOne(t *testing.T) {
+	limits := DefaultSMSLimits()
+	limits.Countries = []string{"US"}
+	limits.DailyBudget = 2
+	r := newPumpingRig(t, limits, `"phone":"+12015550101"`)
+	ctx := context.Background()
+	run := func(what string, f func(tx casegate.Tx) error) *recordingTx {
+		t.Helper()
+		var rec *recordingTx
+		err := r.st.Update(ctx, func(tx casegate.Tx) error {
+			rec = &recordingTx{Tx: tx, read: map[string]time.Time{}, wrote: map[string]time.Time{}}
+			return f(rec)
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return rec
+	}
+	text := func(dest string) func(tx casegate.Tx) error {
+		return func(tx casegate.Tx) error {
+			_, err := r.p.admitSMS(ctx, tx, &casegate.Delivery{PartyID: 1, Channel: casegate.ChannelSMS, Destination: dest, Template: casegate.TemplateAccessCode}, r.now)
+			return err
+		}
+	}
+	decoy := func() []string {
+		t.Helper()
+		rec := run("decoy", func(tx casegate.Tx) error { return r.p.shadowSMS(ctx, tx, casegate.ChannelSMS) })
+		for key, tat := range rec.wrote {
+			if was := rec.read[key]; !tat.Equal(was) && !(was.IsZero() && tat.Equal(time.Unix(0, 0))) {
+				t.Errorf("the decoy wrote %v over %v", tat, was)
+			}
+		}
+		return rec.calls
+	}
+
+	want := decoy()
+	if len(want) == 0 {
+		t.Fatal("a decoy's text does no work")
+	}
+	for _, c := range []struct{ what, dest string }{
+		{"admitted", "+12015550101"},
+		{"a premium-rate number", "+19005550123"},
+		{"a country not allowed", "+525512345678"},
+		{"a number that cannot be read", "+1"},
+		{"admitted again", "+12015550101"},
+		{"the budget spent", "+12015550101"},
+	} {
+		if got := run(c.what, text(c.dest)).calls; strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: %v\ndecoy: %v", c.what, got, want)
+		}
+		decoy()
+	}
+	if got := run("by email", func(tx casegate.Tx) error { return r.p.shadowSMS(ctx, tx, casegate.ChannelEmail) }).calls; got != nil {
+		t.Errorf("a decoy's email counts texts: %v", got)
+	}
+}
+
 func TestVoIPNumbersOnlyWhereAllowed(t *testing.T) {
 	ctx := context.Background()
 	voip := DefaultSMSLimits()

@@ -185,6 +185,8 @@ func settings() []setting {
 			c.Limits.SMS.AllowVoIP = b
 			return err
 		}},
+		rateSetting("CASEGATE_SMS_DESTINATION_LIMIT", "sms-destination-limit", "texts to one phone number, whoever has it on file", func(c *config) *portal.Rate { return &c.Limits.SMS.PerDestination }, d.SMS.PerDestination),
+		rateSetting("CASEGATE_SMS_CONTACT_LIMIT", "sms-contact-limit", "new phone numbers one person may be sent a confirmation code at", func(c *config) *portal.Rate { return &c.Limits.SMS.ContactPerPerson }, d.SMS.ContactPerPerson),
 		intSetting("CASEGATE_SMS_DAILY_BUDGET", "sms-daily-budget", "texts the deployment sends in any 24 hours", func(c *config) *int { return &c.Limits.SMS.DailyBudget }, d.SMS.DailyBudget, 1, 100_000_000),
 		{"CASEGATE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs whose X-Forwarded-For is believed", func(c *config, v string) error {
 			ps, err := parseProxies(v)

@@ -43,11 +43,20 @@ func TestSMSConfiguration(t *testing.T) {
 	if got, err := identity.Phone("55 1234 5678"); err != nil || got != "+525512345678" || identity.PhoneRegion() != "MX" {
 		t.Errorf("the phone region was not set for the process: %q, %v", got, err)
 	}
-	if c.Limits.SMS.AllowVoIP {
-		t.Errorf("VoIP numbers are texted by default")
+	if c.Limits.SMS.AllowVoIP || c.Limits.SMS.PerDestination != portal.DefaultSMSLimits().PerDestination ||
+		c.Limits.SMS.ContactPerPerson != portal.DefaultSMSLimits().ContactPerPerson {
+		t.Errorf("the new SMS settings' defaults: %+v", c.Limits.SMS)
 	}
-	if c, err := loadConfig(newFlagSet("test", io.Discard), []string{"-sms-allow-voip", "TRUE"}, envOf(nil)); err != nil || !c.Limits.SMS.AllowVoIP {
-		t.Errorf("-sms-allow-voip TRUE: %v, %v", c.Limits.SMS.AllowVoIP, err)
+	c, err = loadConfig(newFlagSet("test", io.Discard), []string{"-sms-allow-voip", "TRUE"}, envOf(map[string]string{
+		"CASEGATE_SMS_DESTINATION_LIMIT": "4/12h",
+		"CASEGATE_SMS_CONTACT_LIMIT":     "1/24h",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Limits.SMS.AllowVoIP || c.Limits.SMS.PerDestination != (portal.Rate{N: 4, Per: 12 * time.Hour}) ||
+		c.Limits.SMS.ContactPerPerson != (portal.Rate{N: 1, Per: 24 * time.Hour}) {
+		t.Errorf("the new SMS settings: %+v", c.Limits.SMS)
 	}
 	c, err = loadConfig(newFlagSet("test", io.Discard), nil, envOf(map[string]string{"CASEGATE_SMS_COUNTRIES": " us, ca ,MX,us"}))
 	if err != nil || !slices.Equal(c.Limits.SMS.Countries, []string{"US", "CA", "MX"}) {
@@ -59,13 +68,15 @@ func TestBadSMSConfigurationNamesTheVariable(t *testing.T) {
 	t.Cleanup(func() { identity.SetPhoneRegion(identity.DefaultPhoneRegion) })
 	const token = "t0psecrettoken"
 	bad := map[string]string{
-		"CASEGATE_SMS_URL":           "twilio://AC0123456789abcdef0123456789abcdef:" + token + "@api.twilio.com",
-		"CASEGATE_PHONE_REGION":      "XX",
-		"CASEGATE_SMS_COUNTRIES":     "US,*",
-		"CASEGATE_SMS_PREFIX_DIGITS": "9",
-		"CASEGATE_SMS_PREFIX_LIMIT":  "0/1h",
-		"CASEGATE_SMS_DAILY_BUDGET":  "0",
-		"CASEGATE_SMS_ALLOW_VOIP":    "sometimes",
+		"CASEGATE_SMS_URL":               "twilio://AC0123456789abcdef0123456789abcdef:" + token + "@api.twilio.com",
+		"CASEGATE_PHONE_REGION":          "XX",
+		"CASEGATE_SMS_COUNTRIES":         "US,*",
+		"CASEGATE_SMS_PREFIX_DIGITS":     "9",
+		"CASEGATE_SMS_PREFIX_LIMIT":      "0/1h",
+		"CASEGATE_SMS_DAILY_BUDGET":      "0",
+		"CASEGATE_SMS_ALLOW_VOIP":        "sometimes",
+		"CASEGATE_SMS_DESTINATION_LIMIT": "10 a day",
+		"CASEGATE_SMS_CONTACT_LIMIT":     "0/24h",
 	}
 	for name, value := range bad {
 		_, err := loadConfig(newFlagSet("test", io.Discard), nil, envOf(map[string]string{name: value}))
