@@ -168,6 +168,7 @@ type Portal struct {
 	log      *slog.Logger
 	channels map[casegate.Channel]bool
 	reads    *readCache
+	budget   *budgetLog // which SMS budget marks were logged today
 }
 
 // New checks deps and returns a Portal.
@@ -186,6 +187,7 @@ func New(d Deps) (*Portal, error) {
 		d.Channels = []casegate.Channel{casegate.ChannelEmail, casegate.ChannelSMS}
 	}
 	p.reads = newReadCache(d.ReadCacheTTL)
+	p.budget = &budgetLog{}
 	p.channels = map[casegate.Channel]bool{}
 	for _, ch := range d.Channels {
 		p.channels[ch] = true

@@ -37,8 +37,10 @@ type SMSLimits struct {
 	// person may have sent.
 	ContactPerPerson Rate
 	// DailyBudget is how many texts the deployment sends in any 24 hours;
-	// the allowance refills evenly through the day.
+	// the allowance refills evenly through the day. Shares split it
+	// between the kinds of text (sms_budget.go).
 	DailyBudget int
+	Shares      BudgetShares
 }
 
 // The reasons a text is refused, as metrics and audit events name them.
@@ -48,7 +50,7 @@ const (
 	SMSRefusedPrefix      = "prefix_limit"      // too many texts to numbers with the destination's prefix
 	SMSRefusedDestination = "destination_limit" // too many texts to the destination
 	SMSRefusedContact     = "contact_limit"     // too many new numbers confirmed by the person
-	SMSRefusedDailyBudget = "daily_budget"      // the deployment's daily budget is spent
+	SMSRefusedDailyBudget = "daily_budget"      // the share of the daily budget for such texts is spent
 )
 
 // DefaultSMSLimits allows 30 texts an hour to one area code (or its like),
@@ -64,6 +66,7 @@ func DefaultSMSLimits() SMSLimits {
 		PerDestination:   Rate{10, 24 * time.Hour},
 		ContactPerPerson: Rate{3, 24 * time.Hour},
 		DailyBudget:      1000,
+		Shares:           DefaultBudgetShares(),
 	}
 }
 
@@ -94,7 +97,7 @@ func (l SMSLimits) validate() error {
 	if l.DailyBudget <= 0 {
 		return fmt.Errorf("SMS daily budget must be positive")
 	}
-	return nil
+	return l.Shares.Validate()
 }
 
 // allows reports whether texts may go to region.
@@ -131,12 +134,13 @@ func (l SMSLimits) refuseDestination(dest string) (reason string, line identity.
 type smsRefusal struct {
 	reason string
 	kind   identity.PhoneKind // for SMSRefusedNumberType
+	share  string             // for SMSRefusedDailyBudget: the share that is spent
 	wait   time.Duration
 }
 
 // admitSMS decides whether d, a text, may be queued at now. When it may,
-// it counts the text against every limit of its kind and the daily
-// budget, all or none. Whatever it decides, it reads and writes the
+// it counts the text against every limit of its kind and one share of the
+// daily budget, all or none. Whatever it decides, it reads and writes the
 // same rate rows, so a refusal costs what an admission does.
 func (p *Portal) admitSMS(ctx context.Context, tx casegate.Tx, d *casegate.Delivery, now time.Time) (smsRefusal, error) {
 	reason, line := p.limits.SMS.refuseDestination(d.Destination)
@@ -265,6 +269,9 @@ func (p *Portal) refuseSMS(ctx context.Context, tx casegate.Tx, partyID int64, d
 	}
 	if refused.kind != "" && refused.reason == SMSRefusedNumberType {
 		details["kind"] = string(refused.kind)
+	}
+	if refused.share != "" {
+		details["share"] = refused.share
 	}
 	target := "sms"
 	if partyID != 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/accesscode"
 )
 
 // The SMS abuse points of the outside security review: texts to numbers
@@ -243,6 +244,91 @@ func TestContactChangeTextsPerPersonPerDay(t *testing.T) {
 	r.wantQueued("after the wait", "sms +12015550159")
 }
 
+// TestSMSBudgetCannotBeStarvedByAnAttacker is the review's scenario: with a
+// budget of 10 texts a day, an attacker who can pass for two people (their
+// own case and a victim's) does everything that sends a text — codes,
+// wrong codes until a lock notice goes out, contact changes — and then five
+// people who can be reached only by text, and who had no code today, ask
+// for theirs.
+func TestSMSBudgetCannotBeStarvedByAnAttacker(t *testing.T) {
+	limits := DefaultSMSLimits()
+	limits.DailyBudget = 10
+	people := []string{
+		`"phone":"+12015550100"`,                            // 0: the attacker's own case, phone only
+		`"phone":"+12015550177","email":"ana1@example.com"`, // 1: a victim the attacker can pass for
+	}
+	for i := range 5 {
+		people = append(people, fmt.Sprintf(`"phone":"+1201555020%d"`, i)) // 2–6: phone only
+	}
+	for i := range 5 {
+		people = append(people, fmt.Sprintf(`"phone":"+1201555021%d","email":"ana%d@example.com"`, i, 7+i)) // 7–11
+	}
+	r := newPumpingRig(t, limits, people...)
+	ctx := context.Background()
+
+	// The attack, over an hour: every code the per-person limits allow for
+	// both identities, ten wrong codes on the attacker's own, three contact
+	// changes.
+	var own []CodeIssued
+	for range 10 {
+		r.now = r.now.Add(3 * time.Minute)
+		own = append(own, r.request(0))
+		r.request(1)
+	}
+	for i := range 10 {
+		wrong, err := accesscode.Generate(accesscode.DefaultLength)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := own[len(own)-1-i/5].RequestID
+		if _, err := r.p.Redeem(ctx, id, wrong, fmt.Sprintf("198.51.100.%d", i)); err == nil {
+			t.Fatal("a random code signed in")
+		}
+	}
+	for i := range 3 {
+		r.now = r.now.Add(3 * time.Minute)
+		r.p.StartContactChange(ctx, r.session(1), "", fmt.Sprintf("+1201555030%d", i), "192.0.2.1") // refused or not
+	}
+	texts, byTemplate := 0, map[string]int{}
+	for _, d := range r.outbox() {
+		if d.Channel == casegate.ChannelSMS {
+			texts++
+			byTemplate[d.Template]++
+		}
+	}
+	t.Logf("the attacker had %d texts sent: %v", texts, byTemplate)
+	// Two first codes (one per person they pass for), and one text from
+	// each other share: the rest of the attack was refused.
+	if want := map[string]int{casegate.TemplateAccessCode: 3, casegate.TemplateLockoutNotice: 1, casegate.TemplateContactCode: 1}; fmt.Sprint(byTemplate) != fmt.Sprint(want) {
+		t.Errorf("the attacker's texts: %v, want %v", byTemplate, want)
+	}
+
+	// Everyone else who had no code today.
+	r.now = r.now.Add(time.Minute)
+	for i := 2; i < 12; i++ {
+		r.request(i)
+	}
+	got := map[string]bool{}
+	for _, d := range r.outbox() {
+		got[string(d.Channel)+" "+d.Destination] = true
+	}
+	for i := range 5 {
+		if number := fmt.Sprintf("+1201555020%d", i); !got["sms "+number] {
+			t.Errorf("%s, reachable only by text, got no code", number)
+		}
+	}
+	// Those who have an email get their code by email once the reserve is spent.
+	for i := range 5 {
+		if !got[fmt.Sprintf("sms +1201555021%d", i)] && !got[fmt.Sprintf("email ana%d@example.com", 7+i)] {
+			t.Errorf("person %d got no code by text or email", 7+i)
+		}
+	}
+	t.Logf("then: %d deliveries for 10 people, %v", len(got), got)
+	if texts+5 > limits.DailyBudget {
+		t.Errorf("%d texts for the attacker and 5 for the others: over the budget of %d", texts, limits.DailyBudget)
+	}
+}
+
 // recordingTx records the rate calls made through it, and the values read
 // and written.
 type recordingTx struct {
@@ -318,7 +404,7 @@ func TestDecoyTextCountsLikeARealOne(t *testing.T) {
 		{"a premium-rate number", "+19005550123"},
 		{"a country not allowed", "+525512345678"},
 		{"a number that cannot be read", "+1"},
-		{"admitted again", "+12015550101"},
+		{"admitted again", "+12015550101"}, // from the share of other codes
 		{"the budget spent", "+12015550101"},
 	} {
 		if got := run(c.what, text(c.dest)).calls; strings.Join(got, " ") != strings.Join(want, " ") {
@@ -328,6 +414,91 @@ func TestDecoyTextCountsLikeARealOne(t *testing.T) {
 	}
 	if got := run("by email", func(tx casegate.Tx) error { return r.p.shadowSMS(ctx, tx, casegate.ChannelEmail) }).calls; got != nil {
 		t.Errorf("a decoy's email counts texts: %v", got)
+	}
+}
+
+func TestBudgetShareSizes(t *testing.T) {
+	for _, c := range []struct {
+		shares BudgetShares
+		budget int
+		want   map[string]int
+	}{
+		{DefaultBudgetShares(), 1000, map[string]int{ShareFirstCode: 600, ShareCode: 150, ShareContact: 100, ShareNotice: 150}},
+		{DefaultBudgetShares(), 10, map[string]int{ShareFirstCode: 7, ShareCode: 1, ShareContact: 1, ShareNotice: 1}},
+		{DefaultBudgetShares(), 1, map[string]int{ShareFirstCode: 1, ShareCode: 1, ShareContact: 1, ShareNotice: 1}}, // at least one each
+		{DefaultBudgetShares(), 99, map[string]int{ShareFirstCode: 62, ShareCode: 14, ShareContact: 9, ShareNotice: 14}},
+		{BudgetShares{FirstCode: 100}, 10, map[string]int{ShareFirstCode: 10}},
+		{BudgetShares{FirstCode: 50, Code: 25, Notice: 25}, 4, map[string]int{ShareFirstCode: 2, ShareCode: 1, ShareNotice: 1}},
+	} {
+		if got := c.shares.sizes(c.budget); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%v of %d: %v, want %v", c.shares, c.budget, got, c.want)
+		}
+	}
+}
+
+// TestSMSBudgetSpendIsToldOncePerMark: operators see each share's spend in
+// the gauge at every text, and in the log when it crosses 50, 80 and 100 %
+// of the share, once a day however often it goes back and forth.
+func TestSMSBudgetSpendIsToldOncePerMark(t *testing.T) {
+	limits := DefaultSMSLimits()
+	limits.DailyBudget = 10
+	limits.Shares = BudgetShares{FirstCode: 100} // 10 first codes, nothing else
+	var people []string
+	for i := range 21 {
+		people = append(people, fmt.Sprintf(`"phone":"+120155502%02d"`, i))
+	}
+	r := newPumpingRig(t, limits, people...)
+	marks := func() []string {
+		var out []string
+		for _, line := range strings.Split(r.logs.String(), "\n") {
+			if strings.Contains(line, "SMS budget share spent past") {
+				out = append(out, line[strings.Index(line, "level="):])
+			}
+		}
+		return out
+	}
+	for i := range 4 {
+		r.request(i)
+	}
+	if got := marks(); len(got) != 0 {
+		t.Errorf("4 of 10: %q", got)
+	}
+	if got := r.metrics.budget[ShareFirstCode]; got != [2]int{4, 10} {
+		t.Errorf("gauge: %v, want 4 of 10", got)
+	}
+	for i := 4; i < 12; i++ {
+		r.request(i)
+	}
+	want := []string{
+		`level=INFO msg="SMS budget share spent past 50%" share=first_code percent=50 spent=5 size=10`,
+		`level=WARN msg="SMS budget share spent past 80%" share=first_code percent=80 spent=8 size=10`,
+		`level=WARN msg="SMS budget share spent past 100%" share=first_code percent=100 spent=10 size=10`,
+	}
+	if got := marks(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("log:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Refilled by three and spent again the same day: no more lines.
+	r.now = r.now.Add(3 * 144 * time.Minute)
+	for i := 12; i < 16; i++ {
+		r.request(i)
+	}
+	if got := marks(); len(got) != 3 {
+		t.Errorf("the same day: %d lines, want still 3", len(got))
+	}
+	// The next day, a crossing is told again.
+	r.now = r.now.Add(24 * time.Hour)
+	for i := 16; i < 21; i++ {
+		r.request(i)
+	}
+	if got := marks(); len(got) != 4 || !strings.Contains(got[3], "percent=50") {
+		t.Errorf("the next day: %q", got)
+	}
+	spend, err := r.p.SMSBudgetSpend(context.Background())
+	if err != nil || fmt.Sprint(spend) != "[{first_code 5 10} {code 0 0} {contact 0 0} {notice 0 0}]" {
+		t.Errorf("spend: %v, %v", spend, err)
+	}
+	if strings.Contains(r.logs.String(), "555") {
+		t.Errorf("the log shows a number:\n%s", r.logs.String())
 	}
 }
 

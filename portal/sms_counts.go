@@ -12,23 +12,32 @@ import (
 )
 
 // Every text counts against limits (per destination, per prefix, per
-// person for some kinds) and the daily budget, each a GCRA rate row. The
-// rows a text reads and writes depend on its kind only, never on whether
-// it is refused or is a decoy's, so that no path can be told from another
-// by the work it does.
+// person for some kinds) and one share of the daily budget, each a GCRA
+// rate row. The rows a text reads and writes depend on its kind only, never
+// on whether it is refused or is a decoy's, so that no path can be told
+// from another by the work it does.
 
-// smsBudgetKey counts every text of the deployment.
-const smsBudgetKey = "sms-budget"
-
-// smsCount is one count a text is held to: a rate key, its rate, and the
-// refusal when it has no room.
+// smsCount is one count a text is held to: a rate key, its rate and its part.
 type smsCount struct {
 	key    string
 	rate   Rate
-	reason string
+	role   countRole
+	reason string // for countLimit: the refusal when it is full
+	share  string // for countReserve and countShare: the share's name
 }
 
+type countRole uint8
+
+const (
+	countLimit   countRole = iota // must have room, or the text is refused
+	countFirst                    // has room when this is the person's first code of the day
+	countReserve                  // a share only a person's first code may draw on
+	countShare                    // the share the text draws on otherwise
+)
+
 const day = 24 * time.Hour
+
+func shareKey(name string) string { return "sms-share:" + name }
 
 // smsCounts lists what a text of template for party partyID to dest, which
 // leads to line, counts against, in the order they are read and written.
@@ -37,18 +46,25 @@ const day = 24 * time.Hour
 // order. Keys are keyed hashes (rate tag), so the database holds no number.
 func (p *Portal) smsCounts(template string, partyID int64, dest string, line identity.PhoneLine) []smsCount {
 	l := p.limits.SMS
+	sizes := l.Shares.sizes(l.DailyBudget)
 	person := strconv.FormatInt(partyID, 10)
 	where := []smsCount{
 		{key: "sms-dest:" + dest, rate: l.PerDestination, reason: SMSRefusedDestination},
 		{key: "sms-prefix:" + strconv.Itoa(line.CallingCode) + ":" + line.National[:min(l.PrefixDigits, len(line.National))],
 			rate: l.PerPrefix, reason: SMSRefusedPrefix},
 	}
-	budget := smsCount{key: smsBudgetKey, rate: Rate{l.DailyBudget, day}, reason: SMSRefusedDailyBudget}
-	if template == casegate.TemplateContactCode {
-		return slices.Concat([]smsCount{{key: "sms-contact:" + person, rate: l.ContactPerPerson, reason: SMSRefusedContact}}, where,
-			[]smsCount{budget})
+	share := func(name string, role countRole) smsCount {
+		return smsCount{key: shareKey(name), rate: Rate{sizes[name], day}, role: role, share: name}
 	}
-	return append(where, budget)
+	switch smsShareOf(template) {
+	case ShareCode:
+		return slices.Concat([]smsCount{{key: "sms-first:" + person, rate: Rate{1, day}, role: countFirst}}, where,
+			[]smsCount{share(ShareFirstCode, countReserve), share(ShareCode, countShare)})
+	case ShareContact:
+		return slices.Concat([]smsCount{{key: "sms-contact:" + person, rate: l.ContactPerPerson, reason: SMSRefusedContact}}, where,
+			[]smsCount{share(ShareContact, countShare)})
+	}
+	return append(where, share(ShareNotice, countShare))
 }
 
 // countState is one count as read, and what taking one from it would make it.
@@ -63,7 +79,7 @@ type countState struct {
 // count back in the same order: charged when admit is set and the counts
 // let the text go, else as it was. A decoy's text, and one refused for its
 // destination or a full count, so make the same reads and writes as a text
-// that goes. A text counts against all its limits and the budget, or nothing.
+// that goes. A text counts against all its limits and one share, or nothing.
 func (p *Portal) countSMS(ctx context.Context, tx casegate.Tx, counts []smsCount, now time.Time, admit bool) (smsRefusal, error) {
 	st := make([]countState, len(counts))
 	for i, c := range counts {
@@ -73,13 +89,17 @@ func (p *Portal) countSMS(ctx context.Context, tx casegate.Tx, counts []smsCount
 			return smsRefusal{}, fmt.Errorf("portal: sms limits: %w", err)
 		}
 		st[i].tat = tat
-		st[i].next, st[i].room, st[i].wait, _ = gcra(tat, now, c.rate)
+		if c.rate.N > 0 {
+			st[i].next, st[i].room, st[i].wait, _ = gcra(tat, now, c.rate)
+		} else {
+			st[i].wait = day // a share of 0: texts of its kind never go
+		}
 	}
-	refused := decideSMS(counts, st)
+	refused, drawn := decideSMS(counts, st)
 	admit = admit && refused.reason == ""
-	for i := range counts {
+	for i, c := range counts {
 		tat := st[i].tat
-		if admit {
+		if admit && (c.role == countLimit || c.role == countFirst && st[i].room || i == drawn) {
 			tat = st[i].next
 		}
 		if tat.IsZero() {
@@ -89,16 +109,33 @@ func (p *Portal) countSMS(ctx context.Context, tx casegate.Tx, counts []smsCount
 			return smsRefusal{}, fmt.Errorf("portal: sms limits: %w", err)
 		}
 	}
+	if admit {
+		p.noteSpend(ctx, counts[drawn], st[drawn], now)
+	}
 	return refused, nil
 }
 
-// decideSMS says whether counts as read in st let a text go: every one
-// must have room.
-func decideSMS(counts []smsCount, st []countState) smsRefusal {
+// decideSMS says whether counts as read in st let a text go, and if so
+// which share it draws on: the reserve for a person's first code of the
+// day while it has room, else the kind's own share.
+func decideSMS(counts []smsCount, st []countState) (refused smsRefusal, drawn int) {
+	first := false
 	for i, c := range counts {
-		if !st[i].room {
-			return smsRefusal{reason: c.reason, wait: st[i].wait}
+		switch {
+		case c.role == countFirst:
+			first = st[i].room
+		case c.role == countLimit && !st[i].room:
+			return smsRefusal{reason: c.reason, wait: st[i].wait}, -1
 		}
 	}
-	return smsRefusal{}
+	refused = smsRefusal{reason: SMSRefusedDailyBudget, wait: day}
+	for i, c := range counts {
+		if c.role == countShare || c.role == countReserve && first {
+			if st[i].room {
+				return smsRefusal{}, i
+			}
+			refused.share, refused.wait = c.share, min(refused.wait, st[i].wait)
+		}
+	}
+	return refused, -1
 }

@@ -254,3 +254,28 @@ func grepLines(text, prefix string, words ...string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestSMSBudgetGauge: operators see what the texts spend of each share of
+// the daily budget.
+func TestSMSBudgetGauge(t *testing.T) {
+	s := newStack(t, relaxed)
+	admin, err := s.portal.CreateAdminToken(t.Context(), "ops", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byText := map[string]string{}
+	for k, v := range jose {
+		byText[k] = v
+	}
+	byText["channel"] = "sms"
+	s.requestCode(byText)
+	_, body := s.do("GET", "/metrics", nil, bearerH(admin))
+	for _, w := range []string{
+		`casegate_sms_budget_spent{share="first_code"} 1`,
+		`casegate_sms_budget_size{share="first_code"} 600`,
+	} {
+		if !strings.Contains(string(body), w) {
+			t.Errorf("/metrics lacks %s:\n%s", w, grepLines(string(body), "casegate_sms"))
+		}
+	}
+}

@@ -11,9 +11,14 @@ import (
 // kept before housekeeping deletes them.
 const purgeAfter = 24 * time.Hour
 
-// housekeeping recomputes processing times at start and every interval, and
-// purges what has expired every hour, until ctx ends. Every instance runs it;
-// both jobs are idempotent.
+// budgetReportInterval is how often serve reads the spend of the SMS
+// budget into its gauges.
+const budgetReportInterval = time.Minute
+
+// housekeeping recomputes processing times at start and every interval,
+// purges what has expired every hour, and reads the spend of the SMS budget
+// into the metrics every minute, until ctx ends. Every instance runs it;
+// all three jobs are idempotent.
 func housekeeping(ctx context.Context, a *app, interval time.Duration) {
 	recompute := func() {
 		if _, err := a.portal.RecomputeProcessingTimes(ctx, "system"); err != nil && ctx.Err() == nil {
@@ -26,12 +31,20 @@ func housekeeping(ctx context.Context, a *app, interval time.Duration) {
 			a.log.Error("purge failed", "err", err)
 		}
 	}
+	budget := func() {
+		if err := a.portal.ReportSMSBudget(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("SMS budget not read", "err", err)
+		}
+	}
 	recompute()
 	purge()
+	budget()
 	stats := time.NewTicker(interval)
 	defer stats.Stop()
 	hourly := time.NewTicker(time.Hour)
 	defer hourly.Stop()
+	minutely := time.NewTicker(budgetReportInterval)
+	defer minutely.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -40,6 +53,8 @@ func housekeeping(ctx context.Context, a *app, interval time.Duration) {
 			recompute()
 		case <-hourly.C:
 			purge()
+		case <-minutely.C:
+			budget()
 		}
 	}
 }
