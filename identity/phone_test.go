@@ -213,3 +213,17 @@ func BenchmarkPhone(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPhoneWithKind is what an import pays per phone: the reading
+// and the number's type.
+func BenchmarkPhoneWithKind(b *testing.B) {
+	for _, in := range []string{"+12125550123", "+525555550123", "+44 7911 123456"} {
+		b.Run(in, func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := PhoneWithKind(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
