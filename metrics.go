@@ -7,7 +7,8 @@ type Metrics interface {
 	CodeRedeemed(outcome string)  // ok or an error code
 	PartyLocked()
 	DeliveryFinished(ch Channel, template, outcome string) // sent, retry, failed, cancelled
-	SMSRefused(reason string)                              // a text message not queued: country, prefix_limit, daily_budget
+	SMSRefused(reason string)                              // a text message not queued or not sent: country, number_type, prefix_limit, …
+	SMSBudget(share string, spent, size int)               // texts counted against a share of the daily SMS budget and not refilled yet
 }
 
 // NopMetrics counts nothing.
@@ -18,3 +19,4 @@ func (NopMetrics) CodeRedeemed(string)                      {}
 func (NopMetrics) PartyLocked()                             {}
 func (NopMetrics) DeliveryFinished(Channel, string, string) {}
 func (NopMetrics) SMSRefused(string)                        {}
+func (NopMetrics) SMSBudget(string, int, int)               {}

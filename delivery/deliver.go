@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -19,6 +20,7 @@ type outcome struct {
 	err     error  // the send or preparation error, unredacted; nil when sent
 	code    string // the plaintext code, only to redact it from err
 	attempt bool   // whether a send was tried, so the attempt counts
+	reroute bool   // a text the guard refused: it may queue a replacement
 }
 
 // result is one claimed delivery and what became of it, waiting to be recorded.
@@ -65,6 +67,11 @@ func (w *Worker) attempt(ctx context.Context, d casegate.Delivery) (outcome, err
 		// Every code belongs to a challenge; the store clears the link when it
 		// purges one, and a code whose challenge is gone must not go out.
 		return outcome{action: "cancelled", reason: "challenge_gone"}, nil
+	}
+	if d.Channel == casegate.ChannelSMS && w.Guard != nil {
+		if why := w.Guard.RefuseSMS(d); why != "" {
+			return outcome{action: "cancelled", reason: "sms_refused", err: errors.New(why), reroute: true}, nil
+		}
 	}
 	sender := w.Senders[d.Channel]
 	if sender == nil {
@@ -127,12 +134,25 @@ func (w *Worker) finish(ctx context.Context, results []result) (int, error) {
 	// The outcomes are written even when ctx ends meanwhile: the sends happened.
 	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	rerouted := false
 	err := w.Store.Update(writeCtx, func(tx casegate.Tx) error {
+		rerouted = false
 		for i := range recs {
 			err := tx.FinishDelivery(writeCtx, recs[i].d)
 			recs[i].lost = casegate.IsNotFound(err)
 			if err != nil && !recs[i].lost {
 				return err
+			}
+		}
+		// A refused text's replacement (its code by email) is queued with
+		// the refusal, from the delivery as claimed, sealed code and all.
+		for i := range recs {
+			if recs[i].out.reroute && !recs[i].lost {
+				queued, err := w.Guard.RerouteSMS(writeCtx, tx, results[i].d, now)
+				if err != nil {
+					return err
+				}
+				rerouted = rerouted || queued
 			}
 		}
 		// The audit events come last: on PostgreSQL the first one takes the
@@ -150,6 +170,9 @@ func (w *Worker) finish(ctx context.Context, results []result) (int, error) {
 	})
 	if err != nil {
 		return 0, fmt.Errorf("record outcomes: %w", err)
+	}
+	if rerouted {
+		w.Wake()
 	}
 	recorded := 0
 	for _, r := range recs {
@@ -216,6 +239,9 @@ func (w *Worker) settle(d casegate.Delivery, out outcome, now time.Time) (rec se
 		d.Status = casegate.DeliveryFailed
 	case "cancelled":
 		d.Status, d.LastError = casegate.DeliveryCancelled, out.reason
+		if errText != "" {
+			d.LastError += ": " + errText
+		}
 	}
 	if d.Status != casegate.DeliveryPending {
 		d.SealedCode = nil // the store wipes it too

@@ -1,12 +1,16 @@
 package delivery
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/accesscode"
 )
 
 // smsWorker is a worker whose text messages go to a local Twilio stand-in.
@@ -68,5 +72,80 @@ func TestWorkerFailsPermanentSMSAtOnce(t *testing.T) {
 	e.runOnce(e.smsWorker(s), 1)
 	if d := e.delivery(id); d.Status != casegate.DeliveryPending || d.Attempts != 1 || !strings.Contains(d.LastError, "20429") {
 		t.Errorf("after a 429: %+v", d)
+	}
+}
+
+// refusingGuard refuses texts to one number and queues an email in their
+// place, or fails doing so when fail is set.
+type refusingGuard struct {
+	number   string
+	fail     error
+	rerouted []casegate.Delivery
+}
+
+func (g *refusingGuard) RefuseSMS(d casegate.Delivery) string {
+	if d.Destination == g.number {
+		return "number_type: premium_rate"
+	}
+	return ""
+}
+
+func (g *refusingGuard) RerouteSMS(ctx context.Context, tx casegate.Tx, d casegate.Delivery, now time.Time) (bool, error) {
+	if g.fail != nil {
+		return false, g.fail
+	}
+	g.rerouted = append(g.rerouted, d)
+	mail := casegate.Delivery{ChallengeID: d.ChallengeID, PartyID: d.PartyID, Channel: casegate.ChannelEmail, Destination: "jose@example.com",
+		Template: d.Template, Language: d.Language, Params: d.Params, SealedCode: d.SealedCode,
+		Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now}
+	return true, tx.EnqueueDelivery(ctx, &mail)
+}
+
+func TestWorkerGuardStopsATextAtSendTime(t *testing.T) {
+	e := newEnv(t)
+	s, api := newTwilioTest(t, testSID, "from=+15551234567")
+	w := e.smsWorker(s)
+	w.Senders[casegate.ChannelEmail] = newTestSMTP(t, e.server, "")
+	guard := &refusingGuard{number: "+19005550123"}
+	w.Guard = guard
+	id, code := e.queueCode("req-1", "", func(d *casegate.Delivery) { d.Channel, d.Destination = casegate.ChannelSMS, "+19005550123" })
+	e.runOnce(w, 1)
+	if len(api.forms) != 0 {
+		t.Fatalf("the provider was asked to text it: %v", api.last())
+	}
+	d := e.delivery(id)
+	if d.Status != casegate.DeliveryCancelled || d.SealedCode != nil || d.Attempts != 0 || d.LastError != "sms_refused: number_type: premium_rate" {
+		t.Errorf("refused text: %+v", d)
+	}
+	if events := e.audit(id); len(events) != 1 || events[0].Action != "delivery.cancelled" || events[0].Outcome != "sms_refused" {
+		t.Errorf("audit: %+v", events)
+	}
+	// The guard had the text as claimed, sealed code and all, in the
+	// transaction that cancelled it; what it queued goes next.
+	if len(guard.rerouted) != 1 || guard.rerouted[0].ID != id || len(guard.rerouted[0].SealedCode) == 0 {
+		t.Fatalf("rerouted %+v", guard.rerouted)
+	}
+	e.runOnce(w, 1)
+	msgs, err := e.server.WaitFor(1, 5*time.Second)
+	if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Text, accesscode.Display(code)) {
+		t.Fatalf("the code by email: %v %+v", err, msgs)
+	}
+	// Texts it does not refuse go as before.
+	id, _ = e.queueCode("req-2", "", bySMS)
+	e.runOnce(w, 1)
+	if d := e.delivery(id); d.Status != casegate.DeliverySent || api.last().Get("To") != "+15555550123" {
+		t.Errorf("a text the guard allows: %+v", d)
+	}
+	e.checkLogClean(code, "9005550123")
+
+	// When the replacement cannot be queued, nothing of the outcome is
+	// written: the text is still pending, and is tried again once its lease ends.
+	guard.fail = errors.New("database gone")
+	id, _ = e.queueCode("req-3", "", func(d *casegate.Delivery) { d.Channel, d.Destination = casegate.ChannelSMS, "+19005550123" })
+	if _, err := w.RunOnce(e.ctx); err == nil || !strings.Contains(err.Error(), "database gone") {
+		t.Errorf("RunOnce: %v, want the guard's error", err)
+	}
+	if d := e.delivery(id); d.Status != casegate.DeliveryPending || len(d.SealedCode) == 0 {
+		t.Errorf("after a failed reroute: %+v", d)
 	}
 }

@@ -21,6 +21,20 @@ import (
 	"github.com/casegate/casegate/accesscode"
 )
 
+// SMSGuard decides, just before a text is sent, whether its destination may
+// be texted at all (a number stored before the rules on number types, or a
+// text queued before them, must not be), and queues what replaces a text it
+// refuses. portal.Portal is one.
+type SMSGuard interface {
+	// RefuseSMS returns why d must not be sent, in words fit for
+	// last_error and without the number, or "".
+	RefuseSMS(d casegate.Delivery) string
+	// RerouteSMS runs in the transaction that cancels d, a text RefuseSMS
+	// refused, sealed code and all; it reports whether it queued a message
+	// in its place.
+	RerouteSMS(ctx context.Context, tx casegate.Tx, d casegate.Delivery, now time.Time) (bool, error)
+}
+
 // Worker defaults.
 const (
 	DefaultLease        = 30 * time.Second
@@ -44,6 +58,9 @@ type Worker struct {
 	Now       func() time.Time
 	Logger    *slog.Logger
 	Metrics   casegate.Metrics // counts outcomes; may be nil
+	// Guard, when set, is asked before every text whether its destination
+	// may be texted at all; serve sets the portal.
+	Guard SMSGuard
 
 	Owner        string        // lease owner id, hostname-pid-random; set by NewWorker
 	Lease        time.Duration // how long a claim holds; default 30s

@@ -63,11 +63,27 @@ func PhoneRegionCode(s string) (string, error) {
 // Numbers that do not exist are refused by the SMS provider instead.
 func Phone(s string) (string, error) { return PhoneIn(s, PhoneRegion()) }
 
+// PhoneWithKind is Phone that also says what kind of line the number is,
+// reading it only once.
+func PhoneWithKind(s string) (string, PhoneKind, error) {
+	out, n, err := phoneIn(s, PhoneRegion())
+	if err != nil {
+		return "", "", err
+	}
+	return out, kindOf(n), nil
+}
+
 // PhoneIn is Phone reading national numbers in region; with region "" only
 // numbers written with a plus sign and a country code are accepted.
 func PhoneIn(s, region string) (string, error) {
+	out, _, err := phoneIn(s, region)
+	return out, err
+}
+
+// phoneIn is PhoneIn, with the number as libphonenumber read it.
+func phoneIn(s, region string) (string, *phonenumbers.PhoneNumber, error) {
 	if len(s) > maxInput {
-		return "", ErrPhone
+		return "", nil, ErrPhone
 	}
 	var b strings.Builder
 	b.Grow(16)
@@ -77,32 +93,32 @@ func PhoneIn(s, region string) (string, error) {
 			b.WriteRune(r)
 		case unicode.IsSpace(r), isDash(r), r == '.', r == '(', r == ')':
 		default:
-			return "", ErrPhone
+			return "", nil, ErrPhone
 		}
 	}
 	digits := b.String()
 	if len(strings.TrimPrefix(digits, "+")) < 3 {
-		return "", ErrPhone
+		return "", nil, ErrPhone
 	}
 	if region != "" {
 		var err error
 		if region, err = PhoneRegionCode(region); err != nil {
-			return "", ErrPhone
+			return "", nil, ErrPhone
 		}
 	} else if digits[0] != '+' {
-		return "", ErrPhone
+		return "", nil, ErrPhone
 	}
 	n, err := phonenumbers.Parse(digits, region)
 	if err != nil || n.GetExtension() != "" {
-		return "", ErrPhone
+		return "", nil, ErrPhone
 	}
 	if phonenumbers.IsPossibleNumberWithReason(n) != phonenumbers.IS_POSSIBLE ||
 		phonenumbers.GetRegionCodeForCountryCode(int(n.GetCountryCode())) == phonenumbers.UNKNOWN_REGION {
-		return "", ErrPhone
+		return "", nil, ErrPhone
 	}
 	out := phonenumbers.Format(n, phonenumbers.E164)
 	if len(out) < 8 || len(out) > 16 || out[0] != '+' || out[1] == '0' || !allIn(out[1:], '0', '9') {
-		return "", ErrPhone
+		return "", nil, ErrPhone
 	}
 	// Some inputs lose a trunk-prefix zero only on a second reading
 	// ("+358 0…"); the stored form must read back as itself. An input that
@@ -110,12 +126,13 @@ func PhoneIn(s, region string) (string, error) {
 	// same, at the cost of the first reading (a third of an import's CPU
 	// was phone numbers).
 	if out == digits {
-		return out, nil
+		return out, n, nil
 	}
-	if again, err := phonenumbers.Parse(out, ""); err != nil || phonenumbers.Format(again, phonenumbers.E164) != out {
-		return "", ErrPhone
+	again, err := phonenumbers.Parse(out, "")
+	if err != nil || phonenumbers.Format(again, phonenumbers.E164) != out {
+		return "", nil, ErrPhone
 	}
-	return out, nil
+	return out, again, nil
 }
 
 // PhoneLine says where an E.164 number leads.
@@ -126,8 +143,9 @@ type PhoneLine struct {
 	// is the calling code's main country. Non-geographic numbers (+800,
 	// +882, …) have "001".
 	Region      string
-	CallingCode int    // the country calling code: 1, 52, 44
-	National    string // the national significant number: the digits after the calling code
+	CallingCode int       // the country calling code: 1, 52, 44
+	National    string    // the national significant number: the digits after the calling code
+	Kind        PhoneKind // what kind of line it is
 }
 
 // PhoneParts tells where the E.164 number e164 (as Phone returns it) leads.
@@ -147,5 +165,63 @@ func PhoneParts(e164 string) (PhoneLine, error) {
 	if region == phonenumbers.UNKNOWN_REGION {
 		return PhoneLine{}, ErrPhone
 	}
-	return PhoneLine{Region: region, CallingCode: cc, National: phonenumbers.GetNationalSignificantNumber(n)}, nil
+	return PhoneLine{Region: region, CallingCode: cc, National: phonenumbers.GetNationalSignificantNumber(n), Kind: kindOf(n)}, nil
+}
+
+// PhoneKind is what kind of line a number is, as the numbering plans in
+// libphonenumber's tables tell it. It is a fact about the number's range,
+// not about its subscriber: a number moved to another network keeps the
+// kind of the range it was taken from.
+type PhoneKind string
+
+// The kinds of line. Where a plan does not tell mobile numbers from fixed
+// lines (North America), a number in an assigned range is
+// PhoneFixedLineOrMobile.
+const (
+	PhoneMobile            PhoneKind = "mobile"
+	PhoneFixedLineOrMobile PhoneKind = "fixed_line_or_mobile"
+	PhoneFixedLine         PhoneKind = "fixed_line"
+	PhoneVoIP              PhoneKind = "voip"
+	PhoneTollFree          PhoneKind = "toll_free"
+	PhonePremiumRate       PhoneKind = "premium_rate"
+	PhoneSharedCost        PhoneKind = "shared_cost"
+	PhoneUAN               PhoneKind = "uan"       // a universal access number: one number for a company's lines
+	PhoneVoicemail         PhoneKind = "voicemail" // a number that reaches a voicemail box directly
+	PhonePersonal          PhoneKind = "personal"  // a number that forwards to others
+	PhonePager             PhoneKind = "pager"
+	PhoneUnknown           PhoneKind = "unknown" // in no range the tables know
+)
+
+// PhoneKindOf tells the kind of the E.164 number e164 (as Phone returns
+// it): PhoneUnknown for a number it cannot read.
+func PhoneKindOf(e164 string) PhoneKind {
+	if len(e164) < 4 || len(e164) > 16 || e164[0] != '+' || !allIn(e164[1:], '0', '9') {
+		return PhoneUnknown
+	}
+	n, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return PhoneUnknown
+	}
+	return kindOf(n)
+}
+
+var phoneKinds = map[phonenumbers.PhoneNumberType]PhoneKind{
+	phonenumbers.MOBILE:               PhoneMobile,
+	phonenumbers.FIXED_LINE_OR_MOBILE: PhoneFixedLineOrMobile,
+	phonenumbers.FIXED_LINE:           PhoneFixedLine,
+	phonenumbers.VOIP:                 PhoneVoIP,
+	phonenumbers.TOLL_FREE:            PhoneTollFree,
+	phonenumbers.PREMIUM_RATE:         PhonePremiumRate,
+	phonenumbers.SHARED_COST:          PhoneSharedCost,
+	phonenumbers.UAN:                  PhoneUAN,
+	phonenumbers.VOICEMAIL:            PhoneVoicemail,
+	phonenumbers.PERSONAL_NUMBER:      PhonePersonal,
+	phonenumbers.PAGER:                PhonePager,
+}
+
+func kindOf(n *phonenumbers.PhoneNumber) PhoneKind {
+	if k, ok := phoneKinds[phonenumbers.GetNumberType(n)]; ok {
+		return k
+	}
+	return PhoneUnknown
 }

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -106,12 +107,68 @@ func TestPhoneParts(t *testing.T) {
 	}
 }
 
+func TestPhoneKind(t *testing.T) {
+	tests := []struct {
+		in   string
+		want PhoneKind
+	}{
+		{"+12015550123", PhoneFixedLineOrMobile}, // North America does not tell them apart
+		{"+525512345678", PhoneFixedLineOrMobile},
+		{"+447911123456", PhoneMobile},
+		{"+4915123456789", PhoneMobile},
+		{"+442079460958", PhoneFixedLine},
+		{"+390212345678", PhoneFixedLine},
+		{"+33912345678", PhoneVoIP},
+		{"+19005550123", PhonePremiumRate},
+		{"+448431234567", PhonePremiumRate},
+		{"+18005550123", PhoneTollFree},
+		{"+18885550123", PhoneTollFree},
+		{"+80012345678", PhoneTollFree}, // the international freephone code
+		{"+34901123456", PhoneSharedCost},
+		{"+445512345678", PhoneUAN},
+		{"+49177991234567", PhoneVoicemail},
+		{"+447011234567", PhonePersonal},
+		{"+15005550006", PhonePersonal},
+		{"+447640123456", PhonePager},
+		{"+15555550123", PhoneUnknown}, // possible, in no assigned range
+		{"+19995550123", PhoneUnknown},
+		{"", PhoneUnknown}, {"+", PhoneUnknown}, {"15555550123", PhoneUnknown}, {"+1 201 555 0123", PhoneUnknown}, {"+1201555012a", PhoneUnknown},
+	}
+	for _, tt := range tests {
+		if got := PhoneKindOf(tt.in); got != tt.want {
+			t.Errorf("PhoneKindOf(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if line, err := PhoneParts(tt.in); err == nil && line.Kind != tt.want {
+			t.Errorf("PhoneParts(%q).Kind = %q, want %q", tt.in, line.Kind, tt.want)
+		}
+	}
+	t.Cleanup(func() { SetPhoneRegion(DefaultPhoneRegion) })
+	for _, tt := range []struct {
+		in, e164 string
+		want     PhoneKind
+	}{
+		{"(900) 555-0123", "+19005550123", PhonePremiumRate},
+		{"+44 7911 123456", "+447911123456", PhoneMobile},
+		{"1-800-555-0123", "+18005550123", PhoneTollFree},
+	} {
+		if got, kind, err := PhoneWithKind(tt.in); err != nil || got != tt.e164 || kind != tt.want {
+			t.Errorf("PhoneWithKind(%q) = %q, %q, %v; want %q, %q", tt.in, got, kind, err, tt.e164, tt.want)
+		}
+	}
+	if _, _, err := PhoneWithKind("+1-800-CALL-NOW"); err != ErrPhone {
+		t.Errorf("PhoneWithKind took letters: %v", err)
+	}
+}
+
 func FuzzPhone(f *testing.F) {
 	for _, s := range []string{"+1 (555) 555-0123", "+0", "5555550123", "+44.20.7946.0958", "00 52 55 1234 5678", "(201) 555-0123", "+80012345678"} {
 		f.Add(s, "US")
 		f.Add(s, "")
 	}
 	f.Add("020 7946 0958", "GB")
+	for _, s := range []string{"+1 900 555 0123", "+1 800 555 0123", "+33 9 12 34 56 78", "+49 177 99 1234567", "+358 0 123 456"} {
+		f.Add(s, "")
+	}
 	f.Fuzz(func(t *testing.T, s, region string) {
 		out, err := PhoneIn(s, region)
 		if err != nil {
@@ -126,18 +183,44 @@ func FuzzPhone(f *testing.F) {
 		if again, err := PhoneIn(out, "MX"); err != nil || again != out {
 			t.Fatalf("PhoneIn(%q, MX) = %q, %v; want itself", out, again, err)
 		}
-		if parts, err := PhoneParts(out); err != nil || parts.Region == "" || parts.CallingCode < 1 ||
-			!strings.HasSuffix(out, parts.National) {
+		parts, err := PhoneParts(out)
+		if err != nil || parts.Region == "" || parts.CallingCode < 1 || !strings.HasSuffix(out, parts.National) {
 			t.Fatalf("PhoneParts(%q) = %+v, %v", out, parts, err)
+		}
+		// Every way of asking tells the same kind, and it is one of the kinds.
+		if kind := PhoneKindOf(out); kind != parts.Kind || !slices.Contains(allKinds, kind) {
+			t.Fatalf("PhoneKindOf(%q) = %q, PhoneParts says %q", out, kind, parts.Kind)
+		}
+		if strings.HasPrefix(strings.TrimSpace(s), "+") { // read alike in every region
+			if e164, kind, err := PhoneWithKind(s); err == nil && (e164 != out || kind != parts.Kind) {
+				t.Fatalf("PhoneWithKind(%q) = %q, %q; PhoneIn and PhoneParts say %q, %q", s, e164, kind, out, parts.Kind)
+			}
 		}
 	})
 }
+
+var allKinds = []PhoneKind{PhoneMobile, PhoneFixedLineOrMobile, PhoneFixedLine, PhoneVoIP, PhoneTollFree, PhonePremiumRate,
+	PhoneSharedCost, PhoneUAN, PhoneVoicemail, PhonePersonal, PhonePager, PhoneUnknown}
 
 func BenchmarkPhone(b *testing.B) {
 	for _, in := range []string{"+15555550123", "(201) 555-0123", "+44 20 7946 0958"} {
 		b.Run(in, func(b *testing.B) {
 			for b.Loop() {
 				if _, err := PhoneIn(in, "US"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPhoneWithKind is what an import pays per phone: the reading
+// and the number's type.
+func BenchmarkPhoneWithKind(b *testing.B) {
+	for _, in := range []string{"+12125550123", "+525555550123", "+44 7911 123456"} {
+		b.Run(in, func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := PhoneWithKind(in); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,6 +1,7 @@
 // Package metrics exposes casegate's counters to Prometheus: HTTP requests by
 // route, codes requested and redeemed by outcome, lockouts, deliveries by
-// channel and outcome, and the outbox queue depth.
+// channel and outcome, texts refused and the spend of the SMS budget, and
+// the outbox queue depth.
 package metrics
 
 import (
@@ -25,6 +26,8 @@ type Registry struct {
 	lockouts       prometheus.Counter
 	deliveries     *prometheus.CounterVec
 	smsRefused     *prometheus.CounterVec
+	smsSpent       *prometheus.GaugeVec
+	smsShareSize   *prometheus.GaugeVec
 }
 
 // New returns a registry.
@@ -47,10 +50,16 @@ func New() *Registry {
 			Name: "casegate_deliveries_total", Help: "Outbox deliveries by channel, template and outcome (sent, retry, failed, cancelled).",
 		}, []string{"channel", "template", "outcome"}),
 		smsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "casegate_sms_refused_total", Help: "Text messages not queued by the SMS pumping protection, by reason (country, prefix_limit, daily_budget).",
+			Name: "casegate_sms_refused_total", Help: "Text messages not queued or not sent by the SMS pumping protection, by reason (country, number_type, destination_limit, prefix_limit, contact_limit, daily_budget).",
 		}, []string{"reason"}),
+		smsSpent: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "casegate_sms_budget_spent", Help: "Texts counted against each share of the daily SMS budget (first_code, code, contact, notice) that have not refilled yet.",
+		}, []string{"share"}),
+		smsShareSize: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "casegate_sms_budget_size", Help: "Texts a day each share of the daily SMS budget holds.",
+		}, []string{"share"}),
 	}
-	r.reg.MustRegister(r.requests, r.codesRequested, r.codesRedeemed, r.lockouts, r.deliveries, r.smsRefused,
+	r.reg.MustRegister(r.requests, r.codesRequested, r.codesRedeemed, r.lockouts, r.deliveries, r.smsRefused, r.smsSpent, r.smsShareSize,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return r
 }
@@ -83,6 +92,10 @@ func (r *Registry) DeliveryFinished(ch casegate.Channel, template, outcome strin
 	r.deliveries.WithLabelValues(string(ch), template, outcome).Inc()
 }
 func (r *Registry) SMSRefused(reason string) { r.smsRefused.WithLabelValues(reason).Inc() }
+func (r *Registry) SMSBudget(share string, spent, size int) {
+	r.smsSpent.WithLabelValues(share).Set(float64(spent))
+	r.smsShareSize.WithLabelValues(share).Set(float64(size))
+}
 
 // Handler serves the metrics in the Prometheus text format.
 func (r *Registry) Handler() http.Handler {

@@ -92,15 +92,7 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 			refused = rateLimited(res.wait)
 			return nil
 		}
-		if ch == casegate.ChannelSMS {
-			if refused, err = p.gateContactSMS(ctx, tx, party.ID, dest, now); err != nil || refused != nil {
-				return err
-			}
-		}
 		c.Language = Language(party.Language)
-		if err := tx.InsertChallenge(ctx, c); err != nil {
-			return fmt.Errorf("portal: contact change: %w", err)
-		}
 		d := casegate.Delivery{
 			ChallengeID: c.ID, PartyID: party.ID, Channel: ch, Destination: dest,
 			Template: casegate.TemplateContactCode, Language: c.Language,
@@ -109,8 +101,17 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 				"valid_minutes": strconv.Itoa(int(p.limits.CodeTTL / time.Minute)),
 				"changed":       changedName(ch),
 			},
-			SealedCode: p.keys.Seal(code), Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
+			Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
 		}
+		if ch == casegate.ChannelSMS {
+			if refused, err = p.gateContactSMS(ctx, tx, &d, now); err != nil || refused != nil {
+				return err
+			}
+		}
+		if err := tx.InsertChallenge(ctx, c); err != nil {
+			return fmt.Errorf("portal: contact change: %w", err)
+		}
+		d.SealedCode = p.keys.Seal(code)
 		p.reserveCode(&d, c)
 		if err := tx.EnqueueDelivery(ctx, &d); err != nil {
 			return fmt.Errorf("portal: contact change: %w", err)

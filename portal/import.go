@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -16,12 +17,20 @@ type ImportResult struct {
 	Created  int         `json:"created"`
 	Updated  int         `json:"updated"`
 	Rejected []Rejection `json:"rejected"` // by line number
+	Warnings []Warning   `json:"warnings"` // by line number: loaded, but not all of it
 }
 
 // Rejection is one line that was not loaded, with the reason.
 type Rejection struct {
 	Line  int    `json:"line"`
 	Error string `json:"error"`
+}
+
+// Warning is one line that was loaded without a value it gave, with the
+// reason: a phone number that cannot be texted.
+type Warning struct {
+	Line    int    `json:"line"`
+	Warning string `json:"warning"`
 }
 
 // ImportProgress is reported after each batch.
@@ -44,6 +53,9 @@ type Importer struct {
 	Keys      casegate.AuditKeys // chain the import's audit event
 	Now       func() time.Time   // for the audit event; time.Now when nil
 	BatchSize int                // cases per transaction; DefaultImportBatch when 0
+	// AllowVoIP keeps VoIP numbers, as SMSLimits.AllowVoIP texts them. A
+	// phone that cannot be texted is not stored (screenPhones).
+	AllowVoIP bool
 }
 
 // Import reads cases from r in format "jsonl" or "csv" and loads them. Bad
@@ -73,7 +85,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, format, actor strin
 	if size <= 0 {
 		size = DefaultImportBatch
 	}
-	res := ImportResult{Rejected: []Rejection{}}
+	res := ImportResult{Rejected: []Rejection{}, Warnings: []Warning{}}
 	var last ImportProgress
 	lines := 0 // the last line consumed
 	report := func() {
@@ -83,7 +95,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, format, actor strin
 		}
 		last = p
 	}
-	pipe := newChunkPipeline(src, size)
+	pipe := newChunkPipeline(src, size, im.AllowVoIP)
 	var bulk bulkLoad
 	defer bulk.end()
 	batch := make([]importUnit, 0, size)
@@ -95,6 +107,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, format, actor strin
 			break
 		}
 		res.Rejected = append(res.Rejected, c.rejected...)
+		res.Warnings = append(res.Warnings, c.warnings...)
 		for i := range c.units {
 			batch = append(batch, c.units[i])
 			lines = c.units[i].line
@@ -130,6 +143,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, format, actor strin
 	}
 	report()
 	sortRejections(res.Rejected)
+	slices.SortStableFunc(res.Warnings, func(a, b Warning) int { return a.Line - b.Line })
 	if aerr := im.audit(ctx, format, actor, res, err); aerr != nil && err == nil {
 		err = aerr
 	}
@@ -247,6 +261,7 @@ func (im *Importer) audit(ctx context.Context, format, actor string, res ImportR
 				"created":  strconv.Itoa(res.Created),
 				"updated":  strconv.Itoa(res.Updated),
 				"rejected": strconv.Itoa(len(res.Rejected)),
+				"warnings": strconv.Itoa(len(res.Warnings)),
 			},
 		}, im.Keys)
 	})

@@ -48,8 +48,13 @@ type ParsedParty struct {
 	CountryOfBirth string // ISO 3166-1 alpha-2
 	ANumber        string // "A" + 9 digits, or empty
 	Email          string // or empty
-	Phone          string // E.164, or empty; at least one of Email and Phone is set
+	Phone          string // E.164, or empty; a line gives at least one of email and phone, but a phone that cannot be texted is dropped
 	Language       string // "en" or "es", or empty (a new party gets "en")
+	// PhoneKind is what kind of line Phone is; empty without a phone. The
+	// importer keeps only phones that can be texted (screenPhones).
+	PhoneKind identity.PhoneKind
+
+	row int // in a CSV import, the line of the party's row; 0 in JSON Lines
 }
 
 // caseInput is a case as it arrives, in JSON Lines or gathered from CSV rows.
@@ -350,8 +355,12 @@ func (in partyInput) parse(prefix string, errs *fieldErrors) ParsedParty {
 		"must be the letter A and 7 to 9 digits, like A012345678", errs)
 	p.Email = optional(in.Email, prefix+"email", identity.Email,
 		"must be an email address, like name@example.com", errs)
-	p.Phone = optional(in.Phone, prefix+"phone", identity.Phone,
-		"must be a phone number with + and the country code, like +15555550123", errs)
+	if strings.TrimSpace(in.Phone) != "" {
+		var err error
+		if p.Phone, p.PhoneKind, err = identity.PhoneWithKind(in.Phone); err != nil {
+			errs.add(prefix+"phone", "must be a phone number with + and the country code, like +12015550123")
+		}
+	}
 	if strings.TrimSpace(in.Email) == "" && strings.TrimSpace(in.Phone) == "" {
 		errs.add(prefix+"email", "a party needs an email or a phone")
 	}
@@ -582,6 +591,7 @@ func (cr *CSVReader) nextRow() (*csvRow, *Rejection, error) {
 		Email: get("email"), Phone: get("phone"), Language: get("language")}
 	if anyText(in.Role, in.GivenName, in.FamilyName, in.DateOfBirth, in.CountryOfBirth, in.ANumber, in.Email, in.Phone, in.Language) {
 		p := in.parse("", &errs)
+		p.row = line
 		row.party = &p
 	}
 	if err := errs.err(); err != nil {

@@ -36,6 +36,7 @@ type importUnit struct {
 type importChunk struct {
 	units    []importUnit
 	rejected []Rejection
+	warnings []Warning
 	last     int   // the number of the last line of the chunk
 	err      error // what ended the reading after this chunk: io.EOF at the end
 	// raw holds JSON lines still to parse (by a worker), ready is closed once they are.
@@ -79,6 +80,7 @@ type importSource interface {
 // reads the file after Import returns.
 type chunkPipeline struct {
 	src     importSource
+	voip    bool // VoIP numbers are kept (screenPhones)
 	jobs    chan *importChunk
 	workers sync.WaitGroup
 	queue   []*importChunk // read, in order, parsed or being parsed
@@ -88,14 +90,15 @@ type chunkPipeline struct {
 
 // The pipeline reads ahead a batch of cases and a few chunks more, so that
 // the workers parse the next batch while the last is written.
-func newChunkPipeline(src importSource, batch int) *chunkPipeline {
+func newChunkPipeline(src importSource, batch int, voip bool) *chunkPipeline {
 	n := max(runtime.GOMAXPROCS(0), 1)
 	ahead := min(batch/chunkLines+2*n, maxAhead)
-	p := &chunkPipeline{src: src, ahead: ahead, jobs: make(chan *importChunk, ahead)}
+	p := &chunkPipeline{src: src, voip: voip, ahead: ahead, jobs: make(chan *importChunk, ahead)}
 	for range n {
 		p.workers.Go(func() {
 			for c := range p.jobs {
 				c.parse()
+				c.screenPhones(voip)
 				close(c.ready)
 			}
 		})
@@ -112,6 +115,7 @@ func (p *chunkPipeline) next() *importChunk {
 		if len(c.raw) > 0 {
 			p.jobs <- c // never blocks: at most ahead chunks are out
 		} else {
+			c.screenPhones(p.voip) // CSV: parsed as it was read
 			close(c.ready)
 		}
 		p.queue = append(p.queue, c)

@@ -182,7 +182,7 @@ func testImportSynthWithBadLines(t *testing.T, db importDB) {
 	if e.Actor != "admin:test" || e.Action != "cases.import" || e.Target != "import" || e.Outcome != "ok" || !e.At.Equal(importNow) {
 		t.Errorf("audit event %+v", e)
 	}
-	if want := map[string]string{"format": "jsonl", "created": "200", "updated": "0", "rejected": "5"}; !reflect.DeepEqual(e.Details, want) {
+	if want := map[string]string{"format": "jsonl", "created": "200", "updated": "0", "rejected": "5", "warnings": "0"}; !reflect.DeepEqual(e.Details, want) {
 		t.Errorf("audit details %v, want %v", e.Details, want)
 	}
 }
@@ -222,7 +222,7 @@ func TestImportMatchesPartiesByANumber(t *testing.T) { forEachDB(t, testImportMa
 
 func testImportMatchesPartiesByANumber(t *testing.T, db importDB) {
 	st := db.open(t)
-	ana := `{"role":"applicant","given_name":"Ana","family_name":"Ruiz","date_of_birth":"1990-04-02","country_of_birth":"MX","a_number":"A012345678","email":"ana@example.com","phone":"+15555550101","language":"es"}`
+	ana := `{"role":"applicant","given_name":"Ana","family_name":"Ruiz","date_of_birth":"1990-04-02","country_of_birth":"MX","a_number":"A012345678","email":"ana@example.com","phone":"+12015550101","language":"es"}`
 	importLines(t, st, caseLine("IOE0000000001", ana))
 
 	// A second case names her by A-Number, with a new email, no phone, a married name.
@@ -236,7 +236,7 @@ func testImportMatchesPartiesByANumber(t *testing.T, db importDB) {
 		t.Fatalf("not the same party: %+v %+v", p1, p2)
 	}
 	p := p2[0]
-	if p.FamilyName != "Ruiz Soto" || p.Email != "ana.soto@example.com" || p.Phone != "+15555550101" || p.Language != "es" {
+	if p.FamilyName != "Ruiz Soto" || p.Email != "ana.soto@example.com" || p.Phone != "+12015550101" || p.Language != "es" {
 		t.Errorf("party not merged field by field: %+v", p)
 	}
 }
@@ -259,7 +259,7 @@ func testImportMatchesPartiesByNameAndBirthDate(t *testing.T, db importDB) {
 	}
 
 	// The same person, written differently, with a phone now and an A-Number.
-	jose2 := `{"role":"applicant","given_name":"JOSE","family_name":"garcia-lopez","date_of_birth":"04/02/1990","country_of_birth":"Mexico","phone":"+15555550102","a_number":"A098765432"}`
+	jose2 := `{"role":"applicant","given_name":"JOSE","family_name":"garcia-lopez","date_of_birth":"04/02/1990","country_of_birth":"Mexico","phone":"+12015550102","a_number":"A098765432"}`
 	// Someone of the same name born on another day is someone else.
 	other := `{"role":"petitioner","given_name":"José","family_name":"García López","date_of_birth":"1960-01-01","country_of_birth":"MX","email":"padre@example.com"}`
 	res := importLines(t, st, caseLine("IOE0000000001", jose2+","+other))
@@ -271,7 +271,7 @@ func testImportMatchesPartiesByNameAndBirthDate(t *testing.T, db importDB) {
 		t.Fatalf("%d parties, want 2: %+v", len(ps), ps)
 	}
 	p := ps[0]
-	if p.ID != before.ID || p.Email != "jose@example.com" || p.Phone != "+15555550102" || p.ANumber != "A098765432" || p.GivenName != "JOSE" {
+	if p.ID != before.ID || p.Email != "jose@example.com" || p.Phone != "+12015550102" || p.ANumber != "A098765432" || p.GivenName != "JOSE" {
 		t.Errorf("party not updated in place: %+v", p)
 	}
 	if !p.LockedIndefinitely || p.ConsecutiveFailures != 100 {

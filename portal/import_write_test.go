@@ -109,7 +109,7 @@ func importRounds(t *testing.T) (rounds [][]string, receipts []string) {
 			n := c
 			n.ReceiptNumber = fmt.Sprintf("IOE99%08d", i)
 			n.Parties = []synth.ImportParty{c.Parties[0]}
-			n.Parties[0].Phone = "+15555550199"
+			n.Parties[0].Phone = "+12015550199"
 			n.Parties[0].Role = "beneficiary"
 			receipts = append(receipts, n.ReceiptNumber)
 			first = append(first, line(n))

@@ -185,6 +185,7 @@ type Portal struct {
 	channels  map[casegate.Channel]bool
 	reads     *readCache
 	seen      *lastSeen
+	budget    *budgetLog // which SMS budget marks were logged today
 	retention Retention
 }
 
@@ -211,6 +212,7 @@ func New(d Deps) (*Portal, error) {
 	}
 	p.reads = newReadCache(d.ReadCacheTTL)
 	p.seen = newLastSeen()
+	p.budget = &budgetLog{}
 	p.channels = map[casegate.Channel]bool{}
 	for _, ch := range d.Channels {
 		p.channels[ch] = true
@@ -229,7 +231,9 @@ func New(d Deps) (*Portal, error) {
 
 // Importer returns an importer of cases into the portal's store, its audit
 // event chained with the portal's keys.
-func (p *Portal) Importer() *Importer { return &Importer{Store: p.store, Keys: p.keys, Now: p.now} }
+func (p *Portal) Importer() *Importer {
+	return &Importer{Store: p.store, Keys: p.keys, Now: p.now, AllowVoIP: p.limits.SMS.AllowVoIP}
+}
 
 // Keys returns the portal's keyring.
 func (p *Portal) Keys() *accesscode.Keyring { return p.keys }

@@ -21,33 +21,52 @@ type SMSLimits struct {
 	// Countries are the ISO 3166-1 alpha-2 codes of the countries texts may
 	// go to, or AnyCountry alone.
 	Countries []string
+	// AllowVoIP lets texts go to VoIP numbers too. Texts go to mobile
+	// numbers (and those a plan does not tell from landlines) only; never
+	// to premium-rate, toll-free, shared-cost or other service numbers.
+	AllowVoIP bool
 	// PrefixDigits is how many national digits after the country calling
 	// code make a destination prefix: 3 is an area code in North America.
 	PrefixDigits int
 	// PerPrefix is how many texts may go to numbers sharing one prefix.
 	PerPrefix Rate
+	// PerDestination is how many texts may go to one number, whichever
+	// parties have it on file.
+	PerDestination Rate
+	// ContactPerPerson is how many codes confirming a new phone number one
+	// person may have sent.
+	ContactPerPerson Rate
 	// DailyBudget is how many texts the deployment sends in any 24 hours;
-	// the allowance refills evenly through the day.
+	// the allowance refills evenly through the day. Shares split it
+	// between the kinds of text (sms_budget.go).
 	DailyBudget int
+	Shares      BudgetShares
 }
 
 // The reasons a text is refused, as metrics and audit events name them.
 const (
-	SMSRefusedCountry     = "country"      // the destination's country is not allowed
-	SMSRefusedPrefix      = "prefix_limit" // too many texts to numbers with the destination's prefix
-	SMSRefusedDailyBudget = "daily_budget" // the deployment's daily budget is spent
+	SMSRefusedCountry     = "country"           // the destination's country is not allowed
+	SMSRefusedNumberType  = "number_type"       // the destination is not a number that receives texts
+	SMSRefusedPrefix      = "prefix_limit"      // too many texts to numbers with the destination's prefix
+	SMSRefusedDestination = "destination_limit" // too many texts to the destination
+	SMSRefusedContact     = "contact_limit"     // too many new numbers confirmed by the person
+	SMSRefusedDailyBudget = "daily_budget"      // the share of the daily budget for such texts is spent
 )
 
-// DefaultSMSLimits allows 30 texts an hour to one area code (or its like)
-// and 1000 a day in all, to any country: the portal does not know where it
-// is deployed. The configuration narrows Countries to the deployment's own
+// DefaultSMSLimits allows 30 texts an hour to one area code (or its like),
+// 10 a day to one number, 3 new numbers a day per person, and 1000 texts
+// a day in all, to any country: the portal does not know where it is
+// deployed. The configuration narrows Countries to the deployment's own
 // (CASEGATE_SMS_COUNTRIES defaults to CASEGATE_PHONE_REGION).
 func DefaultSMSLimits() SMSLimits {
 	return SMSLimits{
-		Countries:    []string{AnyCountry},
-		PrefixDigits: 3,
-		PerPrefix:    Rate{30, time.Hour},
-		DailyBudget:  1000,
+		Countries:        []string{AnyCountry},
+		PrefixDigits:     3,
+		PerPrefix:        Rate{30, time.Hour},
+		PerDestination:   Rate{10, 24 * time.Hour},
+		ContactPerPerson: Rate{3, 24 * time.Hour},
+		DailyBudget:      1000,
+		Shares:           DefaultBudgetShares(),
 	}
 }
 
@@ -70,55 +89,15 @@ func (l SMSLimits) validate() error {
 	if l.PrefixDigits < 0 || l.PrefixDigits > 8 {
 		return fmt.Errorf("SMS prefix digits %d is outside 0–8", l.PrefixDigits)
 	}
-	if l.PerPrefix.N <= 0 || l.PerPrefix.Per <= 0 {
-		return fmt.Errorf("SMS per prefix must be a positive count per positive duration")
+	for name, r := range map[string]Rate{"SMS per prefix": l.PerPrefix, "SMS per destination": l.PerDestination, "SMS contact changes per person": l.ContactPerPerson} {
+		if r.N <= 0 || r.Per <= 0 {
+			return fmt.Errorf("%s must be a positive count per positive duration", name)
+		}
 	}
 	if l.DailyBudget <= 0 {
 		return fmt.Errorf("SMS daily budget must be positive")
 	}
-	return nil
-}
-
-// smsBudgetKey counts every text of the deployment.
-const smsBudgetKey = "sms-budget"
-
-// admitSMS decides whether a text to dest may be queued at now. When it may,
-// it counts the text against its prefix's limit and the daily budget, both
-// or neither. It returns "" or the reason it may not, and how long until
-// the limit that refused it would allow it.
-func (p *Portal) admitSMS(ctx context.Context, tx casegate.Tx, dest string, now time.Time) (reason string, wait time.Duration, err error) {
-	l := p.limits.SMS
-	line, err := identity.PhoneParts(dest)
-	if err != nil || !l.allows(line.Region) {
-		// A number whose country cannot be told is not sent to either.
-		return SMSRefusedCountry, 0, nil
-	}
-	prefix := line.National[:min(l.PrefixDigits, len(line.National))]
-	counts := []struct {
-		key    string
-		rate   Rate
-		reason string
-	}{
-		{smsBudgetKey, Rate{l.DailyBudget, 24 * time.Hour}, SMSRefusedDailyBudget},
-		{"sms-prefix:" + strconv.Itoa(line.CallingCode) + ":" + prefix, l.PerPrefix, SMSRefusedPrefix},
-	}
-	next := make([]time.Time, len(counts))
-	for i, c := range counts {
-		tat, err := tx.RateTAT(ctx, p.keys.Tag("rate", c.key))
-		if err != nil {
-			return "", 0, fmt.Errorf("portal: sms limits: %w", err)
-		}
-		var ok bool
-		if next[i], ok, wait, _ = gcra(tat, now, c.rate); !ok {
-			return c.reason, wait, nil
-		}
-	}
-	for i, c := range counts {
-		if err := tx.SetRateTAT(ctx, p.keys.Tag("rate", c.key), next[i]); err != nil {
-			return "", 0, fmt.Errorf("portal: sms limits: %w", err)
-		}
-	}
-	return "", 0, nil
+	return l.Shares.Validate()
 }
 
 // allows reports whether texts may go to region.
@@ -126,30 +105,66 @@ func (l SMSLimits) allows(region string) bool {
 	return slices.Contains(l.Countries, AnyCountry) || slices.Contains(l.Countries, region)
 }
 
-// shadowSMS does the work admitSMS does for a text, changing nothing, so
-// that a code that is not a text (a decoy's, or one going by email) answers
-// in the time one going by text does. It reads the budget and a prefix that
-// no number has, and writes each back as it was.
+// textableKind says whether texts may go to a number of kind k: a mobile
+// number, or one its plan does not tell from a landline (all of North
+// America), and a VoIP number only when voip is set. Landlines, service
+// numbers (premium-rate, toll-free, shared-cost, UAN), voicemail,
+// personal and pager numbers, and numbers in no known range, never.
+func textableKind(k identity.PhoneKind, voip bool) bool {
+	return k == identity.PhoneMobile || k == identity.PhoneFixedLineOrMobile || voip && k == identity.PhoneVoIP
+}
+
+// refuseDestination says why no text may go to dest at all, whatever the
+// counts: its country is not allowed (or cannot be told), or it is not a
+// number that receives texts. "" when it may. line is where dest leads.
+func (l SMSLimits) refuseDestination(dest string) (reason string, line identity.PhoneLine) {
+	line, err := identity.PhoneParts(dest)
+	switch {
+	case err != nil || !l.allows(line.Region):
+		// A number whose country cannot be told is not sent to either.
+		return SMSRefusedCountry, line
+	case !textableKind(line.Kind, l.AllowVoIP):
+		return SMSRefusedNumberType, line
+	}
+	return "", line
+}
+
+// smsRefusal is why a text was not admitted, with how long until the count
+// that refused it would allow it.
+type smsRefusal struct {
+	reason string
+	kind   identity.PhoneKind // for SMSRefusedNumberType
+	share  string             // for SMSRefusedDailyBudget: the share that is spent
+	wait   time.Duration
+}
+
+// admitSMS decides whether d, a text, may be queued at now. When it may,
+// it counts the text against every limit of its kind and one share of the
+// daily budget, all or none. Whatever it decides, it reads and writes the
+// same rate rows, so a refusal costs what an admission does.
+func (p *Portal) admitSMS(ctx context.Context, tx casegate.Tx, d *casegate.Delivery, now time.Time) (smsRefusal, error) {
+	reason, line := p.limits.SMS.refuseDestination(d.Destination)
+	counts := p.smsCounts(d.Template, d.PartyID, d.Destination, line)
+	counted, err := p.countSMS(ctx, tx, counts, now, reason == "")
+	if err != nil || reason != "" {
+		return smsRefusal{reason: reason, kind: line.Kind}, err
+	}
+	return counted, nil
+}
+
+// decoyLine is where a decoy's text is counted: calling code 0 and no
+// digits, a prefix and a destination no real number has.
+var decoyLine = identity.PhoneLine{}
+
+// shadowSMS does the work admitSMS does for a sign-in code by text,
+// changing nothing, so that a code that is not a text (a decoy's, or one
+// going by email) answers in the time one going by text does: it reads a
+// number, and reads and writes back the same count rows, in the same
+// order, as a real code's.
 func (p *Portal) shadowSMS(ctx context.Context, tx casegate.Tx) error {
-	identity.PhoneParts("+12015550123")
-	keys := []string{p.keys.Tag("rate", smsBudgetKey), p.keys.Tag("rate", "sms-prefix:0:")}
-	tats := make([]time.Time, len(keys))
-	for i, k := range keys { // read all, then write all, as admitSMS does
-		tat, err := tx.RateTAT(ctx, k)
-		if err != nil {
-			return fmt.Errorf("portal: sms limits: %w", err)
-		}
-		if tat.IsZero() {
-			tat = time.Unix(0, 0).UTC() // a time long past counts as nothing, like no row
-		}
-		tats[i] = tat
-	}
-	for i, k := range keys {
-		if err := tx.SetRateTAT(ctx, k, tats[i]); err != nil {
-			return fmt.Errorf("portal: sms limits: %w", err)
-		}
-	}
-	return nil
+	p.limits.SMS.refuseDestination("+12015550123")
+	_, err := p.countSMS(ctx, tx, p.smsCounts(casegate.TemplateAccessCode, 0, "", decoyLine), p.clock(), false)
+	return err
 }
 
 // emailFallback are the templates that go by email when the SMS limits
@@ -170,19 +185,16 @@ var emailFallback = map[string]bool{
 // different. queued reports whether a message was queued.
 func (p *Portal) enqueue(ctx context.Context, tx casegate.Tx, d *casegate.Delivery, party casegate.Party, now time.Time) (queued bool, err error) {
 	if d.Channel == casegate.ChannelSMS {
-		reason, _, err := p.admitSMS(ctx, tx, d.Destination, now)
+		refused, err := p.admitSMS(ctx, tx, d, now)
 		if err != nil {
 			return false, err
 		}
-		if reason != "" {
-			fallback := emailFallback[d.Template] && p.channels[casegate.ChannelEmail] && party.Email != ""
-			if err := p.refuseSMS(ctx, tx, party.ID, d.Destination, d.Template, reason, fallback, now); err != nil {
+		if refused.reason != "" {
+			dest := d.Destination
+			fallback := p.smsFallback(d, party)
+			if err := p.refuseSMS(ctx, tx, party.ID, dest, d.Template, refused, fallback, now); err != nil || !fallback {
 				return false, err
 			}
-			if !fallback {
-				return false, nil
-			}
-			d.Channel, d.Destination = casegate.ChannelEmail, party.Email
 		}
 	}
 	if err := tx.EnqueueDelivery(ctx, d); err != nil {
@@ -191,28 +203,61 @@ func (p *Portal) enqueue(ctx context.Context, tx casegate.Tx, d *casegate.Delive
 	return true, nil
 }
 
-// gateContactSMS applies the SMS limits to the code that confirms a new
-// phone number. The person is signed in, so a refusal is told plainly: the
-// country as a field error, a reached limit as rate_limited.
-func (p *Portal) gateContactSMS(ctx context.Context, tx casegate.Tx, partyID int64, dest string, now time.Time) (*casegate.Error, error) {
-	reason, wait, err := p.admitSMS(ctx, tx, dest, now)
-	if err != nil || reason == "" {
+// smsFallback turns d, a refused text, into an email when its template
+// falls back to email, party has an address on file and email can be
+// sent; it reports whether it did.
+func (p *Portal) smsFallback(d *casegate.Delivery, party casegate.Party) bool {
+	if !emailFallback[d.Template] || !p.channels[casegate.ChannelEmail] || party.Email == "" {
+		return false
+	}
+	d.Channel, d.Destination = casegate.ChannelEmail, party.Email
+	return true
+}
+
+// gateContactSMS applies the SMS limits to d, the code that confirms a new
+// phone number. The person is signed in, so a refusal is told plainly: a
+// number that cannot be texted as a field error, a reached limit as
+// rate_limited.
+func (p *Portal) gateContactSMS(ctx context.Context, tx casegate.Tx, d *casegate.Delivery, now time.Time) (*casegate.Error, error) {
+	refused, err := p.admitSMS(ctx, tx, d, now)
+	if err != nil || refused.reason == "" {
 		return nil, err
 	}
-	if err := p.refuseSMS(ctx, tx, partyID, dest, casegate.TemplateContactCode, reason, false, now); err != nil {
+	if err := p.refuseSMS(ctx, tx, d.PartyID, d.Destination, d.Template, refused, false, now); err != nil {
 		return nil, err
 	}
-	if reason == SMSRefusedCountry {
+	switch refused.reason {
+	case SMSRefusedCountry:
 		return casegate.FieldErrors(map[string]string{"phone": "We cannot send text messages to phone numbers in this country. Enter another number or change your email address."}), nil
+	case SMSRefusedNumberType:
+		return casegate.FieldErrors(map[string]string{"phone": numberTypeMessage(refused.kind)}), nil
 	}
-	e := rateLimited(wait)
+	e := rateLimited(refused.wait)
 	e.Message = "Text messages cannot be sent to this number right now. Please try again later."
+	if refused.reason == SMSRefusedContact {
+		e.Message = "We have sent codes to as many new phone numbers as we can in a day. Please try again later, or change your email address instead."
+	}
 	return e, nil
 }
 
-// refuseSMS records that a text was not queued: an audit event (the
-// destination's country, never the number) and the metric.
-func (p *Portal) refuseSMS(ctx context.Context, tx casegate.Tx, partyID int64, dest, template, reason string, fallback bool, now time.Time) error {
+// numberTypeMessage tells a signed-in person why their new number cannot
+// be texted.
+func numberTypeMessage(k identity.PhoneKind) string {
+	switch k {
+	case identity.PhoneFixedLine:
+		return "This looks like a landline number, which cannot receive text messages. Enter a mobile phone number, or change your email address instead."
+	case identity.PhoneVoIP:
+		return "We do not send text messages to internet (VoIP) numbers. Enter a mobile phone number, or change your email address instead."
+	case identity.PhonePremiumRate, identity.PhoneTollFree, identity.PhoneSharedCost, identity.PhoneUAN:
+		return "We do not send text messages to premium-rate, toll-free or other service numbers. Enter a mobile phone number, or change your email address instead."
+	}
+	return "We cannot tell that this number receives text messages. Enter a mobile phone number, or change your email address instead."
+}
+
+// refuseSMS records that a text was not queued or sent: an audit event
+// (the destination's country and kind of number, never the number) and the
+// metric.
+func (p *Portal) refuseSMS(ctx context.Context, tx casegate.Tx, partyID int64, dest, template string, refused smsRefusal, fallback bool, now time.Time) error {
 	details := map[string]string{"template": template, "fallback": "none"}
 	if fallback {
 		details["fallback"] = string(casegate.ChannelEmail)
@@ -220,17 +265,23 @@ func (p *Portal) refuseSMS(ctx context.Context, tx casegate.Tx, partyID int64, d
 	if line, err := identity.PhoneParts(dest); err == nil {
 		details["country"] = line.Region
 	}
+	if refused.kind != "" && refused.reason == SMSRefusedNumberType {
+		details["kind"] = string(refused.kind)
+	}
+	if refused.share != "" {
+		details["share"] = refused.share
+	}
 	target := "sms"
 	if partyID != 0 {
 		target = "party:" + strconv.FormatInt(partyID, 10)
 	}
 	if err := p.audit(ctx, tx, now, "", casegate.AuditEvent{
-		Actor: "system", Action: "sms.refused", Target: target, Outcome: reason, Details: details,
+		Actor: "system", Action: "sms.refused", Target: target, Outcome: refused.reason, Details: details,
 	}); err != nil {
 		return err
 	}
 	// Counted inside the transaction: one retried by PostgreSQL may count a
 	// refusal twice. The audit log is exact.
-	p.metrics.SMSRefused(reason)
+	p.metrics.SMSRefused(refused.reason)
 	return nil
 }

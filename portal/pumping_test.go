@@ -1,9 +1,11 @@
 package portal
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +22,7 @@ type smsRefusals struct {
 	casegate.NopMetrics
 	mu      sync.Mutex
 	reasons map[string]int
+	budget  map[string][2]int // share → the last spent and size reported
 }
 
 func (m *smsRefusals) SMSRefused(reason string) {
@@ -29,6 +32,15 @@ func (m *smsRefusals) SMSRefused(reason string) {
 		m.reasons = map[string]int{}
 	}
 	m.reasons[reason]++
+}
+
+func (m *smsRefusals) SMSBudget(share string, spent, size int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.budget == nil {
+		m.budget = map[string][2]int{}
+	}
+	m.budget[share] = [2]int{spent, size}
 }
 
 func (m *smsRefusals) count(reason string) int {
@@ -46,6 +58,7 @@ type pumpingRig struct {
 	keys    *accesscode.Keyring
 	now     time.Time
 	metrics *smsRefusals
+	logs    bytes.Buffer // the portal's log; only the test's goroutine writes it
 	ip      int
 	seen    int64 // the last delivery outbox returned
 }
@@ -74,7 +87,8 @@ func (r *pumpingRig) setLimits(sms SMSLimits) {
 	r.t.Helper()
 	l := DefaultLimits()
 	l.SMS = sms
-	p, err := New(Deps{Store: r.st, Keys: r.keys, Limits: l, Now: func() time.Time { return r.now }, Metrics: r.metrics})
+	p, err := New(Deps{Store: r.st, Keys: r.keys, Limits: l, Now: func() time.Time { return r.now }, Metrics: r.metrics,
+		Logger: slog.New(slog.NewTextHandler(&r.logs, nil))})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -83,7 +97,7 @@ func (r *pumpingRig) setLimits(sms SMSLimits) {
 
 // request asks for a code by text for person i, from a fresh client IP, and
 // checks the answer is the uniform one.
-func (r *pumpingRig) request(i int) {
+func (r *pumpingRig) request(i int) CodeIssued {
 	r.t.Helper()
 	r.ip++
 	issued, err := r.p.RequestCode(context.Background(), CodeRequest{
@@ -94,6 +108,7 @@ func (r *pumpingRig) request(i int) {
 	if err != nil || issued.RequestID == "" || !issued.ExpiresAt.Equal(r.now.Add(10*time.Minute)) {
 		r.t.Fatalf("request %d: %+v, %v; want the uniform answer", i, issued, err)
 	}
+	return issued
 }
 
 // outbox returns the deliveries queued since it was last called.
@@ -229,7 +244,9 @@ func TestSMSPrefixLimit(t *testing.T) {
 
 func TestSMSDailyBudget(t *testing.T) {
 	limits := DefaultSMSLimits()
-	limits.DailyBudget = 3 // one more every 8 hours
+	limits.DailyBudget = 4
+	// Two first codes a day, one more code, one notice; no contact changes by text.
+	limits.Shares = BudgetShares{FirstCode: 50, Code: 25, Notice: 25}
 	r := newPumpingRig(t, limits,
 		`"phone":"+12015550101"`, `"phone":"+12125550102"`, `"phone":"+13055550103"`,
 		`"phone":"+14155550104","email":"ana3@example.com"`,
@@ -238,6 +255,8 @@ func TestSMSDailyBudget(t *testing.T) {
 	for i := range 5 {
 		r.request(i)
 	}
+	// Two first codes from the reserve, the third from the share of other
+	// codes once the reserve is spent; then both are spent.
 	r.wantQueued("budget spent", "sms +12015550101", "sms +12125550102", "sms +13055550103", "email ana3@example.com")
 	if got := r.refusals(); strings.Join(got, "; ") != "daily_budget US email access_code; daily_budget US none access_code" {
 		t.Errorf("audit: %q", got)
@@ -251,16 +270,19 @@ func TestSMSDailyBudget(t *testing.T) {
 		DateOfBirth: "1990-04-02", CountryOfBirth: "MX", Channel: "sms", ClientIP: "198.51.100.1"}); err != nil {
 		t.Fatal(err)
 	}
-	r.now = r.now.Add(8 * time.Hour)
+	// The reserve refills one first code every 12 hours; a second code the
+	// same day draws on the share of other codes, still spent.
+	r.now = r.now.Add(12 * time.Hour)
 	r.request(4)
 	r.request(4)
-	r.wantQueued("after 8 hours", "sms +16175550105")
+	r.wantQueued("after 12 hours", "sms +16175550105")
 }
 
 func TestSMSLimitsOnContactChangeAndNotices(t *testing.T) {
 	limits := DefaultSMSLimits()
 	limits.Countries = []string{"US"}
-	limits.DailyBudget = 2
+	limits.DailyBudget = 10
+	limits.Shares = BudgetShares{FirstCode: 60, Code: 10, Contact: 10, Notice: 20} // 1 contact change, 2 notices a day
 	r := newPumpingRig(t, limits, `"email":"ana0@example.com","phone":"+12015550101"`, `"phone":"+12025550102"`)
 	ctx := context.Background()
 	s := casegate.Session{PartyID: 1, CreatedAt: r.now}
@@ -272,8 +294,8 @@ func TestSMSLimitsOnContactChangeAndNotices(t *testing.T) {
 	}
 	r.wantQueued("no code abroad")
 
-	// Subscribed by text and email: a status update spends the budget, and
-	// when it is spent the text is dropped, not repeated by email.
+	// Subscribed by text and email: a status update spends the notices'
+	// share, and when it is spent the text is dropped, not repeated by email.
 	if _, err := r.p.SetSubscription(ctx, s, "IOE0000000000", true, true); err != nil {
 		t.Fatal(err)
 	}
@@ -288,20 +310,27 @@ func TestSMSLimitsOnContactChangeAndNotices(t *testing.T) {
 	}
 	r.wantQueued("budget spent", "email ana0@example.com")
 
-	// With the budget spent, a new number at home is refused as rate limited.
+	// The notices did not spend the contact changes' share.
 	r.now = r.now.Add(time.Minute)
 	s.CreatedAt = r.now
-	_, err = r.p.StartContactChange(ctx, s, "", "+1 201 555 0199", "192.0.2.1")
-	if e, ok := err.(*casegate.Error); !ok || e.Code != casegate.ERateLimited || e.RetryAfter <= 0 {
-		t.Fatalf("budget spent: %v, want rate_limited with a wait", err)
-	}
-	r.wantQueued("no code while spent")
-	r.now = r.now.Add(12 * time.Hour)
-	s.CreatedAt = r.now
 	if _, err := r.p.StartContactChange(ctx, s, "", "+1 201 555 0199", "192.0.2.1"); err != nil {
-		t.Fatalf("after the budget refilled: %v", err)
+		t.Fatalf("a new number with the notices' share spent: %v", err)
 	}
 	r.wantQueued("code to the new number", "sms +12015550199")
+	// With that share spent, the next new number is refused as rate limited.
+	r.now = r.now.Add(time.Minute)
+	s.CreatedAt = r.now
+	_, err = r.p.StartContactChange(ctx, s, "", "+1 201 555 0198", "192.0.2.1")
+	if e, ok := err.(*casegate.Error); !ok || e.Code != casegate.ERateLimited || e.RetryAfter <= 0 {
+		t.Fatalf("share spent: %v, want rate_limited with a wait", err)
+	}
+	r.wantQueued("no code while spent")
+	r.now = r.now.Add(24 * time.Hour)
+	s.CreatedAt = r.now
+	if _, err := r.p.StartContactChange(ctx, s, "", "+1 201 555 0198", "192.0.2.1"); err != nil {
+		t.Fatalf("after the share refilled: %v", err)
+	}
+	r.wantQueued("code to the next number", "sms +12015550198")
 	want := "country MX none contact_code; daily_budget US none status_update; daily_budget US none contact_code"
 	if got := r.refusals(); strings.Join(got, "; ") != want {
 		t.Errorf("audit: %q, want %q", got, want)
@@ -309,7 +338,8 @@ func TestSMSLimitsOnContactChangeAndNotices(t *testing.T) {
 }
 
 func TestSMSLimitsValidate(t *testing.T) {
-	good := []SMSLimits{DefaultSMSLimits(), {Countries: []string{AnyCountry}, PerPrefix: Rate{1, time.Second}, DailyBudget: 1}}
+	good := []SMSLimits{DefaultSMSLimits(), {Countries: []string{AnyCountry}, PerPrefix: Rate{1, time.Second}, PerDestination: Rate{1, time.Second},
+		ContactPerPerson: Rate{1, time.Second}, DailyBudget: 1, Shares: BudgetShares{FirstCode: 100}}}
 	for _, l := range good {
 		if err := l.validate(); err != nil {
 			t.Errorf("%+v: %v", l, err)
@@ -324,6 +354,12 @@ func TestSMSLimitsValidate(t *testing.T) {
 		func(l *SMSLimits) { l.PrefixDigits = 9 },
 		func(l *SMSLimits) { l.PerPrefix = Rate{0, time.Hour} },
 		func(l *SMSLimits) { l.DailyBudget = 0 },
+		func(l *SMSLimits) { l.PerDestination = Rate{1, 0} },
+		func(l *SMSLimits) { l.ContactPerPerson = Rate{0, time.Hour} },
+		func(l *SMSLimits) { l.Shares = BudgetShares{} },
+		func(l *SMSLimits) { l.Shares.Notice++ },
+		func(l *SMSLimits) { l.Shares = BudgetShares{FirstCode: 110, Code: -10} },
+		func(l *SMSLimits) { l.Shares = BudgetShares{Code: 50, Notice: 50} }, // no reserve
 	} {
 		l := DefaultSMSLimits()
 		f(&l)

@@ -17,11 +17,11 @@ import (
 // IOE000000000N with N their index.
 var sameOpsPeople = []string{
 	`"email":"ana@example.com"`,                           // 0: email only
-	`"phone":"+15555550101"`,                              // 1: phone only
-	`"email":"locked@example.com","phone":"+15555550102"`, // 2: locked
-	`"phone":"+15555550103"`,                              // 3: no contact where texts cannot be sent
+	`"phone":"+12015550101"`,                              // 1: phone only
+	`"email":"locked@example.com","phone":"+12015550102"`, // 2: locked
+	`"phone":"+12015550103"`,                              // 3: no contact where texts cannot be sent
 	`"email":"limit@example.com"`,                         // 4: had her one code of the day
-	`"email":"both@example.com","phone":"+15555550105"`,   // 5: both
+	`"email":"both@example.com","phone":"+12015550105"`,   // 5: both
 }
 
 // sameOpsRig is a portal over a fresh SQLite file with a clock the test moves.

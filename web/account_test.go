@@ -136,6 +136,44 @@ func TestContactChangeNeedsARecentSignIn(t *testing.T) {
 	}
 }
 
+// TestContactChangeToANumberThatCannotReceiveTexts is the review's point:
+// a signed-in person gave a premium-rate or toll-free number, and a
+// confirmation text went to it.
+func TestContactChangeToANumberThatCannotReceiveTexts(t *testing.T) {
+	s := newStack(t, relaxed)
+	s.spec = newSpecChecker(t)
+	for i, number := range []string{"+19005550123", "+1 800 555 0123"} {
+		token := s.signIn(jose, i+1)
+		resp, body := s.do("POST", "/api/v1/me/contact", map[string]string{"phone": number}, bearerH(token))
+		var problem struct {
+			Code   string            `json:"code"`
+			Errors map[string]string `json:"errors"`
+		}
+		mustJSON(t, body, &problem)
+		if resp.StatusCode != http.StatusBadRequest || problem.Code != "invalid_request" || problem.Errors["phone"] == "" {
+			t.Errorf("%s: %d %s, want 400 with a field error on phone", number, resp.StatusCode, body)
+		}
+	}
+	var texts int
+	err := s.store.View(t.Context(), func(tx casegate.Tx) error {
+		for _, status := range []casegate.DeliveryStatus{casegate.DeliveryPending, casegate.DeliverySent, casegate.DeliveryFailed} {
+			ds, err := tx.Deliveries(t.Context(), status, 100)
+			if err != nil {
+				return err
+			}
+			for _, d := range ds {
+				if d.Channel == casegate.ChannelSMS {
+					texts++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil || texts != 0 {
+		t.Errorf("%d texts queued (%v), want none", texts, err)
+	}
+}
+
 func TestStatusEventNotifiesExactlyTheSubscribers(t *testing.T) {
 	s := newStack(t, relaxed)
 	s.spec = newSpecChecker(t)
@@ -333,4 +371,29 @@ func grepLines(text, prefix string, words ...string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestSMSBudgetGauge: operators see what the texts spend of each share of
+// the daily budget.
+func TestSMSBudgetGauge(t *testing.T) {
+	s := newStack(t, relaxed)
+	admin, err := s.portal.CreateAdminToken(t.Context(), "ops", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byText := map[string]string{}
+	for k, v := range jose {
+		byText[k] = v
+	}
+	byText["channel"] = "sms"
+	s.requestCode(byText)
+	_, body := s.do("GET", "/metrics", nil, bearerH(admin))
+	for _, w := range []string{
+		`casegate_sms_budget_spent{share="first_code"} 1`,
+		`casegate_sms_budget_size{share="first_code"} 600`,
+	} {
+		if !strings.Contains(string(body), w) {
+			t.Errorf("/metrics lacks %s:\n%s", w, grepLines(string(body), "casegate_sms"))
+		}
+	}
 }

@@ -14,7 +14,7 @@ func TestAdminImportNeedsALiveToken(t *testing.T) {
 	}
 	body := `{"receipt_number":"WAC2290000001","form_type":"I-130","office":"CSC","received_on":"2025-01-02","parties":[{"role":"petitioner","given_name":"Ngozi","family_name":"Okafor","date_of_birth":"1980-07-07","country_of_birth":"NG","email":"ngozi@example.net"}]}
 not json
-{"receipt_number":"IOE0912345678","form_type":"I-485","category":"Family-based","office":"NBC","received_on":"2025-03-14","parties":[{"role":"applicant","given_name":"José","family_name":"García López","date_of_birth":"1990-04-02","country_of_birth":"MX","a_number":"A012345678","phone":"+15555550999"}]}
+{"receipt_number":"IOE0912345678","form_type":"I-485","category":"Family-based","office":"NBC","received_on":"2025-03-14","parties":[{"role":"applicant","given_name":"José","family_name":"García López","date_of_birth":"1990-04-02","country_of_birth":"MX","a_number":"A012345678","phone":"+12015550999"}]}
 `
 	h := map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/x-ndjson"}
 	resp, out := s.do("POST", "/admin/v1/cases", body, h)

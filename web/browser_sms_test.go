@@ -18,10 +18,10 @@ func TestBrowserTextMessageFlow(t *testing.T) {
 	b.click("#request-submit", "verify")
 	b.wantPath("/verify", "verify")
 	phone := b.sibling()
-	code := phone.readCode("+15555550123", 1)
+	code := phone.readCode("+12015550123", 1)
 	var text string
 	for _, m := range s.mailbox.Messages() {
-		if m.To == "+15555550123" {
+		if m.To == "+12015550123" {
 			text = m.Text
 		}
 	}

@@ -26,7 +26,7 @@ import (
 )
 
 // fixture holds the cases every flow test starts with.
-const fixture = `{"receipt_number":"IOE0912345678","form_type":"I-485","category":"Family-based","office":"NBC","received_on":"2025-03-14","history":[{"status":"received","at":"2025-03-14T10:00:00Z"},{"status":"biometrics_scheduled","at":"2025-04-01T09:00:00Z"}],"parties":[{"role":"applicant","given_name":"José","family_name":"García López","date_of_birth":"1990-04-02","country_of_birth":"MX","a_number":"A012345678","email":"jose@example.com","phone":"+15555550123","language":"es"},{"role":"representative","given_name":"Ana","family_name":"Smith","date_of_birth":"1975-01-01","country_of_birth":"US","email":"ana@lawfirm.example.com"}]}
+const fixture = `{"receipt_number":"IOE0912345678","form_type":"I-485","category":"Family-based","office":"NBC","received_on":"2025-03-14","history":[{"status":"received","at":"2025-03-14T10:00:00Z"},{"status":"biometrics_scheduled","at":"2025-04-01T09:00:00Z"}],"parties":[{"role":"applicant","given_name":"José","family_name":"García López","date_of_birth":"1990-04-02","country_of_birth":"MX","a_number":"A012345678","email":"jose@example.com","phone":"+12015550123","language":"es"},{"role":"representative","given_name":"Ana","family_name":"Smith","date_of_birth":"1975-01-01","country_of_birth":"US","email":"ana@lawfirm.example.com"}]}
 {"receipt_number":"EAC2190012345","form_type":"I-765","office":"MSC","received_on":"2025-06-01","history":[{"status":"received","at":"2025-06-01T10:00:00Z"}],"parties":[{"role":"applicant","given_name":"Wei","family_name":"Li","date_of_birth":"1988-12-31","country_of_birth":"CN","email":"wei.li@example.org"}]}
 `
 

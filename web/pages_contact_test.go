@@ -170,11 +170,15 @@ func TestContactFormErrors(t *testing.T) {
 		{"bad email", url.Values{"email": {"jose at example"}}, "new_email", "name@example.com"},
 		{"bad phone", url.Values{"phone": {"555-0123"}}, "new_phone", "plus sign"},
 		{"same email", url.Values{"email": {"jose@EXAMPLE.com"}}, "new_email", "already the one on file"},
-		{"same phone", url.Values{"phone": {"+1 (555) 555-0123"}}, "new_phone", "already the one on file"},
+		{"same phone", url.Values{"phone": {"+1 (201) 555-0123"}}, "new_phone", "already the one on file"},
 		{"both", url.Values{"email": {"a@example.com"}, "phone": {"+15555550199"}}, "new_email", "one at a time"},
 		{"line separator in email", url.Values{"email": {"jose.new\u2028@example.org"}}, "new_email", "invisible characters"},
 		{"zero-width space after email", url.Values{"email": {"jose.new@example.org\u200b"}}, "new_email", "invisible characters"},
 		{"right-to-left override in email", url.Values{"email": {"jose.new@\u202eelpmaxe.org"}}, "new_email", "invisible characters"},
+		{"premium-rate phone", url.Values{"phone": {"+1 900 555 0123"}}, "new_phone", "premium-rate"},
+		{"landline", url.Values{"phone": {"+44 20 7946 0958"}}, "new_phone", "landline"},
+		{"VoIP phone", url.Values{"phone": {"+33 9 12 34 56 78"}}, "new_phone", "VoIP"},
+		{"phone in no known range", url.Values{"phone": {"+1 555 555 0199"}}, "new_phone", "cannot tell"},
 	}
 	english := map[string]string{}
 	for _, lang := range []string{"en", "es"} {
@@ -211,8 +215,8 @@ func TestContactFormErrors(t *testing.T) {
 
 	// A phone change: the confirm step speaks of a text message to the new number.
 	ps.setLang(t, "en")
-	step, _ := ps.startChange(t, "phone", "+44 20 7946 0958")
-	if s := step.doc.Find("#contact-sent-to").Text(); !strings.Contains(s, "text message to your new phone number, +44 20 7946 0958") {
+	step, _ := ps.startChange(t, "phone", "+44 7911 123456")
+	if s := step.doc.Find("#contact-sent-to").Text(); !strings.Contains(s, "text message to your new phone number, +44 7911 123456") {
 		t.Errorf("#contact-sent-to %q", s)
 	}
 }

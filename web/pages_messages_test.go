@@ -95,6 +95,15 @@ func TestEveryPortalMessageHasSpanish(t *testing.T) {
 	_, err = s.portal.Case(ctx, sess, "EAC2190012345")
 	collect("someone else's case", err)
 
+	// New phone numbers that cannot be texted, and one new number too many in a day.
+	for _, number := range []string{"+19005550123", "+442079460958", "+33912345678", "+15555550199",
+		"+12015550151", "+12015550152", "+12015550153", "+12015550154"} {
+		s.clock.Advance(2 * time.Minute) // within the request limit and the sign-in's 20 minutes
+		if _, err := s.portal.StartContactChange(ctx, sess, "", number, "192.0.2.3"); err != nil {
+			collect("contact change to "+number, err)
+		}
+	}
+
 	// Too many wrong codes on one request, then a resend of it.
 	decoy := valid
 	decoy.ReceiptNumber, decoy.ClientIP = "IOE0999999997", "192.0.2.4"

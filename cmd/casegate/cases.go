@@ -62,6 +62,9 @@ func cmdImport(ctx context.Context, e env, args []string) error {
 		for _, r := range res.Rejected {
 			fmt.Fprintf(e.stdout, "%s:%d: %s\n", name, r.Line, r.Error)
 		}
+		for _, w := range res.Warnings { // loaded, but without the value named
+			fmt.Fprintf(e.stdout, "%s:%d: warning: %s\n", name, w.Line, w.Warning)
+		}
 		rejected += len(res.Rejected)
 	}
 	if rejected > 0 {

@@ -215,7 +215,19 @@ func settings() []setting {
 		}},
 		intSetting("CASEGATE_SMS_PREFIX_DIGITS", "sms-prefix-digits", "national digits after the country code that make a destination prefix", func(c *config) *int { return &c.Limits.SMS.PrefixDigits }, d.SMS.PrefixDigits, 0, 8),
 		rateSetting("CASEGATE_SMS_PREFIX_LIMIT", "sms-prefix-limit", "texts to numbers sharing one prefix", func(c *config) *portal.Rate { return &c.Limits.SMS.PerPrefix }, d.SMS.PerPrefix),
+		{"CASEGATE_SMS_ALLOW_VOIP", "sms-allow-voip", "false", "text VoIP numbers too (true or false); premium-rate, toll-free and other service numbers never", func(c *config, v string) error {
+			b, err := parseBool(v)
+			c.Limits.SMS.AllowVoIP = b
+			return err
+		}},
+		rateSetting("CASEGATE_SMS_DESTINATION_LIMIT", "sms-destination-limit", "texts to one phone number, whoever has it on file", func(c *config) *portal.Rate { return &c.Limits.SMS.PerDestination }, d.SMS.PerDestination),
+		rateSetting("CASEGATE_SMS_CONTACT_LIMIT", "sms-contact-limit", "new phone numbers one person may be sent a confirmation code at", func(c *config) *portal.Rate { return &c.Limits.SMS.ContactPerPerson }, d.SMS.ContactPerPerson),
 		intSetting("CASEGATE_SMS_DAILY_BUDGET", "sms-daily-budget", "texts the deployment sends in any 24 hours", func(c *config) *int { return &c.Limits.SMS.DailyBudget }, d.SMS.DailyBudget, 1, 100_000_000),
+		{"CASEGATE_SMS_BUDGET_SHARES", "sms-budget-shares", d.SMS.Shares.String(), "percent of the daily budget for first sign-in codes, other codes, contact changes and notices", func(c *config, v string) error {
+			shares, err := parseShares(v)
+			c.Limits.SMS.Shares = shares
+			return err
+		}},
 		{"CASEGATE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs whose X-Forwarded-For is believed", func(c *config, v string) error {
 			ps, err := parseProxies(v)
 			c.TrustedProxies = ps
@@ -310,6 +322,54 @@ func parseCountries(v string) ([]string, error) {
 		return nil, fmt.Errorf("* allows every country and stands alone, got %q", v)
 	}
 	return out, nil
+}
+
+// parseBool reads true or false (also 1 or 0), in any case.
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("want true or false, got %q", v)
+}
+
+// parseShares reads the shares of the daily SMS budget,
+// "first_code=60,code=15,contact=10,notice=15": every share once, whole
+// percentages adding up to 100.
+func parseShares(v string) (portal.BudgetShares, error) {
+	form := fmt.Errorf("want every share named once with its percentage, adding up to 100, such as %s; got %q", portal.DefaultBudgetShares(), v)
+	var s portal.BudgetShares
+	seen := map[string]bool{}
+	for part := range strings.SplitSeq(v, ",") {
+		name, pct, ok := strings.Cut(strings.TrimSpace(part), "=")
+		name = strings.TrimSpace(name)
+		n, err := strconv.Atoi(strings.TrimSpace(pct))
+		if !ok || err != nil || n < 0 || n > 100 || seen[name] {
+			return portal.BudgetShares{}, form
+		}
+		seen[name] = true
+		switch name {
+		case portal.ShareFirstCode:
+			s.FirstCode = n
+		case portal.ShareCode:
+			s.Code = n
+		case portal.ShareContact:
+			s.Contact = n
+		case portal.ShareNotice:
+			s.Notice = n
+		default:
+			return portal.BudgetShares{}, form
+		}
+	}
+	if len(seen) != len(portal.SMSShares) {
+		return portal.BudgetShares{}, form
+	}
+	if err := s.Validate(); err != nil {
+		return portal.BudgetShares{}, err
+	}
+	return s, nil
 }
 
 // parseProxies reads a comma-separated list of addresses and CIDR prefixes.

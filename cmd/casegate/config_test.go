@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -161,4 +162,43 @@ func FuzzProcessingMinCases(f *testing.F) {
 			t.Fatalf("%q: accepted %d", s, n)
 		}
 	})
+}
+
+// TestREADMEListsEverySetting keeps the README's configuration table in
+// step with the settings: every variable is in it, with its default.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		if cells := strings.Split(line, " | "); len(cells) >= 3 && strings.HasPrefix(cells[0], "| `CASEGATE_") {
+			rows[strings.Trim(cells[0], "| `")] = cells[1]
+		}
+	}
+	for _, s := range settings() {
+		row, ok := rows[s.env]
+		if !ok {
+			t.Errorf("README's configuration table has no row for %s", s.env)
+			continue
+		}
+		if s.def == "" { // the README says in words what an unset value means
+			continue
+		}
+		shown := strings.Trim(row, "`")
+		if d, err := time.ParseDuration(s.def); err == nil {
+			if e, err := time.ParseDuration(shown); err == nil && e == d {
+				continue
+			}
+		}
+		if r, err := parseRate(s.def); err == nil {
+			if e, err := parseRate(shown); err == nil && e == r {
+				continue
+			}
+		}
+		if shown != s.def {
+			t.Errorf("README gives %s the default %s, the setting %q", s.env, row, s.def)
+		}
+	}
 }

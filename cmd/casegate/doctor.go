@@ -62,6 +62,7 @@ func cmdDoctor(ctx context.Context, e env, args []string) error {
 			checkSMTP(ctx, cfg.SMTPURL, *timeout), checkProxies(cfg.TrustedProxies))
 		checks = append(checks, checkLimits(cfg.Limits)...)
 		checks = append(checks, checkDatabase(ctx, cfg.DB, *timeout)...)
+		checks = append(checks, checkSMSBudget(ctx, cfg, *timeout)...)
 	}
 	failed := printChecks(e.stdout, checks)
 	if failed > 0 {
@@ -411,4 +412,64 @@ func latestSchema(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	return schemaVersion(ctx, path)
+}
+
+// checkSMSBudget says how much of each share of the daily SMS budget is
+// spent now, as the portal counts it. It reads the database and the
+// secret file (the counters' keys are keyed hashes) and creates neither;
+// when either cannot be read, the checks above say why and this says
+// nothing.
+func checkSMSBudget(ctx context.Context, cfg config, timeout time.Duration) []check {
+	const name = "SMS budget"
+	if cfg.SMSURL == "" {
+		return []check{ok(name, "no text messages: CASEGATE_SMS_URL is not set")}
+	}
+	data, err := os.ReadFile(cfg.SecretFile)
+	if err != nil {
+		return nil
+	}
+	secrets, err := accesscode.ParseSecretFile(data)
+	if err != nil {
+		return nil
+	}
+	keys, err := accesscode.NewKeyring(secrets)
+	if err != nil {
+		return nil
+	}
+	if !store.IsPostgres(cfg.DB) && !strings.HasPrefix(cfg.DB, "file:") {
+		if _, err := os.Stat(cfg.DB); err != nil {
+			return nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	st, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil
+	}
+	defer st.Close()
+	p, err := portal.New(portal.Deps{Store: st, Keys: keys, Limits: cfg.Limits})
+	if err != nil {
+		return nil
+	}
+	shares, err := p.SMSBudgetSpend(ctx)
+	if err != nil {
+		return nil
+	}
+	parts := make([]string, len(shares))
+	var full []string
+	for i, s := range shares {
+		parts[i] = fmt.Sprintf("%s %d of %d", s.Share, s.Spent, s.Size)
+		if s.Spent*100 >= 80*s.Size {
+			parts[i] += fmt.Sprintf(" (%d%%)", s.Spent*100/max(s.Size, 1))
+			full = append(full, s.Share)
+		}
+	}
+	detail := "spent of the daily " + strconv.Itoa(cfg.Limits.SMS.DailyBudget) + " (texts not refilled yet): " + strings.Join(parts, ", ") +
+		"; each share refills evenly over 24 hours"
+	if len(full) > 0 {
+		return []check{warn(name, "a share spent so early is an attack or a budget too small: read casegate_sms_refused_total and the sms.refused audit events, then raise CASEGATE_SMS_DAILY_BUDGET or move percent with CASEGATE_SMS_BUDGET_SHARES",
+			"%s; %s at 80%% or more", detail, strings.Join(full, " and "))}
+	}
+	return []check{ok(name, "%s", detail)}
 }

@@ -3,13 +3,17 @@ package main
 import (
 	"database/sql"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/casegate/casegate/identity"
 	"github.com/casegate/casegate/internal/smtptest"
+	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/store/storetest"
 )
 
@@ -165,6 +169,15 @@ func TestDoctor(t *testing.T) {
 		{"bad configuration", func(t *testing.T, v map[string]string, dir string) {
 			v["CASEGATE_LISTEN"] = "everywhere"
 		}, "configuration", "FAIL"},
+		{"SMS budget read", func(t *testing.T, v map[string]string, dir string) {
+			v["CASEGATE_SMS_URL"] = "kannel://casegate:pw@127.0.0.1:13013"
+			spendTexts(t, v, 1)
+		}, "SMS budget", "OK"},
+		{"SMS budget mostly spent", func(t *testing.T, v map[string]string, dir string) {
+			v["CASEGATE_SMS_URL"] = "kannel://casegate:pw@127.0.0.1:13013"
+			v["CASEGATE_SMS_DAILY_BUDGET"] = "10" // 7 first codes
+			spendTexts(t, v, 6)
+		}, "SMS budget", "WARN"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -278,5 +291,54 @@ func TestDoctorOnPostgres(t *testing.T) {
 		if got := doctorLines(t, out)["database"]; got != step.want {
 			t.Errorf("after %q: database %s, want %s\n%s", step.before, got, step.want, out)
 		}
+	}
+}
+
+// spendTexts has n people, each on a case of their own with a phone only,
+// ask for a code by text through the portal of the deployment vars
+// configures.
+func spendTexts(t *testing.T, vars map[string]string, n int) {
+	t.Helper()
+	ctx := t.Context()
+	e := env{getenv: testEnv(vars), stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
+	cfg, err := loadConfig(newFlagSet("test", io.Discard), nil, e.getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := openApp(ctx, e, cfg, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var lines []string
+	for i := range n {
+		lines = append(lines, fmt.Sprintf(`{"receipt_number":"IOE%010d","form_type":"I-485","office":"NBC","received_on":"2025-03-14",`+
+			`"parties":[{"role":"applicant","given_name":"Ana","family_name":"P%d","date_of_birth":"1990-04-02","country_of_birth":"MX","phone":"+1201555020%d"}]}`, i, i, i))
+	}
+	if res, err := a.portal.Importer().Import(ctx, strings.NewReader(strings.Join(lines, "\n")), "jsonl", "test", nil); err != nil || res.Created != n {
+		t.Fatalf("import: %+v %v", res, err)
+	}
+	for i := range n {
+		_, err := a.portal.RequestCode(ctx, portal.CodeRequest{ReceiptNumber: fmt.Sprintf("IOE%010d", i), GivenName: "Ana", FamilyName: fmt.Sprintf("P%d", i),
+			DateOfBirth: "1990-04-02", CountryOfBirth: "MX", Channel: "sms", ClientIP: fmt.Sprintf("192.0.2.%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestDoctorSaysTheSMSSpend(t *testing.T) {
+	t.Cleanup(func() { identity.SetPhoneRegion(identity.DefaultPhoneRegion) })
+	dir := t.TempDir()
+	vars := map[string]string{"CASEGATE_DB": filepath.Join(dir, "casegate.db"), "CASEGATE_SECRET_FILE": filepath.Join(dir, "secret.key"),
+		"CASEGATE_SMS_URL": "kannel://casegate:pw@127.0.0.1:13013", "CASEGATE_SMS_DAILY_BUDGET": "10"}
+	if out, _, err := runCmd(t, vars, "migrate"); err != nil {
+		t.Fatalf("migrate: %v %s", err, out)
+	}
+	spendTexts(t, vars, 6)
+	out, _, _ := runCmd(t, vars, "doctor", "-timeout", "1s")
+	want := "spent of the daily 10 (texts not refilled yet): first_code 6 of 7 (85%), code 0 of 1, contact 0 of 1, notice 0 of 1"
+	if !strings.Contains(out, want) || !strings.Contains(out, "first_code at 80% or more") {
+		t.Errorf("doctor said:\n%s\nwant %q", out, want)
 	}
 }

@@ -16,13 +16,17 @@ const (
 	purgeEvery        = time.Hour
 )
 
+// budgetReportInterval is how often serve reads the spend of the SMS
+// budget into its gauges.
+const budgetReportInterval = time.Minute
+
 // housekeeping runs the portal's periodic jobs until ctx ends: processing
 // times recomputed at start and every statsEvery; codes that expired unsent
-// wiped; refused requests' counts audited; retention applied; and a signed
-// checkpoint of the audit chain logged at start and every checkpointEvery,
-// so that a copy of the chain's head lives outside the database (in the
-// logs) by default. Every instance runs it; each job is safe to run on
-// several at once.
+// wiped; refused requests' counts audited; retention applied; the spend of
+// the SMS budget read into the metrics; and a signed checkpoint of the audit
+// chain logged at start and every checkpointEvery, so that a copy of the
+// chain's head lives outside the database (in the logs) by default. Every
+// instance runs it; each job is safe to run on several at once.
 func housekeeping(ctx context.Context, a *app, statsEvery, checkpointEvery time.Duration) {
 	job := func(what string, fn func() error) func() {
 		return func() {
@@ -51,6 +55,7 @@ func housekeeping(ctx context.Context, a *app, statsEvery, checkpointEvery time.
 		}
 		return err
 	})
+	budget := job("SMS budget read", func() error { return a.portal.ReportSMSBudget(ctx) })
 	checkpoint := job("audit checkpoint", func() error {
 		cp, err := a.portal.AuditCheckpoint(ctx)
 		if err == nil {
@@ -64,7 +69,7 @@ func housekeeping(ctx context.Context, a *app, statsEvery, checkpointEvery time.
 		run   func()
 	}{
 		{statsEvery, recompute}, {expiredCodesEvery, expire}, {refusalsEvery, refusals},
-		{purgeEvery, purge}, {checkpointEvery, checkpoint},
+		{purgeEvery, purge}, {budgetReportInterval, budget}, {checkpointEvery, checkpoint},
 	} {
 		wg.Go(func() {
 			j.run()
