@@ -48,6 +48,12 @@ type Tx interface {
 	Party(ctx context.Context, id int64) (Party, error)
 	PartiesByReceipt(ctx context.Context, receipt string) ([]Party, error) // parties linked to that case
 	PartiesByANumber(ctx context.Context, aNumber string) ([]Party, error)
+	// PartiesNearReceipt and PartiesNearANumber are PartiesByReceipt and
+	// PartiesByANumber for a code request: on a miss they read the parties
+	// of the next receipt number or A-Number instead, with exact false, so a
+	// miss costs what a hit does.
+	PartiesNearReceipt(ctx context.Context, receipt string) (parties []Party, exact bool, err error)
+	PartiesNearANumber(ctx context.Context, aNumber string) (parties []Party, exact bool, err error)
 	InsertParty(ctx context.Context, p *Party) error    // sets p.ID
 	UpdateParty(ctx context.Context, p Party) error     // every column, lockout state included
 	LinkParty(ctx context.Context, link CaseLink) error // upsert of the role

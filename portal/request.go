@@ -206,20 +206,26 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 // party's codes of the day, or the decoy challenge requestID's — so that
 // every path does the same work.
 func (p *Portal) matchParty(ctx context.Context, tx casegate.Tx, v validRequest, requestID string, now time.Time) (casegate.Party, string, error) {
+	// An identifier on file and one that is not are looked up alike: a miss
+	// reads the parties of the next identifier (exact false), and every
+	// candidate is compared in full, so the work is the same; only the
+	// parties of the identifier itself can match.
 	var candidates []casegate.Party
+	var exact bool
 	var err error
 	if v.byANumber {
-		candidates, err = tx.PartiesByANumber(ctx, v.identifier)
+		candidates, exact, err = tx.PartiesNearANumber(ctx, v.identifier)
 	} else {
-		candidates, err = tx.PartiesByReceipt(ctx, v.identifier)
+		candidates, exact, err = tx.PartiesNearReceipt(ctx, v.identifier)
 	}
 	if err != nil {
 		return casegate.Party{}, "", fmt.Errorf("portal: find parties: %w", err)
 	}
 	var matched []casegate.Party
 	for _, c := range candidates {
-		if c.DateOfBirth == v.dob && c.CountryOfBirth == v.country &&
-			identity.NameMatches(v.given, v.family, c.GivenName, c.FamilyName) {
+		name := identity.NameMatches(v.given, v.family, c.GivenName, c.FamilyName)
+		born := c.DateOfBirth == v.dob && c.CountryOfBirth == v.country
+		if exact && name && born {
 			matched = append(matched, c)
 		}
 	}

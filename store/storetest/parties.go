@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -19,7 +20,87 @@ func (h *harness) partyByID(id int64) casegate.Party {
 	return p
 }
 
+// partyIDs are the ids of ps, in order.
+func partyIDs(ps []casegate.Party) []int64 {
+	var out []int64
+	for _, p := range ps {
+		out = append(out, p.ID)
+	}
+	return out
+}
+
 var partyTests = []test{
+	{"NearReceipt", func(t *testing.T, h *harness) {
+		near := func(r string) ([]casegate.Party, bool) {
+			var ps []casegate.Party
+			var exact bool
+			h.view(func(tx casegate.Tx) (err error) { ps, exact, err = tx.PartiesNearReceipt(h.ctx, r); return })
+			return ps, exact
+		}
+		if ps, exact := near(receipt(1)); len(ps) != 0 || exact {
+			t.Errorf("no cases on file: %v, exact %v; want none", ps, exact)
+		}
+		first, third := h.insertCase(receipt(1)), h.insertCase(receipt(3))
+		a, b, c := h.insertParty("Ana", "Ruiz", ""), h.insertParty("Eva", "Soto", ""), h.insertParty("Luis", "Mora", "")
+		h.update(func(tx casegate.Tx) error {
+			for _, l := range []casegate.CaseLink{
+				{CaseID: first.ID, PartyID: a.ID, Role: casegate.RoleApplicant},
+				{CaseID: third.ID, PartyID: c.ID, Role: casegate.RoleApplicant},
+				{CaseID: third.ID, PartyID: b.ID, Role: casegate.RoleBeneficiary},
+			} {
+				if err := tx.LinkParty(h.ctx, l); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		for _, tt := range []struct {
+			receipt string
+			want    []int64
+			exact   bool
+		}{
+			{receipt(1), []int64{a.ID}, true},
+			{receipt(3), []int64{b.ID, c.ID}, true},
+			{receipt(2), []int64{b.ID, c.ID}, false}, // the next on file
+			{receipt(0), []int64{a.ID}, false},
+			{receipt(9), []int64{a.ID}, false}, // past the last: the first
+		} {
+			ps, exact := near(tt.receipt)
+			if got := partyIDs(ps); exact != tt.exact || !slices.Equal(got, tt.want) {
+				t.Errorf("PartiesNearReceipt(%s) = %v, exact %v; want %v, %v", tt.receipt, got, exact, tt.want, tt.exact)
+			}
+		}
+	}},
+	{"NearANumber", func(t *testing.T, h *harness) {
+		near := func(n string) ([]casegate.Party, bool) {
+			var ps []casegate.Party
+			var exact bool
+			h.view(func(tx casegate.Tx) (err error) { ps, exact, err = tx.PartiesNearANumber(h.ctx, n); return })
+			return ps, exact
+		}
+		h.insertParty("Sin", "Numero", "")
+		if ps, exact := near("A000000005"); len(ps) != 0 || exact {
+			t.Errorf("no A-Number on file: %v, exact %v; want none", ps, exact)
+		}
+		x := h.insertParty("Ana", "Ruiz", "A000000002")
+		y := h.insertParty("Eva", "Soto", "A000000004")
+		y2 := h.insertParty("Eva", "Soto", "A000000004")
+		for _, tt := range []struct {
+			n     string
+			want  []int64
+			exact bool
+		}{
+			{"A000000002", []int64{x.ID}, true},
+			{"A000000004", []int64{y.ID, y2.ID}, true},
+			{"A000000003", []int64{y.ID, y2.ID}, false},
+			{"A000000009", []int64{x.ID}, false},
+		} {
+			ps, exact := near(tt.n)
+			if got := partyIDs(ps); exact != tt.exact || !slices.Equal(got, tt.want) {
+				t.Errorf("PartiesNearANumber(%s) = %v, exact %v; want %v, %v", tt.n, got, exact, tt.want, tt.exact)
+			}
+		}
+	}},
 	{"RoundTrip", func(t *testing.T, h *harness) {
 		p := casegate.Party{
 			GivenName: "José", FamilyName: "García López", DateOfBirth: "1990-04-02", CountryOfBirth: "MX",
