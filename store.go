@@ -48,6 +48,9 @@ type Tx interface {
 	Party(ctx context.Context, id int64) (Party, error)
 	PartiesByReceipt(ctx context.Context, receipt string) ([]Party, error) // parties linked to that case
 	PartiesByANumber(ctx context.Context, aNumber string) ([]Party, error)
+	// PartyNear returns the party with id (from mod the highest id) + 1, or
+	// the next after it, locked as Party locks; ErrNotFound with no parties.
+	PartyNear(ctx context.Context, from int64) (Party, error)
 	// PartiesNearReceipt and PartiesNearANumber are PartiesByReceipt and
 	// PartiesByANumber for a code request: on a miss they read the parties
 	// of the next receipt number or A-Number instead, with exact false, so a

@@ -101,10 +101,12 @@ func requestBody(who Identity) map[string]string {
 	}
 }
 
-// stranger is a made-up person with a receipt number of the right form that
-// no case has.
+// stranger is a made-up person with a receipt number as an enumerator
+// would try it: a service centre's prefix on file with made-up digits
+// (with 10 digits, all but surely on no case).
 func (t *timer) stranger(i int) Identity {
-	return Identity{Receipt: fmt.Sprintf("ZZZ%010d", t.rng.Int64N(1e10)), Given: "Nadie", Family: fmt.Sprintf("Inventado %d", i),
+	prefix := t.cfg.Identities[t.rng.IntN(len(t.cfg.Identities))].Receipt[:3]
+	return Identity{Receipt: fmt.Sprintf("%s%010d", prefix, t.rng.Int64N(1e10)), Given: "Nadie", Family: fmt.Sprintf("Inventado %d", i),
 		DOB: "1970-01-01", Country: "FR"}
 }
 

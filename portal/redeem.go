@@ -119,14 +119,13 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.P
 	if !now.Before(ch.ExpiresAt) {
 		return errExpired(), nil
 	}
-	// A decoy's party is read too (and found missing), so both do the same work.
-	party, err := tx.Party(ctx, ch.PartyID)
-	if err != nil && !(ch.Decoy() && casegate.IsNotFound(err)) {
+	party, err := p.challengeParty(ctx, tx, ch)
+	if err != nil {
 		return nil, fmt.Errorf("portal: redeem: %w", err)
 	}
 	// A locked party's challenge answers exactly like a decoy: no code is
 	// right, and only the challenge's attempts count.
-	asDecoy := ch.Decoy() || party.Locked(now)
+	asDecoy := ch.Decoy() || party.Locked(now)                // a decoy's stand-in is never used
 	right := p.keys.Verify(ch.KeyID, ch.CodeMAC, ch.ID, code) // a decoy has a code too: compared alike
 	if !asDecoy && right {
 		won, err := tx.Consume(ctx, ch.ID, now)
@@ -144,12 +143,14 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.P
 	switch {
 	case asDecoy && purpose == casegate.PurposeSignIn:
 		// The same writes a party's failure makes, so both paths cost alike:
-		// a count, and the party written back (a decoy's finds no row).
+		// a count, and the party (a decoy's stand-in) written back unchanged.
 		if _, err := p.hit(ctx, tx, "decoy-fail:"+ch.ID, p.limits.PartyFailures, now); err != nil {
 			return nil, err
 		}
-		if err := tx.UpdateParty(ctx, party); err != nil && !(ch.Decoy() && casegate.IsNotFound(err)) {
-			return nil, fmt.Errorf("portal: redeem: %w", err)
+		if party.ID != 0 {
+			if err := tx.UpdateParty(ctx, party); err != nil {
+				return nil, fmt.Errorf("portal: redeem: %w", err)
+			}
 		}
 	case purpose == casegate.PurposeSignIn:
 		if err := p.countFailure(ctx, tx, party, now, clientIP); err != nil {
@@ -166,6 +167,28 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.P
 		Message:           "That code is not right. Check it and try again.",
 		AttemptsRemaining: remaining,
 	}, nil
+}
+
+// challengeParty reads the party of ch for a change: its own, or for a
+// decoy a stand-in party picked by the request id, read, locked and later
+// written back unchanged the same way, so that a decoy's work is a real
+// challenge's. With no parties on file a decoy gets the zero Party.
+func (p *Portal) challengeParty(ctx context.Context, tx casegate.Tx, ch casegate.Challenge) (casegate.Party, error) {
+	from := ch.PartyID - 1
+	if ch.Decoy() {
+		n, _ := strconv.ParseUint(ch.ID[:min(8, len(ch.ID))], 16, 32)
+		from = int64(n)
+	}
+	party, err := tx.PartyNear(ctx, from)
+	switch {
+	case ch.Decoy() && casegate.IsNotFound(err):
+		return casegate.Party{}, nil
+	case err != nil:
+		return casegate.Party{}, err
+	case !ch.Decoy() && party.ID != ch.PartyID:
+		return casegate.Party{}, fmt.Errorf("party %d of challenge: %w", ch.PartyID, casegate.ErrNotFound)
+	}
+	return party, nil
 }
 
 // countFailure records a wrong code against its party and locks the party when

@@ -389,7 +389,7 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 }
 
 // resendCode gives ch a new code and queues it, for a real challenge and a
-// decoy alike: the party is read (a decoy's read finds none), a send is
+// decoy alike: the party is read (a decoy's, a stand-in), a send is
 // counted against the party's limit or the decoy's, and queueCode queues a
 // delivery that is sent only when the party may have it. It returns the
 // outcome to audit and the delivery to dispatch.
@@ -404,8 +404,8 @@ func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Ch
 	if err := tx.CancelDeliveries(ctx, ch.ID); err != nil {
 		return "", casegate.Delivery{}, fmt.Errorf("portal: cancel old code: %w", err)
 	}
-	party, err := tx.Party(ctx, ch.PartyID)
-	if err != nil && !(ch.Decoy() && casegate.IsNotFound(err)) {
+	party, err := p.challengeParty(ctx, tx, *ch)
+	if err != nil {
 		return "", casegate.Delivery{}, fmt.Errorf("portal: resend: %w", err)
 	}
 	key := "decoy-send:" + ch.ID

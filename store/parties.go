@@ -66,6 +66,23 @@ func (t *tx) PartiesByANumber(ctx context.Context, aNumber string) ([]casegate.P
 	return parties, nil
 }
 
+// PartyNear returns the party whose id is the first at or after from mod the
+// highest id, plus one: for 0 ≤ from < the highest id, the party with id
+// from+1 if it exists, and otherwise the next. It locks the row as Party
+// does. A decoy reads a party this way, with a from of its own, so that it
+// reads and writes a row as a real challenge does.
+func (t *tx) PartyNear(ctx context.Context, from int64) (casegate.Party, error) {
+	p, err := scanParty(t.queryRow(ctx, `SELECT `+partyColumns+` FROM parties p
+		WHERE p.id >= (? % (SELECT max(id) FROM parties)) + 1 ORDER BY p.id LIMIT 1`+t.lock(), from))
+	if errors.Is(err, sql.ErrNoRows) {
+		return casegate.Party{}, notFound("party near %d", from)
+	}
+	if err != nil {
+		return casegate.Party{}, fmt.Errorf("store: party near %d: %w", from, err)
+	}
+	return p, nil
+}
+
 // PartiesNearReceipt returns the parties linked to the case with that
 // receipt number, and exact true. When no case has it, it returns those of
 // the case whose receipt number comes next (after the last, the first), and

@@ -30,6 +30,23 @@ func partyIDs(ps []casegate.Party) []int64 {
 }
 
 var partyTests = []test{
+	{"Near", func(t *testing.T, h *harness) {
+		near := func(from int64) (casegate.Party, error) {
+			var p casegate.Party
+			err := h.s.Update(h.ctx, func(tx casegate.Tx) (err error) { p, err = tx.PartyNear(h.ctx, from); return })
+			return p, err
+		}
+		if _, err := near(5); !casegate.IsNotFound(err) {
+			t.Errorf("PartyNear with no parties: %v, want not found", err)
+		}
+		a, b, c := h.insertParty("Ana", "Ruiz", ""), h.insertParty("Eva", "Soto", ""), h.insertParty("Luis", "Mora", "")
+		for from, want := range map[int64]int64{a.ID - 1: a.ID, b.ID - 1: b.ID, c.ID - 1: c.ID, c.ID: a.ID, c.ID + b.ID - 1: b.ID, 1 << 40: 0} {
+			p, err := near(from)
+			if err != nil || want != 0 && p.ID != want || want == 0 && p.ID == 0 {
+				t.Errorf("PartyNear(%d) = party %d, %v; want %d", from, p.ID, err, want)
+			}
+		}
+	}},
 	{"NearReceipt", func(t *testing.T, h *harness) {
 		near := func(r string) ([]casegate.Party, bool) {
 			var ps []casegate.Party
