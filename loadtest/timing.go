@@ -101,13 +101,14 @@ func requestBody(who Identity) map[string]string {
 	}
 }
 
-// stranger is a made-up person with a receipt number as an enumerator
-// would try it: a service centre's prefix on file with made-up digits
-// (with 10 digits, all but surely on no case).
+// stranger is who an enumerator would try: the name, date and country of
+// birth of someone, with a receipt number of the same service centre that
+// no case has (10 made-up digits). Only whether the record exists differs
+// from the real person's request; the text of the two is alike.
 func (t *timer) stranger(i int) Identity {
-	prefix := t.cfg.Identities[t.rng.IntN(len(t.cfg.Identities))].Receipt[:3]
-	return Identity{Receipt: fmt.Sprintf("%s%010d", prefix, t.rng.Int64N(1e10)), Given: "Nadie", Family: fmt.Sprintf("Inventado %d", i),
-		DOB: "1970-01-01", Country: "FR"}
+	who := t.cfg.Identities[(i+1)%len(t.cfg.Identities)]
+	who.Receipt = fmt.Sprintf("%s%010d", who.Receipt[:3], t.rng.Int64N(1e10))
+	return who
 }
 
 // timed runs fn and how long it took.
@@ -119,9 +120,9 @@ func timed(fn func() error) (time.Duration, error) {
 
 // timingGap is the pause before each measured request, so that each starts
 // with the server idle, as a lone prober's requests do: the delivery a real
-// request hands to the worker is sent in that pause, not during the next
-// request.
-const timingGap = 10 * time.Millisecond
+// request hands to the worker is sent, and its outcome recorded (the worker
+// gathers outcomes for 10 ms), in that pause, not during the next request.
+const timingGap = 20 * time.Millisecond
 
 // inOrder runs a and b in a random order, each after timingGap, and returns
 // their durations.
@@ -185,7 +186,6 @@ func (t *timer) resendPair(ctx context.Context, i int) (time.Duration, time.Dura
 	if err != nil {
 		return 0, 0, err
 	}
-	time.Sleep(2 * time.Millisecond) // past the server's cooldown of a millisecond
 	resend := func(id string) func() (time.Duration, error) {
 		return func() (time.Duration, error) {
 			return timed(func() error {

@@ -194,9 +194,7 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 		return CodeIssued{}, limited
 	}
 	p.metrics.CodeRequested(outcome)
-	if queued.ID != 0 {
-		p.dispatch(queued)
-	}
+	p.dispatch(queued)
 	return CodeIssued{RequestID: ch.ID, ExpiresAt: ch.ExpiresAt, ResendAfter: ch.ResendAfter}, nil
 }
 
@@ -382,9 +380,7 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 	if refused != nil {
 		return CodeIssued{}, refused
 	}
-	if queued.ID != 0 {
-		p.dispatch(queued)
-	}
+	p.dispatch(queued)
 	return issued, nil
 }
 
