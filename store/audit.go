@@ -145,15 +145,18 @@ func (t *tx) AuditHead(ctx context.Context) (casegate.AuditEvent, error) {
 
 // LastAuditBefore returns the last event older than t, or ErrNotFound.
 func (t *tx) LastAuditBefore(ctx context.Context, before time.Time) (casegate.AuditEvent, error) {
-	var seq int64
-	err := t.queryRow(ctx, `SELECT seq FROM audit_events WHERE at < ? ORDER BY seq DESC LIMIT 1`, micros(before)).Scan(&seq)
+	// The newest event by time, found through the index on at, not by
+	// walking the log back from its head; times follow the sequence but for
+	// clock differences between instances, which only move the cut by as much.
+	var seq sql.NullInt64
+	err := t.queryRow(ctx, `SELECT seq FROM audit_events WHERE at < ? ORDER BY at DESC, seq DESC LIMIT 1`, micros(before)).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return casegate.AuditEvent{}, fmt.Errorf("store: last audit event before: %w", casegate.ErrNotFound)
 	}
 	if err != nil {
 		return casegate.AuditEvent{}, fmt.Errorf("store: last audit event before: %w", err)
 	}
-	return t.AuditEventAt(ctx, seq)
+	return t.AuditEventAt(ctx, seq.Int64)
 }
 
 // CutAudit deletes the events up to and including anchor.Seq and keeps anchor

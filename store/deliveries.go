@@ -151,7 +151,7 @@ func (t *tx) ReleaseLeases(ctx context.Context, owner string) error {
 // expiredCodesWhere picks the unsent deliveries whose sealed code belongs to
 // a challenge that expired at or before a time.
 const expiredCodesWhere = `status = 'pending' AND sealed_code IS NOT NULL
-	AND challenge_id IN (SELECT id FROM challenges WHERE expires_at <= ?)`
+	AND EXISTS (SELECT 1 FROM challenges c WHERE c.id = deliveries.challenge_id AND c.expires_at <= ?)`
 
 // HasExpiredCodes reports whether any unsent delivery still holds the sealed
 // code of a challenge that expired at or before now.

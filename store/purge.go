@@ -26,7 +26,7 @@ func (t *tx) Purge(ctx context.Context, c casegate.PurgeCutoffs) (casegate.Purge
 			WHERE status = 'pending'
 			  AND challenge_id IN (SELECT id FROM challenges WHERE expires_at < ?)`, []any{micros(c.Challenges)}},
 		{"decoy deliveries", &n.Decoys, `DELETE FROM deliveries WHERE party_id IS NULL
-			AND (challenge_id IS NULL OR challenge_id IN (SELECT id FROM challenges WHERE expires_at < ?))`, []any{micros(c.Challenges)}},
+			AND challenge_id IN (SELECT id FROM challenges WHERE expires_at < ?)`, []any{micros(c.Challenges)}},
 		{"challenges", &n.Challenges, `DELETE FROM challenges WHERE expires_at < ?`, []any{micros(c.Challenges)}},
 		{"sessions", &n.Sessions, `DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?`, []any{micros(c.Sessions), micros(c.SessionsIdle)}},
 		{"rates", &n.Rates, `DELETE FROM rate_limits WHERE tat < ?`, []any{micros(c.Rates)}},

@@ -27,11 +27,17 @@ CREATE TABLE refusals (
 );
 CREATE INDEX refusals_until ON refusals (until_at);
 
--- Decoy deliveries (no party) and finished ones are purged by creation time.
+-- Retention: events are cut by time; finished deliveries lose their
+-- destinations, then go, by creation time (the partial index holds only the
+-- rows still to scrub, so the hourly scrub does not rescan scrubbed ones).
+CREATE INDEX audit_events_at ON audit_events (at);
 CREATE INDEX deliveries_created ON deliveries (created_at);
+CREATE INDEX deliveries_unscrubbed ON deliveries (created_at) WHERE destination <> '';
 
 -- +goose Down
+DROP INDEX deliveries_unscrubbed;
 DROP INDEX deliveries_created;
+DROP INDEX audit_events_at;
 DROP TABLE refusals;
 DROP TABLE audit_anchor;
 ALTER TABLE audit_events DROP COLUMN key_id;
