@@ -164,8 +164,11 @@ type PurgeCutoffs struct {
 	Sessions     time.Time // sessions whose absolute expiry is before
 	SessionsIdle time.Time // sessions last used before
 	Rates        time.Time // rate rows whose theoretical arrival time is before
-	Destinations time.Time // finished deliveries made before lose destination and error text
-	Deliveries   time.Time // finished deliveries made before
+	Destinations time.Time // finished deliveries made before lose destination and error text …
+	// DestinationsFrom, when set, bounds that to those made at or after it,
+	// so an hourly purge does not rescan what earlier ones scrubbed.
+	DestinationsFrom time.Time
+	Deliveries       time.Time // finished deliveries made before
 }
 
 // PurgeCounts say how many rows each step of a purge changed.

@@ -118,26 +118,40 @@ func timed(fn func() error) (time.Duration, error) {
 	return time.Since(start), err
 }
 
-// timingGap is the pause before each measured request, so that each starts
-// with the server idle, as a lone prober's requests do: the delivery a real
-// request hands to the worker is sent, and its outcome recorded (the worker
-// gathers outcomes for 10 ms), in that pause, not during the next request.
+// timingGap is the pause before each measured request, so that what came
+// before it (the delivery a real request hands to the worker is sent, and
+// its outcome recorded, the worker gathering outcomes for 10 ms) is over.
 const timingGap = 20 * time.Millisecond
 
-// inOrder runs a and b in a random order, each after timingGap, and returns
+// settle puts the server in the same state before every measured request:
+// an unmeasured code request for a real person (so a code is sent), then
+// timingGap of quiet. Without it a request measured after a real one would
+// find the machine warmer than one measured after a decoy, and with pairs in
+// a random order a decoy follows a real request three times in four.
+func (t *timer) settle(ctx context.Context) error {
+	_, err := t.request(ctx, t.cfg.Identities[t.rng.IntN(len(t.cfg.Identities))])
+	time.Sleep(timingGap)
+	return err
+}
+
+// inOrder runs a and b in a random order, each after settle, and returns
 // their durations.
-func (t *timer) inOrder(a, b func() (time.Duration, error)) (time.Duration, time.Duration, error) {
+func (t *timer) inOrder(ctx context.Context, a, b func() (time.Duration, error)) (time.Duration, time.Duration, error) {
 	first, second := a, b
 	swap := t.rng.IntN(2) == 1
 	if swap {
 		first, second = b, a
 	}
-	time.Sleep(timingGap)
+	if err := t.settle(ctx); err != nil {
+		return 0, 0, err
+	}
 	d1, err := first()
 	if err != nil {
 		return 0, 0, err
 	}
-	time.Sleep(timingGap)
+	if err := t.settle(ctx); err != nil {
+		return 0, 0, err
+	}
 	d2, err := second()
 	if err != nil {
 		return 0, 0, err
@@ -168,7 +182,7 @@ func (t *timer) requestPair(ctx context.Context, i int) (time.Duration, time.Dur
 			return timed(func() error { _, err := t.request(ctx, p); return err })
 		}
 	}
-	return t.inOrder(ask(who), ask(nobody))
+	return t.inOrder(ctx, ask(who), ask(nobody))
 }
 
 // challenges asks for a code for a real person and one for a stranger, and
@@ -197,7 +211,7 @@ func (t *timer) resendPair(ctx context.Context, i int) (time.Duration, time.Dura
 			})
 		}
 	}
-	return t.inOrder(resend(real), resend(decoy))
+	return t.inOrder(ctx, resend(real), resend(decoy))
 }
 
 func (t *timer) redeemPair(ctx context.Context, i int) (time.Duration, time.Duration, error) {
@@ -220,7 +234,7 @@ func (t *timer) redeemPair(ctx context.Context, i int) (time.Duration, time.Dura
 			})
 		}
 	}
-	return t.inOrder(redeem(real), redeem(decoy))
+	return t.inOrder(ctx, redeem(real), redeem(decoy))
 }
 
 // compare summarises two samples: medians, their relative difference, and

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/casegate/casegate"
@@ -191,6 +192,9 @@ type Portal struct {
 	seen      *lastSeen
 	budget    *budgetLog // which SMS budget marks were logged today
 	retention Retention
+	// scrubbedOnce is set once a purge of this process has scrubbed every
+	// destination due; later purges scrub only a recent band.
+	scrubbedOnce atomic.Bool
 }
 
 // New checks deps and returns a Portal.

@@ -51,6 +51,10 @@ func (r Retention) Validate() error {
 	return nil
 }
 
+// scrubBand is how far back of the destinations' cutoff a purge after the
+// first looks for destinations to scrub.
+const scrubBand = 48 * time.Hour
+
 // Purge removes what the retention no longer keeps, in one transaction, and
 // records it as one audit event. Audit events older than the retention are
 // cut off the start of the chain; a signed checkpoint of the last one cut
@@ -66,6 +70,12 @@ func (p *Portal) Purge(ctx context.Context) (casegate.PurgeCounts, int64, error)
 		Rates:        now,
 		Destinations: now.Add(-r.Destinations),
 		Deliveries:   now.Add(-r.Deliveries),
+	}
+	// After the first purge of this process, which scrubs everything due,
+	// each scrubs only the last two days' band, which an hourly purge keeps
+	// up with; a process that was down longer catches up when it starts.
+	if p.scrubbedOnce.Load() {
+		cut.DestinationsFrom = cut.Destinations.Add(-scrubBand)
 	}
 	var counts casegate.PurgeCounts
 	var cutEvents int64
@@ -105,6 +115,7 @@ func (p *Portal) Purge(ctx context.Context) (casegate.PurgeCounts, int64, error)
 	if err != nil {
 		return counts, 0, fmt.Errorf("portal: purge: %w", err)
 	}
+	p.scrubbedOnce.Store(true)
 	return counts, cutEvents, nil
 }
 

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/casegate/casegate"
 )
@@ -31,7 +33,8 @@ func (t *tx) Purge(ctx context.Context, c casegate.PurgeCutoffs) (casegate.Purge
 		{"sessions", &n.Sessions, `DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?`, []any{micros(c.Sessions), micros(c.SessionsIdle)}},
 		{"rates", &n.Rates, `DELETE FROM rate_limits WHERE tat < ?`, []any{micros(c.Rates)}},
 		{"destinations", &n.Scrubbed, `UPDATE deliveries SET destination = '', last_error = ''
-			WHERE created_at < ? AND status <> 'pending' AND destination <> ''`, []any{micros(c.Destinations)}},
+			WHERE created_at < ? AND created_at >= ? AND status <> 'pending' AND destination <> ''`,
+			[]any{micros(c.Destinations), lowerBound(c.DestinationsFrom)}},
 		{"deliveries", &n.Deliveries, `DELETE FROM deliveries WHERE created_at < ? AND status <> 'pending'`, []any{micros(c.Deliveries)}},
 	}
 	for _, s := range steps {
@@ -44,4 +47,12 @@ func (t *tx) Purge(ctx context.Context, c casegate.PurgeCutoffs) (casegate.Purge
 		}
 	}
 	return n, nil
+}
+
+// lowerBound is t in unix microseconds, or the least there is for the zero time.
+func lowerBound(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UTC().UnixMicro()
 }

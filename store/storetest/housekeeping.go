@@ -107,6 +107,23 @@ var purgeTests = []test{
 			})
 		}
 	}},
+	{"ScrubBand", func(t *testing.T, h *harness) {
+		p := h.insertParty("Ana", "Ruiz", "")
+		older, inBand := delivery("", p.ID), delivery("", p.ID)
+		older.Status, older.SealedCode, older.CreatedAt = casegate.DeliverySent, nil, t0.Add(-72*time.Hour)
+		inBand.Status, inBand.SealedCode, inBand.CreatedAt = casegate.DeliverySent, nil, t0.Add(-time.Hour)
+		older, inBand = h.enqueue(older), h.enqueue(inBand)
+		h.update(func(tx casegate.Tx) error {
+			_, err := tx.Purge(h.ctx, casegate.PurgeCutoffs{Destinations: t0, DestinationsFrom: t0.Add(-48 * time.Hour)})
+			return err
+		})
+		if got := h.deliveryByID(inBand.ID).Destination; got != "" {
+			t.Errorf("a destination within the band was kept: %q", got)
+		}
+		if got := h.deliveryByID(older.ID).Destination; got == "" {
+			t.Error("a destination before the band was scrubbed; the band should bound the scan")
+		}
+	}},
 	{"ExpiredCodes", func(t *testing.T, h *harness) {
 		p := h.insertParty("Ana", "Ruiz", "")
 		c := challenge("req-1", p.ID) // expires at t0+10m
