@@ -29,6 +29,7 @@ func gcra(tat, now time.Time, r Rate) (next time.Time, ok bool, wait time.Durati
 
 // limitResult is the outcome of counting one event against a limit.
 type limitResult struct {
+	key       string // the rate key's tag, as stored
 	ok        bool
 	wait      time.Duration
 	remaining int
@@ -52,7 +53,7 @@ func (p *Portal) hit(ctx context.Context, tx casegate.Tx, key string, r Rate, no
 	if err := tx.SetRateTAT(ctx, k, next); err != nil {
 		return limitResult{}, fmt.Errorf("portal: rate: %w", err)
 	}
-	return limitResult{ok: ok, wait: wait, remaining: remaining}, nil
+	return limitResult{key: k, ok: ok, wait: wait, remaining: remaining}, nil
 }
 
 // publicLimit is a limit on what anyone may ask of the portal, keyed on what
@@ -82,7 +83,7 @@ func (p *Portal) admit(ctx context.Context, tx casegate.Tx, l publicLimit, value
 	}
 	from := now.Truncate(r.Per)
 	refusal := casegate.Refusal{
-		Key: p.keys.Tag("rate", l.prefix+value), Action: action, Limit: l.name,
+		Key: res.key, Action: action, Limit: l.name,
 		From: from, Until: from.Add(r.Per),
 	}
 	if l.perIP && clientIP != "" {

@@ -9,8 +9,8 @@ import (
 	"github.com/casegate/casegate"
 )
 
-// Retention says how long the portal keeps what it stores (docs/operations
-// of retention in docs/security.md). Purge applies it.
+// Retention says how long the portal keeps what it stores (the table in
+// docs/decisions.md, "Retention"). Purge applies it.
 type Retention struct {
 	Audit        time.Duration // audit events, from when they happened
 	Challenges   time.Duration // code requests, from when they expired

@@ -14,11 +14,10 @@ const (
 	expiredCodesEvery = 2 * time.Second
 	refusalsEvery     = time.Minute
 	purgeEvery        = time.Hour
+	// budgetReportInterval is how often serve reads the spend of the SMS
+	// budget into its gauges.
+	budgetReportInterval = time.Minute
 )
-
-// budgetReportInterval is how often serve reads the spend of the SMS
-// budget into its gauges.
-const budgetReportInterval = time.Minute
 
 // housekeeping runs the portal's periodic jobs until ctx ends: processing
 // times recomputed at start and every statsEvery; codes that expired unsent
