@@ -40,11 +40,19 @@ type limitResult struct {
 // A refused event writes the key's time back unchanged: every hit is one
 // read and one write, allowed or not, so that no path of a use case does
 // less work than another for the limits it counts (see the operations test).
+//
+// The clock is read again once the key's row is locked: requests that took
+// now before waiting for the lock would otherwise be judged against a time
+// set by a request that took its now later, and a burst the limit allows
+// could be refused.
 func (p *Portal) hit(ctx context.Context, tx casegate.Tx, key string, r Rate, now time.Time) (limitResult, error) {
 	k := p.keys.Tag("rate", key)
 	tat, err := tx.RateTAT(ctx, k)
 	if err != nil {
 		return limitResult{}, fmt.Errorf("portal: rate %s: %w", key[:min(len(key), 8)], err)
+	}
+	if locked := p.clock(); locked.After(now) {
+		now = locked
 	}
 	next, ok, wait, remaining := gcra(tat, now, r)
 	if !ok {

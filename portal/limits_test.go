@@ -3,6 +3,8 @@ package portal
 import (
 	"testing"
 	"time"
+
+	"github.com/casegate/casegate"
 )
 
 func TestGCRA(t *testing.T) {
@@ -77,6 +79,34 @@ func TestMasks(t *testing.T) {
 			if got := MaskPhone(c.in); got != c.phone {
 				t.Errorf("MaskPhone(%q) = %q, want %q", c.in, got, c.phone)
 			}
+		}
+	}
+}
+
+// TestHitJudgesByTheTimeOfTheLock is the burst of a multi-instance test: a
+// request that took its time before waiting for a key's lock must not be
+// refused because a request that took a later time got the lock first.
+func TestHitJudgesByTheTimeOfTheLock(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	p, st := newTestPortal(t, t0)
+	p.now = func() time.Time { return t0.Add(time.Millisecond) }
+	r := Rate{N: 5, Per: 10 * time.Minute}
+	for i := range 5 {
+		now := t0 // taken before the lock ...
+		if i == 0 {
+			now = t0.Add(time.Millisecond) // ... except by the first to get it
+		}
+		var res limitResult
+		err := st.Update(t.Context(), func(tx casegate.Tx) error {
+			var err error
+			res, err = p.hit(t.Context(), tx, "req-id:X", r, now)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.ok {
+			t.Fatalf("event %d of a burst of 5 refused (wait %v)", i, res.wait)
 		}
 	}
 }
