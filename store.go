@@ -24,27 +24,37 @@ type Store interface {
 
 // Tx is a transaction's view of the data. It persists; it decides nothing.
 // Methods return ErrNotFound (wrapped) when a row does not exist.
+//
+// It is made of one port per concern, so that code which needs one concern
+// can say so: a function that takes Sessions cannot reach the outbox.
 type Tx interface {
-	// Cases and parties.
+	Cases
+	Parties
+	CaseImport
+	Challenges
+	RateLimits
+	Deliveries
+	Outbox
+	Sessions
+	AdminTokens
+	Audit
+	Processing
+	Subscriptions
+	Housekeeping
+}
+
+// Cases are the filings and their histories.
+type Cases interface {
 	CaseByReceipt(ctx context.Context, receipt string) (Case, error)            // with History, newest first
 	InsertCase(ctx context.Context, c *Case) error                              // sets c.ID
 	UpdateCase(ctx context.Context, c Case) error                               // form, category, office, received
 	AddStatusEvent(ctx context.Context, e *StatusEvent) (added bool, err error) // ignores an exact duplicate (case, status, title, at)
 	CasesForParty(ctx context.Context, partyID int64) ([]Case, error)           // with History, newest first, ordered by receipt
 	CaseLinks(ctx context.Context, caseID int64) ([]CaseLink, error)
+}
 
-	// Bulk reads and writes of an import, many rows per statement. After an
-	// error of a write the transaction must be rolled back: rows before the
-	// one that failed may have been written.
-	CaseIDs(ctx context.Context, receipts []string) (map[string]int64, error)  // of the cases on file, by receipt
-	InsertCases(ctx context.Context, cs []Case) error                          // sets each ID; EConflict for a receipt on file or given twice
-	AddStatusEvents(ctx context.Context, es []StatusEvent) error               // as AddStatusEvent for each; IDs not set
-	LinkParties(ctx context.Context, links []CaseLink) error                   // as LinkParty for each, in order
-	PartiesByANumbers(ctx context.Context, aNumbers []string) ([]Party, error) // with any of them, by id
-	// NewPartyIDs reserves n ids, ascending, that no other party will take; InsertParties stores parties under them.
-	NewPartyIDs(ctx context.Context, n int) ([]int64, error)
-	InsertParties(ctx context.Context, ps []Party) error
-
+// Parties are the people linked to cases, with their lockout state.
+type Parties interface {
 	Party(ctx context.Context, id int64) (Party, error)
 	PartiesByReceipt(ctx context.Context, receipt string) ([]Party, error) // parties linked to that case
 	PartiesByANumber(ctx context.Context, aNumber string) ([]Party, error)
@@ -60,8 +70,24 @@ type Tx interface {
 	InsertParty(ctx context.Context, p *Party) error    // sets p.ID
 	UpdateParty(ctx context.Context, p Party) error     // every column, lockout state included
 	LinkParty(ctx context.Context, link CaseLink) error // upsert of the role
+}
 
-	// Challenges.
+// CaseImport is the bulk reads and writes of an import, many rows per
+// statement. After an error of a write the transaction must be rolled back:
+// rows before the one that failed may have been written.
+type CaseImport interface {
+	CaseIDs(ctx context.Context, receipts []string) (map[string]int64, error)  // of the cases on file, by receipt
+	InsertCases(ctx context.Context, cs []Case) error                          // sets each ID; EConflict for a receipt on file or given twice
+	AddStatusEvents(ctx context.Context, es []StatusEvent) error               // as AddStatusEvent for each; IDs not set
+	LinkParties(ctx context.Context, links []CaseLink) error                   // as LinkParty for each, in order
+	PartiesByANumbers(ctx context.Context, aNumbers []string) ([]Party, error) // with any of them, by id
+	// NewPartyIDs reserves n ids, ascending, that no other party will take; InsertParties stores parties under them.
+	NewPartyIDs(ctx context.Context, n int) ([]int64, error)
+	InsertParties(ctx context.Context, ps []Party) error
+}
+
+// Challenges are the access-code requests.
+type Challenges interface {
 	InsertChallenge(ctx context.Context, c Challenge) error
 	Challenge(ctx context.Context, id string) (Challenge, error)
 	// CountAttempt atomically adds one attempt and returns the challenge as it now is.
@@ -70,42 +96,53 @@ type Tx interface {
 	ReplaceCode(ctx context.Context, c Challenge) error
 	// Consume marks the challenge used at now unless it already was; it reports whether this call won.
 	Consume(ctx context.Context, id string, now time.Time) (bool, error)
+}
 
+// RateLimits are the state of the rate limits and the counts of what they refused.
+type RateLimits interface {
 	// Rate limits: one theoretical-arrival-time per key (GCRA). RateTAT locks the
 	// key's row for the rest of the transaction and returns the zero time for a new key.
 	RateTAT(ctx context.Context, key string) (time.Time, error)
 	SetRateTAT(ctx context.Context, key string, tat time.Time) error
 	DeleteRate(ctx context.Context, key string) error
 
-	// Outbox.
+	// Refused requests, counted per limit key, action and window.
+	CountRefusal(ctx context.Context, r Refusal) error
+	// TakeRefusals removes and returns the counts of windows that ended by now.
+	TakeRefusals(ctx context.Context, now time.Time) ([]Refusal, error)
+}
+
+// Deliveries are the outbox as the portal and operators see it: what is
+// queued, cancelled, and how it went. How a worker holds a row is Outbox.
+type Deliveries interface {
 	EnqueueDelivery(ctx context.Context, d *Delivery) error // sets d.ID
 	// CancelDeliveries cancels unsent deliveries of a challenge and wipes their sealed codes.
 	CancelDeliveries(ctx context.Context, challengeID string) error
-	// ClaimDeliveries leases up to n due pending deliveries to owner until
-	// leaseUntil, each with the state of its challenge (ChallengeExpiresAt,
-	// ChallengeUsed).
-	ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, n int) ([]Delivery, error)
-	// FinishDelivery stores the outcome of one send by the lease owner: status, attempts,
-	// next attempt, last error, sent time; it wipes the sealed code unless the status is pending.
-	FinishDelivery(ctx context.Context, d Delivery) error
 	Deliveries(ctx context.Context, status DeliveryStatus, limit int) ([]Delivery, error)
-	// ReleaseLeases hands back the unsent deliveries leased to owner.
-	ReleaseLeases(ctx context.Context, owner string) error
+	// CountDeliveries counts outbox rows in a status.
+	CountDeliveries(ctx context.Context, status DeliveryStatus) (int, error)
+}
 
-	// Sessions.
+// Sessions are what redeemed codes became.
+type Sessions interface {
 	InsertSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, tokenHash []byte) (Session, error)
 	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error // never moves last-seen back
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 	DeleteSessionsOf(ctx context.Context, partyID int64) error
+}
 
-	// Admin tokens.
+// AdminTokens are the operators' credentials.
+type AdminTokens interface {
 	InsertAdminToken(ctx context.Context, t *AdminToken) error // sets t.ID
 	AdminTokenByHash(ctx context.Context, hash []byte) (AdminToken, error)
 	AdminTokens(ctx context.Context) ([]AdminToken, error)
 	RevokeAdminToken(ctx context.Context, id int64, at time.Time) error
+}
 
-	// Audit. AppendAudit sets Seq, KeyID, PrevHash and Hash (with AuditHash
+// Audit is the hash-chained audit log.
+type Audit interface {
+	// AppendAudit sets Seq, KeyID, PrevHash and Hash (with AuditHash
 	// under the current key of keys) and inserts.
 	AppendAudit(ctx context.Context, e *AuditEvent, keys AuditKeys) error
 	AuditEvents(ctx context.Context, afterSeq int64, limit int) ([]AuditEvent, error)
@@ -117,27 +154,28 @@ type Tx interface {
 	// CutAudit deletes the events through anchor.Seq and keeps anchor; it
 	// returns how many went.
 	CutAudit(ctx context.Context, anchor AuditCheckpoint) (int64, error)
+}
 
-	// Refused requests, counted per limit key, action and window.
-	CountRefusal(ctx context.Context, r Refusal) error
-	// TakeRefusals removes and returns the counts of windows that ended by now.
-	TakeRefusals(ctx context.Context, now time.Time) ([]Refusal, error)
-
-	// Processing times. Completions calls fn for every case whose first event
+// Processing is what processing times are made of, and the figures made.
+type Processing interface {
+	// Completions calls fn for every case whose first event
 	// with a status in terminal is at or after since.
 	Completions(ctx context.Context, since time.Time, terminal []string, fn func(Completion) error) error
 	ReplaceProcessingTimes(ctx context.Context, pts []ProcessingTime) error // all rows at once
 	ProcessingTimes(ctx context.Context) ([]ProcessingTime, error)
+}
 
-	// Subscriptions. SetSubscription upserts; one with neither channel is removed.
+// Subscriptions are how parties want to hear of status changes.
+type Subscriptions interface {
+	// SetSubscription upserts; one with neither channel is removed.
 	SetSubscription(ctx context.Context, s Subscription) error
 	Subscription(ctx context.Context, partyID, caseID int64) (Subscription, error) // the zero value when none
 	Subscriptions(ctx context.Context, caseID int64) ([]Subscription, error)
+}
 
-	// CountDeliveries counts outbox rows in a status.
-	CountDeliveries(ctx context.Context, status DeliveryStatus) (int, error)
-
-	// Housekeeping: one round of retention with the portal's cutoffs.
+// Housekeeping is retention and the clean-up of codes that ran out.
+type Housekeeping interface {
+	// Purge carries out one round of retention with the portal's cutoffs.
 	Purge(ctx context.Context, cutoffs PurgeCutoffs) (PurgeCounts, error)
 	// HasExpiredCodes reports whether an unsent delivery still holds the
 	// sealed code of a challenge expired by now; CancelExpiredCodes cancels

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/casegate/casegate"
+)
+
+// ClaimDeliveries leases to owner, until leaseUntil, up to n pending
+// deliveries that are due at now and not leased (or whose lease ran out),
+// oldest first. On SQLite the IMMEDIATE write transaction keeps two claimers
+// apart; on PostgreSQL the dialect's SKIP LOCKED does.
+func (t *tx) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, n int) ([]casegate.Delivery, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	// The challenge's state comes with the claim, so the worker need not
+	// read each challenge before it sends.
+	claimed, err := queryAll(ctx, t, func(row scanner) (casegate.Delivery, error) {
+		var d casegate.Delivery
+		err := row.Scan(append(deliveryDests(&d), scanTime(&d.ChallengeExpiresAt), &d.ChallengeUsed)...)
+		return d, err
+	},
+		`UPDATE deliveries SET lease_owner = ?, lease_until = ?
+		 WHERE id IN (
+			SELECT id FROM deliveries
+			WHERE status = 'pending'
+			  AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+			  AND (lease_until IS NULL OR lease_until < ?)
+			ORDER BY id LIMIT ?`+t.d.skipLocked+`)
+		 RETURNING `+deliveryColumns+`,
+			(SELECT c.expires_at FROM challenges c WHERE c.id = deliveries.challenge_id),
+			EXISTS (SELECT 1 FROM challenges c WHERE c.id = deliveries.challenge_id AND c.consumed_at IS NOT NULL)`,
+		owner, micros(leaseUntil), micros(now), micros(now), n)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim deliveries: %w", err)
+	}
+	slices.SortFunc(claimed, func(a, b casegate.Delivery) int { return cmp.Compare(a.ID, b.ID) })
+	return claimed, nil
+}
+
+// FinishDelivery stores the outcome of a send made under owner's lease:
+// status, attempts, next attempt, last error and sent time. It clears the
+// lease and wipes the sealed code unless the delivery stays pending. When the
+// lease has passed to another owner nothing changes and the error wraps
+// casegate.ErrNotFound.
+func (t *tx) FinishDelivery(ctx context.Context, d casegate.Delivery) error {
+	err := t.execOne(ctx, notFound("delivery %d leased to this owner", d.ID),
+		`UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ?,
+			lease_owner = NULL, lease_until = NULL,
+			sealed_code = CASE WHEN ? THEN sealed_code ELSE NULL END
+		 WHERE id = ? AND lease_owner = ?`,
+		d.Status, d.Attempts, micros(d.NextAttempt), d.LastError, micros(d.SentAt),
+		d.Status == casegate.DeliveryPending, d.ID, d.LeaseOwner)
+	if err != nil && !casegate.IsNotFound(err) {
+		return fmt.Errorf("store: finish delivery %d: %w", d.ID, err)
+	}
+	return err
+}
+
+// ReleaseLeases hands back the pending deliveries leased to owner, so another
+// worker may claim them at once.
+func (t *tx) ReleaseLeases(ctx context.Context, owner string) error {
+	_, err := t.exec(ctx,
+		`UPDATE deliveries SET lease_owner = NULL, lease_until = NULL
+		 WHERE lease_owner = ? AND status = 'pending'`, owner)
+	if err != nil {
+		return fmt.Errorf("store: release leases: %w", err)
+	}
+	return nil
+}
