@@ -155,7 +155,9 @@ const (
 	TemplateStatusUpdate   = "status_update"   // a case's new status, to a subscribed party
 )
 
-// Delivery is one outgoing message in the outbox.
+// Delivery is one outgoing message in the outbox. Which worker holds it, and
+// the state of its challenge as the worker saw it, are the worker's
+// (ClaimedDelivery).
 type Delivery struct {
 	ID          int64
 	ChallengeID string // the challenge whose code this carries; empty for notices
@@ -169,18 +171,9 @@ type Delivery struct {
 	Status      DeliveryStatus
 	Attempts    int
 	NextAttempt time.Time
-	LeaseOwner  string
-	LeaseUntil  time.Time
 	LastError   string
 	CreatedAt   time.Time
 	SentAt      time.Time
-
-	// The state of the delivery's challenge when it was claimed (or queued,
-	// for a delivery handed straight to a worker): its expiry, zero when the
-	// delivery has no challenge or the challenge is gone, and whether its code
-	// was used. Not stored with the delivery; ClaimDeliveries reads them.
-	ChallengeExpiresAt time.Time
-	ChallengeUsed      bool
 }
 
 // Session is what a redeemed code becomes. Only the SHA-256 of its token is stored.

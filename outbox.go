@@ -6,15 +6,46 @@ import (
 )
 
 // Outbox is how a delivery worker holds outbox rows: it leases them, so
-// that two workers never send one row, and gives them back.
+// that two workers never send one row, and gives them back. The portal
+// never sees a lease; it queues with Deliveries, or through the worker
+// when it hands a code over (portal.Outbox).
 type Outbox interface {
+	// EnqueueClaimed stores d as EnqueueDelivery does, already leased under
+	// d.Lease, and sets d.ID: a row queued for its worker to take at once,
+	// which no other worker claims meanwhile.
+	EnqueueClaimed(ctx context.Context, d *ClaimedDelivery) error
 	// ClaimDeliveries leases up to n due pending deliveries to owner until
 	// leaseUntil, each with the state of its challenge (ChallengeExpiresAt,
 	// ChallengeUsed).
-	ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, n int) ([]Delivery, error)
+	ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, n int) ([]ClaimedDelivery, error)
 	// FinishDelivery stores the outcome of one send by the lease owner: status, attempts,
 	// next attempt, last error, sent time; it wipes the sealed code unless the status is pending.
-	FinishDelivery(ctx context.Context, d Delivery) error
+	FinishDelivery(ctx context.Context, d ClaimedDelivery) error
 	// ReleaseLeases hands back the unsent deliveries leased to owner.
 	ReleaseLeases(ctx context.Context, owner string) error
+	// DeliveryLease returns the lease a delivery is held under, the zero
+	// Lease when none: which worker holds a row, for diagnostics and tests.
+	DeliveryLease(ctx context.Context, id int64) (Lease, error)
+}
+
+// Lease is a worker's hold on an outbox row: until Until, no other worker
+// claims it.
+type Lease struct {
+	Owner string // the worker's owner id, hostname-pid-random
+	Until time.Time
+}
+
+// ClaimedDelivery is a delivery as the worker that holds it sees it: the
+// row, its lease, and the state of its challenge when it was claimed (or
+// queued, for a delivery handed straight to the worker). None of it but the
+// row is a fact of the domain; it exists between the outbox and its worker.
+type ClaimedDelivery struct {
+	Delivery
+	Lease Lease
+
+	// The state of the delivery's challenge: its expiry, zero when the
+	// delivery has no challenge or the challenge is gone, and whether its
+	// code was used. Not stored with the delivery; ClaimDeliveries reads them.
+	ChallengeExpiresAt time.Time
+	ChallengeUsed      bool
 }

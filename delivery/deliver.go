@@ -25,14 +25,14 @@ type outcome struct {
 
 // result is one claimed delivery and what became of it, waiting to be recorded.
 type result struct {
-	d   casegate.Delivery
+	d   casegate.ClaimedDelivery
 	out outcome
 }
 
 // deliver handles one claimed delivery up to its outcome, which the caller
 // records (with finish). An outcome without an action means the delivery was
 // handed back unsent and there is nothing to record.
-func (w *Worker) deliver(ctx context.Context, d casegate.Delivery) (outcome, error) {
+func (w *Worker) deliver(ctx context.Context, d casegate.ClaimedDelivery) (outcome, error) {
 	out, err := w.attempt(ctx, d)
 	if err != nil {
 		return outcome{}, fmt.Errorf("delivery %d: %w", d.ID, err)
@@ -43,8 +43,8 @@ func (w *Worker) deliver(ctx context.Context, d casegate.Delivery) (outcome, err
 // attempt decides whether d is still wanted and, if so, sends it. An error
 // means nothing could be decided (the database did not answer); an outcome
 // without an action means the delivery was handed back unsent.
-func (w *Worker) attempt(ctx context.Context, d casegate.Delivery) (outcome, error) {
-	if !w.Now().Before(d.LeaseUntil) {
+func (w *Worker) attempt(ctx context.Context, d casegate.ClaimedDelivery) (outcome, error) {
+	if !w.Now().Before(d.Lease.Until) {
 		// The lease ran out while the delivery waited for a sender: another
 		// worker may have claimed it since. Leave it be; whoever holds the
 		// row now, or the next claim, sends it.
@@ -69,7 +69,7 @@ func (w *Worker) attempt(ctx context.Context, d casegate.Delivery) (outcome, err
 		return outcome{action: "cancelled", reason: "challenge_gone"}, nil
 	}
 	if d.Channel == casegate.ChannelSMS && w.Guard != nil {
-		if why := w.Guard.RefuseSMS(d); why != "" {
+		if why := w.Guard.RefuseSMS(d.Delivery); why != "" {
 			return outcome{action: "cancelled", reason: "sms_refused", err: errors.New(why), reroute: true}, nil
 		}
 	}
@@ -85,13 +85,13 @@ func (w *Worker) attempt(ctx context.Context, d casegate.Delivery) (outcome, err
 			return outcome{action: "failed", reason: "unsealable", err: err}, nil
 		}
 	}
-	msg, err := Render(d, code, w.PublicURL, time.UTC)
+	msg, err := Render(d.Delivery, code, w.PublicURL, time.UTC)
 	if err != nil {
 		return outcome{action: "failed", reason: "render_error", err: err, code: code}, nil
 	}
 	// A send must end well inside the lease, or another worker may claim and
 	// send the delivery too. Too little lease left: hand it back unsent.
-	if d.LeaseUntil.Sub(w.Now()) < w.SendTimeout {
+	if d.Lease.Until.Sub(w.Now()) < w.SendTimeout {
 		return outcome{}, w.handBack(ctx, d)
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, w.SendTimeout)
@@ -108,7 +108,7 @@ func (w *Worker) attempt(ctx context.Context, d casegate.Delivery) (outcome, err
 }
 
 // handBack clears d's lease without counting an attempt.
-func (w *Worker) handBack(ctx context.Context, d casegate.Delivery) error {
+func (w *Worker) handBack(ctx context.Context, d casegate.ClaimedDelivery) error {
 	err := w.Store.Update(ctx, func(tx casegate.Tx) error { return tx.FinishDelivery(ctx, d) })
 	if err != nil && !casegate.IsNotFound(err) {
 		return fmt.Errorf("hand back: %w", err)
@@ -148,7 +148,7 @@ func (w *Worker) finish(ctx context.Context, results []result) (int, error) {
 		// the refusal, from the delivery as claimed, sealed code and all.
 		for i := range recs {
 			if recs[i].out.reroute && !recs[i].lost {
-				queued, err := w.Guard.RerouteSMS(writeCtx, tx, results[i].d, now)
+				queued, err := w.Guard.RerouteSMS(writeCtx, tx, results[i].d.Delivery, now)
 				if err != nil {
 					return err
 				}
@@ -208,7 +208,7 @@ func (w *Worker) finish(ctx context.Context, results []result) (int, error) {
 
 // settled is an outcome turned into the row to store and its audit event.
 type settled struct {
-	d     casegate.Delivery
+	d     casegate.ClaimedDelivery
 	out   outcome
 	event casegate.AuditEvent
 	errT  string // the redacted error, for the log
@@ -216,7 +216,7 @@ type settled struct {
 }
 
 // settle turns an outcome into the delivery row to store and its audit event.
-func (w *Worker) settle(d casegate.Delivery, out outcome, now time.Time) (rec settled) {
+func (w *Worker) settle(d casegate.ClaimedDelivery, out outcome, now time.Time) (rec settled) {
 	if out.attempt {
 		d.Attempts++
 	}

@@ -12,18 +12,23 @@ import (
 	"github.com/casegate/casegate/accesscode"
 )
 
-// handOver queues a code under a lease from w.Reserve, as the portal does,
-// and hands the committed delivery to w. It returns the delivery's id and code.
+// handOver queues a code through w.QueueCode, as the portal does, and hands
+// the committed delivery to w. It returns the delivery's id and code.
 func (e *env) handOver(w *Worker, challengeID, to string) (int64, string) {
 	e.t.Helper()
-	owner, until, ok := w.Reserve()
-	if !ok {
-		e.t.Fatal("Reserve refused a running worker with an empty queue")
+	var handed casegate.ClaimedDelivery
+	id, code := e.queueCodeWith(challengeID, to, func(tx casegate.Tx, d *casegate.Delivery) error {
+		var err error
+		handed, err = w.QueueCode(e.ctx, tx, d, e.clock.Now().Add(10*time.Minute))
+		return err
+	})
+	if handed.ID != id || handed.Lease.Owner != w.Owner {
+		e.t.Fatalf("QueueCode gave delivery %d held by %q, want %d held by the running worker", handed.ID, handed.Lease.Owner, id)
 	}
-	id, code := e.queueCode(challengeID, to, func(d *casegate.Delivery) { d.LeaseOwner, d.LeaseUntil = owner, until })
-	d := e.delivery(id)
-	d.ChallengeExpiresAt = e.clock.Now().Add(10 * time.Minute)
-	w.HandOver(d)
+	if l := e.lease(id); l != handed.Lease {
+		e.t.Fatalf("delivery %d is stored under lease %+v, want %+v", id, l, handed.Lease)
+	}
+	w.HandOver(handed)
 	return id, code
 }
 
@@ -35,7 +40,7 @@ func (e *env) runWorker(w *Worker) (stop func() error) {
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, _, ok := w.Reserve(); ok {
+		if _, ok := w.Reserve(); ok {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -48,7 +53,7 @@ func (e *env) runWorker(w *Worker) (stop func() error) {
 func TestHandOverSendsWithoutAClaim(t *testing.T) {
 	e := newEnv(t)
 	w := e.worker()
-	if _, _, ok := w.Reserve(); ok {
+	if _, ok := w.Reserve(); ok {
 		t.Fatal("Reserve offered a lease before Run started")
 	}
 	// Only the first claim round runs (on an empty outbox), and nothing wakes
@@ -71,11 +76,11 @@ func TestHandOverSendsWithoutAClaim(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, ok := w.Reserve(); ok {
+	if _, ok := w.Reserve(); ok {
 		t.Error("Reserve offered a lease after Run stopped")
 	}
-	if d := e.delivery(id); d.SealedCode != nil || d.LeaseOwner != "" || d.Attempts != 1 {
-		t.Errorf("delivery after sending: %+v", d)
+	if d, l := e.delivery(id), e.lease(id); d.SealedCode != nil || l.Owner != "" || d.Attempts != 1 {
+		t.Errorf("delivery after sending: %+v, lease %+v", d, l)
 	}
 	e.checkAudit(id, "delivery.sent")
 	if n := len(e.server.Messages()); n != 1 {
@@ -89,11 +94,13 @@ func TestHandOverCancelsACodeWhoseChallengeExpired(t *testing.T) {
 	w.PollInterval, w.Lease = time.Hour, time.Hour // the lease outlives the code
 	stop := e.runWorker(w)
 	defer stop()
-	owner, until, _ := w.Reserve()
-	id, _ := e.queueCode("req-1", "jose@example.com", func(d *casegate.Delivery) { d.LeaseOwner, d.LeaseUntil = owner, until })
-	d := e.delivery(id)
-	d.ChallengeExpiresAt = e.clock.Now().Add(10 * time.Minute) // the challenge's, as the portal hands it over
-	e.clock.Advance(10 * time.Minute)                          // the code expires before a sender takes it
+	var d casegate.ClaimedDelivery
+	id, _ := e.queueCodeWith("req-1", "jose@example.com", func(tx casegate.Tx, q *casegate.Delivery) error {
+		var err error
+		d, err = w.QueueCode(e.ctx, tx, q, e.clock.Now().Add(10*time.Minute)) // the challenge's expiry, as the portal gives it
+		return err
+	})
+	e.clock.Advance(10 * time.Minute) // the code expires before a sender takes it
 	w.HandOver(d)
 	for deadline := time.Now().Add(5 * time.Second); e.delivery(id).Status != casegate.DeliveryCancelled; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -131,12 +138,13 @@ func TestBusyWorkerRefusesHandOversAndReleasesItsQueueOnStop(t *testing.T) {
 	<-hung.started // the only sender is now stuck on the first delivery
 	waiting, _ := e.handOver(w, "req-2", "b@example.com")
 	for i := 1; i < maxQueued; i++ {
-		if _, _, ok := w.Reserve(); !ok {
+		if _, ok := w.Reserve(); !ok {
 			t.Fatalf("Reserve refused with %d waiting, want room for %d", i, maxQueued)
 		}
-		w.HandOver(casegate.Delivery{ID: int64(1_000_000 + i)}) // stands for others' deliveries; never sent
+		lease, _ := w.Reserve()
+		w.HandOver(casegate.ClaimedDelivery{Delivery: casegate.Delivery{ID: int64(1_000_000 + i)}, Lease: lease}) // stands for others' deliveries; never sent
 	}
-	if _, _, ok := w.Reserve(); ok {
+	if _, ok := w.Reserve(); ok {
 		t.Fatalf("Reserve offered a lease with %d deliveries waiting", maxQueued)
 	}
 	if err := stop(); err != nil {
@@ -144,11 +152,11 @@ func TestBusyWorkerRefusesHandOversAndReleasesItsQueueOnStop(t *testing.T) {
 	}
 	// The send cut short by the stop counts as a failed attempt; the one that
 	// never left the queue is handed back for any worker to claim at once.
-	if d := e.delivery(inFlight); d.Status != casegate.DeliveryPending || d.Attempts != 1 || d.LeaseOwner != "" {
-		t.Errorf("interrupted delivery: %+v, want pending, attempt 1, no lease", d)
+	if d, l := e.delivery(inFlight), e.lease(inFlight); d.Status != casegate.DeliveryPending || d.Attempts != 1 || l.Owner != "" {
+		t.Errorf("interrupted delivery: %+v, lease %+v, want pending, attempt 1, no lease", d, l)
 	}
-	if d := e.delivery(waiting); d.Status != casegate.DeliveryPending || d.Attempts != 0 || d.LeaseOwner != "" || d.SealedCode == nil {
-		t.Errorf("waiting delivery: %+v, want pending, untried, no lease, code kept", d)
+	if d, l := e.delivery(waiting), e.lease(waiting); d.Status != casegate.DeliveryPending || d.Attempts != 0 || l.Owner != "" || d.SealedCode == nil {
+		t.Errorf("waiting delivery: %+v, lease %+v, want pending, untried, no lease, code kept", d, l)
 	}
 	e.update(func(tx casegate.Tx) error {
 		ds, err := tx.ClaimDeliveries(e.ctx, "another", e.clock.Now(), e.clock.Now().Add(time.Minute), 10)
@@ -167,11 +175,11 @@ func TestReserveRefusesWhileTheQueueDoesNotMove(t *testing.T) {
 	<-hung.started
 	e.handOver(w, "req-2", "b@example.com") // waits at the front of the queue
 	e.clock.Advance(maxQueueWait)
-	if _, _, ok := w.Reserve(); !ok {
+	if _, ok := w.Reserve(); !ok {
 		t.Fatalf("Reserve refused after the front waited %v", maxQueueWait)
 	}
 	e.clock.Advance(time.Millisecond)
-	if _, _, ok := w.Reserve(); ok {
+	if _, ok := w.Reserve(); ok {
 		t.Fatalf("Reserve offered a lease while the front of the queue waited longer than %v", maxQueueWait)
 	}
 }
@@ -220,7 +228,7 @@ func TestALeaseThatRanOutInTheQueueIsNotSentTwice(t *testing.T) {
 	e.clock.Advance(w.Lease + time.Second) // every lease runs out
 	w.Wake()                               // the claim leases all three to this worker again
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if e.delivery(waiting).LeaseUntil.After(e.clock.Now()) {
+		if e.lease(waiting).Until.After(e.clock.Now()) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -254,5 +262,46 @@ func TestALeaseThatRanOutInTheQueueIsNotSentTwice(t *testing.T) {
 		if slow.sent[to] != 1 {
 			t.Errorf("%s was sent %d messages, want 1", to, slow.sent[to])
 		}
+	}
+}
+
+// TestQueueCodeLeasesOnlyWhatTheWorkerCanTake: a code queued while the
+// worker is not running is stored unleased, and handing it over wakes the
+// worker to claim it; a row that is not to be sent (a decoy's) is never
+// leased, even by a running worker.
+func TestQueueCodeLeasesOnlyWhatTheWorkerCanTake(t *testing.T) {
+	e := newEnv(t)
+	w := e.worker()
+	w.PollInterval = time.Hour
+	queue := func(challengeID string, edit ...func(*casegate.Delivery)) (int64, casegate.ClaimedDelivery) {
+		var d casegate.ClaimedDelivery
+		id, _ := e.queueCodeWith(challengeID, "jose@example.com", func(tx casegate.Tx, q *casegate.Delivery) error {
+			var err error
+			d, err = w.QueueCode(e.ctx, tx, q, e.clock.Now().Add(10*time.Minute))
+			return err
+		}, edit...)
+		return id, d
+	}
+	id, d := queue("req-1")
+	if l := e.lease(id); d.ID != id || d.Lease != (casegate.Lease{}) || l != (casegate.Lease{}) {
+		t.Fatalf("code queued with no worker running: delivery %d with lease %+v, stored lease %+v; want %d, no lease", d.ID, d.Lease, l, id)
+	}
+	w.HandOver(d)
+	select {
+	case <-w.wake:
+	default:
+		t.Error("handing over a code the worker does not hold did not wake it to claim the code")
+	}
+	if w.held[id] {
+		t.Error("the worker took a code it does not hold")
+	}
+
+	stop := e.runWorker(w)
+	defer stop()
+	decoy, d := queue("req-2", func(d *casegate.Delivery) {
+		d.Destination, d.SealedCode, d.Status = "", nil, casegate.DeliveryCancelled
+	})
+	if l := e.lease(decoy); d.Lease != (casegate.Lease{}) || l != (casegate.Lease{}) {
+		t.Errorf("a cancelled row was queued leased: %+v, stored %+v", d.Lease, l)
 	}
 }

@@ -80,7 +80,7 @@ type Worker struct {
 	// wakes senders.
 	mu      sync.Mutex
 	cond    *sync.Cond
-	queue   []casegate.Delivery
+	queue   []casegate.ClaimedDelivery
 	held    map[int64]bool // queued, being sent, or waiting to be recorded: never taken twice
 	running bool           // Run is taking deliveries
 	more    bool           // the outbox may hold due deliveries that were not claimed for want of room
@@ -176,28 +176,51 @@ func (w *Worker) Wake() {
 	}
 }
 
-// Reserve offers the lease under which a delivery queued now can be handed
-// over with HandOver once its transaction commits, so that it is sent at once
-// instead of waiting to be claimed. ok is false when Run is not running or
-// too many deliveries already wait for a sender.
-func (w *Worker) Reserve() (owner string, until time.Time, ok bool) {
+// Reserve offers the lease under which QueueCode queues a code now, for
+// HandOver to give to the worker once its transaction commits, so that it is
+// sent at once instead of waiting to be claimed. ok is false when Run is not
+// running or too many deliveries already wait for a sender.
+func (w *Worker) Reserve() (lease casegate.Lease, ok bool) {
 	w.init()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := w.Now()
 	if !w.running || len(w.queue) >= maxQueued ||
-		len(w.queue) > 0 && w.Lease-w.queue[0].LeaseUntil.Sub(now) > maxQueueWait {
-		return "", time.Time{}, false
+		len(w.queue) > 0 && w.Lease-w.queue[0].Lease.Until.Sub(now) > maxQueueWait {
+		return casegate.Lease{}, false
 	}
-	return w.Owner, now.Add(w.Lease), true
+	return casegate.Lease{Owner: w.Owner, Until: now.Add(w.Lease)}, true
 }
 
-// HandOver gives the worker a committed delivery that was queued under a
-// lease from Reserve, with the state of its challenge. It never blocks. A
-// delivery handed over after Run has stopped stays leased until its lease
-// runs out, and is then claimed like any other.
-func (w *Worker) HandOver(d casegate.Delivery) {
+// QueueCode queues d, a code whose challenge expires at expiresAt, in tx and
+// sets d.ID. A pending code is queued under a lease from Reserve when the
+// worker can take one; the delivery returned, with the lease and the state
+// of its challenge, is for HandOver once tx commits. It is one insert either
+// way, the statement EnqueueDelivery runs.
+func (w *Worker) QueueCode(ctx context.Context, tx casegate.Outbox, d *casegate.Delivery, expiresAt time.Time) (casegate.ClaimedDelivery, error) {
+	lease, ok := w.Reserve()                                                   // asked for every code, a decoy's too, so that both do the same work
+	c := casegate.ClaimedDelivery{Delivery: *d, ChallengeExpiresAt: expiresAt} // a challenge just made or renewed: not used
+	if ok && (d.Status == "" || d.Status == casegate.DeliveryPending) {        // "" is stored pending
+		c.Lease = lease
+	}
+	if err := tx.EnqueueClaimed(ctx, &c); err != nil {
+		return casegate.ClaimedDelivery{}, err
+	}
+	d.ID = c.ID
+	return c, nil
+}
+
+// HandOver gives the worker a committed code that QueueCode queued. It never
+// blocks. One queued under the worker's lease is taken at once; one queued
+// when the worker could not take it wakes the worker to claim it. A delivery
+// handed over after Run has stopped stays leased until its lease runs out,
+// and is then claimed like any other.
+func (w *Worker) HandOver(d casegate.ClaimedDelivery) {
 	w.init()
+	if d.Lease.Owner != w.Owner {
+		w.Wake()
+		return
+	}
 	w.push(d)
 }
 
@@ -206,12 +229,12 @@ func (w *Worker) HandOver(d casegate.Delivery) {
 // row to this worker again, and one row must not be sent twice: a delivery
 // the worker already holds takes the new lease where it waits in the queue,
 // and is left out when it is being sent (its outcome clears the new lease).
-func (w *Worker) push(ds ...casegate.Delivery) {
+func (w *Worker) push(ds ...casegate.ClaimedDelivery) {
 	w.mu.Lock()
 	n := 0
 	for _, d := range ds {
 		if w.held[d.ID] {
-			if i := slices.IndexFunc(w.queue, func(q casegate.Delivery) bool { return q.ID == d.ID }); i >= 0 {
+			if i := slices.IndexFunc(w.queue, func(q casegate.ClaimedDelivery) bool { return q.ID == d.ID }); i >= 0 {
 				w.queue[i] = d
 			}
 			continue
@@ -238,7 +261,7 @@ func (w *Worker) let(ids ...int64) {
 // next takes the delivery at the front of the queue, waiting for one; ok is
 // false once Run is stopping. When the queue runs low while due deliveries
 // were left in the outbox, it wakes the claimer.
-func (w *Worker) next(ctx context.Context) (d casegate.Delivery, ok bool) {
+func (w *Worker) next(ctx context.Context) (d casegate.ClaimedDelivery, ok bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for w.running && len(w.queue) == 0 {
@@ -247,10 +270,10 @@ func (w *Worker) next(ctx context.Context) (d casegate.Delivery, ok bool) {
 	// ctx is checked too: Run's stop marks running false a moment after
 	// ctx ends, and a sender back from a cut-short send must not start another.
 	if !w.running || ctx.Err() != nil {
-		return casegate.Delivery{}, false
+		return casegate.ClaimedDelivery{}, false
 	}
 	d = w.queue[0]
-	w.queue[0] = casegate.Delivery{} // drop the sealed code with the slot
+	w.queue[0] = casegate.ClaimedDelivery{} // drop the sealed code with the slot
 	w.queue = w.queue[1:]
 	if w.more && len(w.queue) < w.Parallel {
 		w.more = false
@@ -352,9 +375,9 @@ func (w *Worker) claimLoop(ctx context.Context) {
 }
 
 // claim leases up to n due deliveries to this worker.
-func (w *Worker) claim(ctx context.Context, n int) ([]casegate.Delivery, error) {
+func (w *Worker) claim(ctx context.Context, n int) ([]casegate.ClaimedDelivery, error) {
 	now := w.Now()
-	var claimed []casegate.Delivery
+	var claimed []casegate.ClaimedDelivery
 	err := w.Store.Update(ctx, func(tx casegate.Tx) error {
 		var err error
 		claimed, err = tx.ClaimDeliveries(ctx, w.Owner, now, now.Add(w.Lease), n)
@@ -422,7 +445,7 @@ func (w *Worker) record(ctx context.Context, results <-chan result) {
 // and records each outcome. It returns how many outcomes it recorded.
 func (w *Worker) RunOnce(ctx context.Context) (handled int, err error) {
 	w.init()
-	var claimed []casegate.Delivery
+	var claimed []casegate.ClaimedDelivery
 	if claimed, err = w.claim(ctx, w.Batch); err != nil {
 		return 0, err
 	}

@@ -106,6 +106,15 @@ func (e *env) update(fn func(casegate.Tx) error) {
 // code to to, changed by edit, and returns the delivery's id and the code.
 func (e *env) queueCode(challengeID, to string, edit ...func(*casegate.Delivery)) (int64, string) {
 	e.t.Helper()
+	return e.queueCodeWith(challengeID, to, func(tx casegate.Tx, d *casegate.Delivery) error {
+		return tx.EnqueueDelivery(e.ctx, d)
+	}, edit...)
+}
+
+// queueCodeWith is queueCode with the delivery queued by enqueue, in the
+// transaction that stores the challenge.
+func (e *env) queueCodeWith(challengeID, to string, enqueue func(casegate.Tx, *casegate.Delivery) error, edit ...func(*casegate.Delivery)) (int64, string) {
+	e.t.Helper()
 	code := testCode(e.t)
 	now := e.clock.Now()
 	d := casegate.Delivery{ChallengeID: challengeID, PartyID: e.party, Channel: casegate.ChannelEmail,
@@ -126,9 +135,23 @@ func (e *env) queueCode(challengeID, to string, edit ...func(*casegate.Delivery)
 		if err != nil {
 			return err
 		}
-		return tx.EnqueueDelivery(e.ctx, &d)
+		return enqueue(tx, &d)
 	})
 	return d.ID, code
+}
+
+// lease reads the lease delivery id is held under.
+func (e *env) lease(id int64) casegate.Lease {
+	e.t.Helper()
+	var l casegate.Lease
+	if err := e.store.View(e.ctx, func(tx casegate.Tx) error {
+		var err error
+		l, err = tx.DeliveryLease(e.ctx, id)
+		return err
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+	return l
 }
 
 // delivery reads one delivery back.

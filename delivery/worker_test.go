@@ -32,9 +32,9 @@ func TestWorkerSendsCode(t *testing.T) {
 	if !strings.Contains(msgs[0].HTML, accesscode.Display(code)) || !strings.Contains(msgs[0].Text, "14:05 UTC") {
 		t.Errorf("message lacks the code or the expiry:\n%s", msgs[0].Text)
 	}
-	d := e.delivery(id)
-	if d.Status != casegate.DeliverySent || d.SealedCode != nil || !d.SentAt.Equal(t0) || d.Attempts != 1 || d.LeaseOwner != "" {
-		t.Errorf("delivery after sending: %+v", d)
+	d, l := e.delivery(id), e.lease(id)
+	if d.Status != casegate.DeliverySent || d.SealedCode != nil || !d.SentAt.Equal(t0) || d.Attempts != 1 || l.Owner != "" {
+		t.Errorf("delivery after sending: %+v, lease %+v", d, l)
 	}
 	e.checkAudit(id, "delivery.sent")
 	e.checkLogClean(code, accesscode.Display(code), "jose@example.com")
@@ -304,8 +304,8 @@ func TestRunWakesAndReleasesLeases(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
-	if d := e.delivery(late); d.LeaseOwner != "" || d.Status != casegate.DeliveryPending {
-		t.Errorf("after Run returned: %+v, want pending without a lease", d)
+	if d, l := e.delivery(late), e.lease(late); l.Owner != "" || d.Status != casegate.DeliveryPending {
+		t.Errorf("after Run returned: %+v, lease %+v, want pending without a lease", d, l)
 	}
 }
 

@@ -72,9 +72,9 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 	}
 	c.KeyID, c.CodeMAC = p.keys.MAC(c.ID, code)
 	var refused *casegate.Error
-	var queued casegate.Delivery
+	var queued casegate.ClaimedDelivery
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
-		refused, queued = nil, casegate.Delivery{}
+		refused, queued = nil, casegate.ClaimedDelivery{}
 		party, err := tx.Party(ctx, s.PartyID)
 		if err != nil {
 			return fmt.Errorf("portal: contact change: %w", err)
@@ -112,11 +112,9 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 			return fmt.Errorf("portal: contact change: %w", err)
 		}
 		d.SealedCode = p.keys.Seal(code)
-		p.reserveCode(&d, c)
-		if err := tx.EnqueueDelivery(ctx, &d); err != nil {
+		if queued, err = p.outbox.QueueCode(ctx, tx, &d, c.ExpiresAt); err != nil {
 			return fmt.Errorf("portal: contact change: %w", err)
 		}
-		queued = d
 		return p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
 			Actor: partyActor(party.ID), Action: "contact.change_requested", Target: "challenge:" + c.ID, Outcome: "ok",
 			Details: map[string]string{"channel": string(ch)},

@@ -120,39 +120,40 @@ type Deps struct {
 
 // Outbox is this instance's delivery worker (delivery.Worker) as the portal
 // sees it. Every message is queued in the database, in the transaction that
-// decides it; the worker sends it from there.
+// decides it; the worker sends it from there. How the worker holds a row
+// (its lease) is the worker's: the portal only asks it to queue a code and,
+// after the commit, to take it.
 type Outbox interface {
 	// Wake says that messages were queued, for the worker to claim.
 	Wake()
-	// Reserve offers a lease under which a message queued now can be handed
-	// straight to the worker once its transaction commits, so that a person
-	// waiting for a code does not wait for a claim; ok is false when the
-	// worker cannot take it, and the message is then claimed as any other.
-	Reserve() (owner string, until time.Time, ok bool)
-	// HandOver gives the worker a committed message queued under such a lease.
-	HandOver(d casegate.Delivery)
+	// QueueCode queues d in tx, sets d.ID, and returns the code as the
+	// worker will hold it; expiresAt is when its challenge expires. A
+	// person waits for a code: when the worker can take it at once, it is
+	// queued already held by the worker, so that no claim is needed, and
+	// otherwise it is claimed as any other message.
+	QueueCode(ctx context.Context, tx casegate.Outbox, d *casegate.Delivery, expiresAt time.Time) (casegate.ClaimedDelivery, error)
+	// HandOver gives the worker a code QueueCode queued, once the
+	// transaction that queued it has committed.
+	HandOver(d casegate.ClaimedDelivery)
 }
 
 // noOutbox is the outbox of a process without a worker (the command line):
 // what it queues waits for a running instance's worker to claim it.
 type noOutbox struct{}
 
-func (noOutbox) Wake()                              {}
-func (noOutbox) Reserve() (string, time.Time, bool) { return "", time.Time{}, false }
-func (noOutbox) HandOver(casegate.Delivery)         {}
+func (noOutbox) Wake() {}
+
+func (noOutbox) QueueCode(ctx context.Context, tx casegate.Outbox, d *casegate.Delivery, expiresAt time.Time) (casegate.ClaimedDelivery, error) {
+	c := casegate.ClaimedDelivery{Delivery: *d} // held by nobody
+	err := tx.EnqueueClaimed(ctx, &c)
+	d.ID = c.ID
+	return c, err
+}
+
+func (noOutbox) HandOver(casegate.ClaimedDelivery) {}
 
 // wake tells the worker that messages wait in the outbox.
 func (p *Portal) wake() { p.outbox.Wake() }
-
-// reserveCode puts a code's delivery under the worker's lease when the worker
-// can take it, with the state of its challenge, so that dispatch can hand it
-// over after the commit.
-func (p *Portal) reserveCode(d *casegate.Delivery, ch casegate.Challenge) {
-	d.ChallengeExpiresAt = ch.ExpiresAt // a challenge just made or renewed: not used
-	if owner, until, ok := p.outbox.Reserve(); ok {
-		d.LeaseOwner, d.LeaseUntil = owner, until
-	}
-}
 
 // handOverDelay is how long after the commit a code's delivery reaches the
 // worker: long enough for the answer to the request to be written first, so
@@ -162,18 +163,14 @@ func (p *Portal) reserveCode(d *casegate.Delivery, ch casegate.Challenge) {
 const handOverDelay = 2 * time.Millisecond
 
 // dispatch follows the commit that queued a code's delivery d: after
-// handOverDelay the worker gets it when it was queued under the worker's
-// lease, and is woken to claim it otherwise. A decoy's request dispatches
-// too, with no delivery (ID 0): its timer is set and fires alike, and hands
-// nothing over, so that a match does not show in the work of the runtime.
-func (p *Portal) dispatch(d casegate.Delivery) {
+// handOverDelay the worker gets it (and sends it, or claims it when it could
+// not take it at once). A decoy's request dispatches too, with no delivery
+// (ID 0): its timer is set and fires alike, and hands nothing over, so that
+// a match does not show in the work of the runtime.
+func (p *Portal) dispatch(d casegate.ClaimedDelivery) {
 	time.AfterFunc(handOverDelay, func() {
-		switch {
-		case d.ID == 0:
-		case d.LeaseOwner != "":
+		if d.ID != 0 {
 			p.outbox.HandOver(d)
-		default:
-			p.outbox.Wake()
 		}
 	})
 }

@@ -184,6 +184,18 @@ var emailFallback = map[string]bool{
 // not sent. A refusal is audited and counted; the requester sees nothing
 // different. queued reports whether a message was queued.
 func (p *Portal) enqueue(ctx context.Context, tx casegate.Tx, d *casegate.Delivery, party casegate.Party, now time.Time) (queued bool, err error) {
+	if ok, err := p.admitMessage(ctx, tx, d, party, now); !ok || err != nil {
+		return false, err
+	}
+	if err := tx.EnqueueDelivery(ctx, d); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// admitMessage is enqueue up to the insert: it applies the SMS limits to d
+// and reports whether d is to be queued, perhaps turned into an email.
+func (p *Portal) admitMessage(ctx context.Context, tx casegate.Tx, d *casegate.Delivery, party casegate.Party, now time.Time) (bool, error) {
 	if d.Channel == casegate.ChannelSMS {
 		refused, err := p.admitSMS(ctx, tx, d, now)
 		if err != nil {
@@ -196,9 +208,6 @@ func (p *Portal) enqueue(ctx context.Context, tx casegate.Tx, d *casegate.Delive
 				return false, err
 			}
 		}
-	}
-	if err := tx.EnqueueDelivery(ctx, d); err != nil {
-		return false, err
 	}
 	return true, nil
 }

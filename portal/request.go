@@ -150,10 +150,10 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 	sealed := p.keys.Seal(code)
 
 	var limited *casegate.Error
-	var queued casegate.Delivery // the code's delivery; ID 0 when none is to be sent
+	var queued casegate.ClaimedDelivery // the code's delivery; ID 0 when none is to be sent
 	outcome := ""
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
-		limited, queued = nil, casegate.Delivery{}
+		limited, queued = nil, casegate.ClaimedDelivery{}
 		ch.PartyID, ch.Channel = 0, v.channel // a retried transaction starts afresh
 		var err error
 		if limited, err = p.admit(ctx, tx, limitRequestsPerIP, ipKey(r.ClientIP), p.limits.RequestsPerIP, "code.request", r.ClientIP, now); err != nil || limited != nil {
@@ -282,7 +282,7 @@ func (p *Portal) reachableChannel(party casegate.Party, chosen casegate.Channel)
 // for real and on anything else as their shadow, so the channel on file
 // does not show either. The delivery's ID is 0 when nothing is to be sent
 // (a decoy, or the SMS limits refused it with no email to fall back on).
-func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Challenge, party casegate.Party, sealed []byte, now time.Time) (casegate.Delivery, error) {
+func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Challenge, party casegate.Party, sealed []byte, now time.Time) (casegate.ClaimedDelivery, error) {
 	d := casegate.Delivery{
 		ChallengeID: ch.ID,
 		PartyID:     party.ID,
@@ -299,30 +299,33 @@ func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Chal
 		NextAttempt: now,
 		CreatedAt:   now,
 	}
-	p.reserveCode(&d, ch)
 	if party.ID == 0 || d.Channel != casegate.ChannelSMS {
 		if p.channels[casegate.ChannelSMS] {
 			if err := p.shadowSMS(ctx, tx); err != nil {
-				return casegate.Delivery{}, err
+				return casegate.ClaimedDelivery{}, err
 			}
 		}
 		if party.ID == 0 {
+			// Queued through the outbox as a real code is, never to be sent.
 			d.Destination, d.SealedCode, d.Status = "", nil, casegate.DeliveryCancelled
-			d.LeaseOwner, d.LeaseUntil = "", time.Time{}
-			if err := tx.EnqueueDelivery(ctx, &d); err != nil {
-				return casegate.Delivery{}, fmt.Errorf("portal: queue code: %w", err)
+			if _, err := p.outbox.QueueCode(ctx, tx, &d, ch.ExpiresAt); err != nil {
+				return casegate.ClaimedDelivery{}, fmt.Errorf("portal: queue code: %w", err)
 			}
-			return casegate.Delivery{}, nil
+			return casegate.ClaimedDelivery{}, nil
 		}
 	}
-	queued, err := p.enqueue(ctx, tx, &d, party, now)
+	queued, err := p.admitMessage(ctx, tx, &d, party, now)
 	if err != nil {
-		return casegate.Delivery{}, fmt.Errorf("portal: queue code: %w", err)
+		return casegate.ClaimedDelivery{}, fmt.Errorf("portal: queue code: %w", err)
 	}
 	if !queued {
-		return casegate.Delivery{}, nil
+		return casegate.ClaimedDelivery{}, nil
 	}
-	return d, nil
+	handed, err := p.outbox.QueueCode(ctx, tx, &d, ch.ExpiresAt)
+	if err != nil {
+		return casegate.ClaimedDelivery{}, fmt.Errorf("portal: queue code: %w", err)
+	}
+	return handed, nil
 }
 
 // Resend replaces the code of a request with a new one and restarts its expiry.
@@ -337,9 +340,9 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 	sealed := p.keys.Seal(code)
 	var refused *casegate.Error
 	var issued CodeIssued
-	var queued casegate.Delivery
+	var queued casegate.ClaimedDelivery
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
-		refused, queued = nil, casegate.Delivery{}
+		refused, queued = nil, casegate.ClaimedDelivery{}
 		var err error
 		if refused, err = p.admit(ctx, tx, limitRequestsPerIP, ipKey(clientIP), p.limits.RequestsPerIP, "code.resend", clientIP, now); err != nil || refused != nil {
 			return err
@@ -389,20 +392,20 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 // counted against the party's limit or the decoy's, and queueCode queues a
 // delivery that is sent only when the party may have it. It returns the
 // outcome to audit and the delivery to dispatch.
-func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Challenge, code string, sealed []byte, now time.Time) (string, casegate.Delivery, error) {
+func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Challenge, code string, sealed []byte, now time.Time) (string, casegate.ClaimedDelivery, error) {
 	ch.KeyID, ch.CodeMAC = p.keys.MAC(ch.ID, code)
 	ch.ExpiresAt = now.Add(p.limits.CodeTTL)
 	ch.Sends++
 	ch.ResendAfter = now.Add(p.limits.ResendBase << (ch.Sends - 1))
 	if err := tx.ReplaceCode(ctx, *ch); err != nil {
-		return "", casegate.Delivery{}, fmt.Errorf("portal: replace code: %w", err)
+		return "", casegate.ClaimedDelivery{}, fmt.Errorf("portal: replace code: %w", err)
 	}
 	if err := tx.CancelDeliveries(ctx, ch.ID); err != nil {
-		return "", casegate.Delivery{}, fmt.Errorf("portal: cancel old code: %w", err)
+		return "", casegate.ClaimedDelivery{}, fmt.Errorf("portal: cancel old code: %w", err)
 	}
 	party, err := p.challengeParty(ctx, tx, *ch)
 	if err != nil {
-		return "", casegate.Delivery{}, fmt.Errorf("portal: resend: %w", err)
+		return "", casegate.ClaimedDelivery{}, fmt.Errorf("portal: resend: %w", err)
 	}
 	key := "decoy-send:" + ch.ID
 	if !ch.Decoy() {
@@ -410,7 +413,7 @@ func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Ch
 	}
 	res, err := p.hit(ctx, tx, key, p.limits.CodesPerParty, now)
 	if err != nil {
-		return "", casegate.Delivery{}, err
+		return "", casegate.ClaimedDelivery{}, err
 	}
 	outcome := "resent"
 	switch {

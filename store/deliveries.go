@@ -8,7 +8,7 @@ import (
 )
 
 const deliveryColumns = `id, challenge_id, party_id, channel, destination, template, language, params,
-	sealed_code, status, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, sent_at`
+	sealed_code, status, attempts, next_attempt_at, last_error, created_at, sent_at`
 
 func scanDelivery(row scanner) (casegate.Delivery, error) {
 	var d casegate.Delivery
@@ -20,13 +20,19 @@ func scanDelivery(row scanner) (casegate.Delivery, error) {
 func deliveryDests(d *casegate.Delivery) []any {
 	return []any{&d.ID, scanString(&d.ChallengeID), scanInt(&d.PartyID), &d.Channel, &d.Destination,
 		&d.Template, &d.Language, scanJSON(&d.Params), &d.SealedCode, &d.Status, &d.Attempts,
-		scanTime(&d.NextAttempt), scanString(&d.LeaseOwner), scanTime(&d.LeaseUntil), &d.LastError,
-		scanTime(&d.CreatedAt), scanTime(&d.SentAt)}
+		scanTime(&d.NextAttempt), &d.LastError, scanTime(&d.CreatedAt), scanTime(&d.SentAt)}
 }
 
 // EnqueueDelivery stores a new outbox row and sets d.ID; an empty status is
 // pending, and a zero next attempt means at once.
 func (t *tx) EnqueueDelivery(ctx context.Context, d *casegate.Delivery) error {
+	return t.insertDelivery(ctx, d, casegate.Lease{})
+}
+
+// insertDelivery stores d under lease, none when it is the zero Lease. A
+// row queued leased and one queued to be claimed are one statement, the
+// same text: the work of a request does not show whether a worker took it.
+func (t *tx) insertDelivery(ctx context.Context, d *casegate.Delivery, lease casegate.Lease) error {
 	if d.Status == "" {
 		d.Status = casegate.DeliveryPending
 	}
@@ -39,7 +45,7 @@ func (t *tx) EnqueueDelivery(ctx context.Context, d *casegate.Delivery) error {
 			sealed_code, status, attempts, next_attempt_at, lease_owner, lease_until, last_error, created_at, sent_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		nullString(d.ChallengeID), nullInt(d.PartyID), d.Channel, d.Destination, d.Template, d.Language, params,
-		d.SealedCode, d.Status, d.Attempts, micros(d.NextAttempt), nullString(d.LeaseOwner), micros(d.LeaseUntil),
+		d.SealedCode, d.Status, d.Attempts, micros(d.NextAttempt), nullString(lease.Owner), micros(lease.Until),
 		d.LastError, micros(d.CreatedAt), micros(d.SentAt)).Scan(&d.ID)
 	if err != nil {
 		return fmt.Errorf("store: enqueue delivery: %w", err)

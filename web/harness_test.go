@@ -246,7 +246,7 @@ func (s *stack) waitCode(n int) (smtptest.Mail, string) {
 		for _, st := range []casegate.DeliveryStatus{casegate.DeliveryPending, casegate.DeliveryFailed, casegate.DeliveryCancelled} {
 			ds, _ := s.portal.Deliveries(context.Background(), st, 100)
 			for _, d := range ds {
-				s.t.Logf("delivery %d %s %s attempts=%d next=%v lease=%s/%v err=%q now=%v", d.ID, d.Status, d.Template, d.Attempts, d.NextAttempt, d.LeaseOwner, d.LeaseUntil, d.LastError, s.clock.Now())
+				s.t.Logf("delivery %d %s %s attempts=%d next=%v err=%q now=%v", d.ID, d.Status, d.Template, d.Attempts, d.NextAttempt, d.LastError, s.clock.Now())
 			}
 		}
 		s.t.Fatalf("waiting for message %d: %v", n, err)

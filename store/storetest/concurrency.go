@@ -91,7 +91,7 @@ var concurrencyTests = []test{
 		noErrors(t, parallel(len(claimed), func(i int) error {
 			owner := fmt.Sprintf("w%d", i+1)
 			for {
-				var batch []casegate.Delivery
+				var batch []casegate.ClaimedDelivery
 				err := h.s.Update(h.ctx, func(tx casegate.Tx) error {
 					var err error
 					batch, err = tx.ClaimDeliveries(h.ctx, owner, t0, t0.Add(time.Hour), 4)
@@ -101,8 +101,8 @@ var concurrencyTests = []test{
 					return err
 				}
 				for _, d := range batch {
-					if d.LeaseOwner != owner {
-						t.Errorf("%s claimed delivery %d leased to %q", owner, d.ID, d.LeaseOwner)
+					if d.Lease.Owner != owner {
+						t.Errorf("%s claimed delivery %d leased to %q", owner, d.ID, d.Lease.Owner)
 					}
 				}
 				claimed[i] = append(claimed[i], ids(batch)...)

@@ -8,9 +8,9 @@ import (
 )
 
 // claim leases up to n deliveries to owner at now for a minute.
-func (h *harness) claim(owner string, now time.Time, n int) []casegate.Delivery {
+func (h *harness) claim(owner string, now time.Time, n int) []casegate.ClaimedDelivery {
 	h.t.Helper()
-	var ds []casegate.Delivery
+	var ds []casegate.ClaimedDelivery
 	h.update(func(tx casegate.Tx) error {
 		var err error
 		ds, err = tx.ClaimDeliveries(h.ctx, owner, now, now.Add(time.Minute), n)
@@ -19,11 +19,22 @@ func (h *harness) claim(owner string, now time.Time, n int) []casegate.Delivery 
 	return ds
 }
 
-// stored is d as Deliveries lists it: without the challenge state that
-// ClaimDeliveries adds.
-func stored(d casegate.Delivery) casegate.Delivery {
-	d.ChallengeExpiresAt, d.ChallengeUsed = time.Time{}, false
-	return d
+// stored is d as Deliveries lists it: without the lease and the challenge
+// state that ClaimDeliveries adds.
+func stored(d casegate.ClaimedDelivery) casegate.Delivery {
+	return d.Delivery
+}
+
+// leaseOf reads the lease delivery id is held under.
+func (h *harness) leaseOf(id int64) casegate.Lease {
+	h.t.Helper()
+	var l casegate.Lease
+	h.view(func(tx casegate.Tx) error {
+		var err error
+		l, err = tx.DeliveryLease(h.ctx, id)
+		return err
+	})
+	return l
 }
 
 // deliveryByID reads one delivery through Deliveries.
@@ -94,14 +105,14 @@ var deliveryTests = []test{
 		got := h.claim("w1", t0, 10)
 		same(t, "claimed", ids(got), []int64{due.ID, atNow.ID})
 		for _, d := range got {
-			if d.LeaseOwner != "w1" || !d.LeaseUntil.Equal(t0.Add(time.Minute)) {
-				t.Errorf("claimed delivery %d has lease %q until %v", d.ID, d.LeaseOwner, d.LeaseUntil)
+			if d.Lease.Owner != "w1" || !d.Lease.Until.Equal(t0.Add(time.Minute)) {
+				t.Errorf("claimed delivery %d has lease %q until %v", d.ID, d.Lease.Owner, d.Lease.Until)
 			}
 			if string(d.SealedCode) != "sealed" {
 				t.Errorf("claimed delivery %d came without its sealed code", d.ID)
 			}
 		}
-		same(t, "stored lease", h.deliveryByID(due.ID).LeaseOwner, "w1")
+		same(t, "stored lease", h.leaseOf(due.ID).Owner, "w1")
 	}},
 	{"ClaimCarriesChallengeState", func(t *testing.T, h *harness) {
 		pid := h.setup() // req-1: live
@@ -155,7 +166,24 @@ var deliveryTests = []test{
 		}
 		got := h.claim("w2", t0.Add(61*time.Second), 1)
 		same(t, "claim after the lease ran out", ids(got), []int64{d.ID})
-		same(t, "new owner", h.deliveryByID(d.ID).LeaseOwner, "w2")
+		same(t, "new owner", h.leaseOf(d.ID).Owner, "w2")
+	}},
+	{"EnqueueClaimedIsLeased", func(t *testing.T, h *harness) {
+		pid := h.setup()
+		d := casegate.ClaimedDelivery{Delivery: delivery("req-1", pid), Lease: casegate.Lease{Owner: "w1", Until: t0.Add(time.Minute)}}
+		d.NextAttempt = t0
+		h.update(func(tx casegate.Tx) error { return tx.EnqueueClaimed(h.ctx, &d) })
+		if d.ID == 0 {
+			t.Fatal("EnqueueClaimed left ID 0")
+		}
+		same(t, "stored delivery", h.deliveryByID(d.ID), stored(d))
+		same(t, "stored lease", h.leaseOf(d.ID), d.Lease)
+		if got := h.claim("w2", t0.Add(59*time.Second), 1); len(got) != 0 {
+			t.Fatalf("claimed %v under the lease it was queued with", ids(got))
+		}
+		d.Status, d.Attempts, d.SentAt = casegate.DeliverySent, 1, t0.Add(time.Second)
+		h.update(func(tx casegate.Tx) error { return tx.FinishDelivery(h.ctx, d) })
+		same(t, "status after the owner finished it", h.deliveryByID(d.ID).Status, casegate.DeliverySent)
 	}},
 	{"FinishSentWipesCode", func(t *testing.T, h *harness) {
 		pid := h.setup()
@@ -164,8 +192,9 @@ var deliveryTests = []test{
 		d.Status, d.Attempts, d.SentAt = casegate.DeliverySent, 1, t0.Add(time.Second)
 		h.update(func(tx casegate.Tx) error { return tx.FinishDelivery(h.ctx, d) })
 		want := stored(d)
-		want.SealedCode, want.LeaseOwner, want.LeaseUntil = nil, "", time.Time{}
+		want.SealedCode = nil
 		same(t, "sent delivery", h.deliveryByID(d.ID), want)
+		same(t, "lease of the sent delivery", h.leaseOf(d.ID), casegate.Lease{})
 	}},
 	{"FinishFailedWipesCode", func(t *testing.T, h *harness) {
 		pid := h.setup()
@@ -184,9 +213,8 @@ var deliveryTests = []test{
 		d := h.claim("w1", t0, 1)[0]
 		d.Attempts, d.LastError, d.NextAttempt = 1, "timeout", t0.Add(30*time.Second)
 		h.update(func(tx casegate.Tx) error { return tx.FinishDelivery(h.ctx, d) })
-		want := stored(d)
-		want.LeaseOwner, want.LeaseUntil = "", time.Time{}
-		same(t, "delivery to retry", h.deliveryByID(d.ID), want)
+		same(t, "delivery to retry", h.deliveryByID(d.ID), stored(d))
+		same(t, "lease of the delivery to retry", h.leaseOf(d.ID), casegate.Lease{})
 		if got := h.claim("w2", t0.Add(29*time.Second), 1); len(got) != 0 {
 			t.Errorf("claimed before its next attempt: %v", ids(got))
 		}
@@ -201,6 +229,7 @@ var deliveryTests = []test{
 		err := h.s.Update(h.ctx, func(tx casegate.Tx) error { return tx.FinishDelivery(h.ctx, old) })
 		wantNotFound(t, "FinishDelivery by the former owner", err)
 		same(t, "delivery leased to the new owner", h.deliveryByID(old.ID), stored(taken))
+		same(t, "lease of the new owner", h.leaseOf(old.ID), taken.Lease)
 	}},
 	{"CancelDeliveries", func(t *testing.T, h *harness) {
 		pid := h.setup()
@@ -234,7 +263,7 @@ var deliveryTests = []test{
 		h.update(func(tx casegate.Tx) error { return tx.FinishDelivery(h.ctx, done) })
 		h.update(func(tx casegate.Tx) error { return tx.ReleaseLeases(h.ctx, "w1") })
 		same(t, "claim after release", ids(h.claim("w3", t0, 5)), []int64{mine[1].ID})
-		same(t, "other owner's lease", h.deliveryByID(theirs[0].ID).LeaseOwner, "w2")
+		same(t, "other owner's lease", h.leaseOf(theirs[0].ID).Owner, "w2")
 		same(t, "sent delivery", h.deliveryByID(done.ID).Status, casegate.DeliverySent)
 	}},
 	{"ListByStatusNewestFirst", func(t *testing.T, h *harness) {

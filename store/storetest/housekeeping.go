@@ -204,8 +204,10 @@ var notFoundTests = []test{
 			{"ReplaceCode", func(tx casegate.Tx) error { return tx.ReplaceCode(h.ctx, challenge("nope", 0)) }},
 			{"Consume", func(tx casegate.Tx) error { _, err := tx.Consume(h.ctx, "nope", t0); return err }},
 			{"FinishDelivery", func(tx casegate.Tx) error {
-				return tx.FinishDelivery(h.ctx, casegate.Delivery{ID: 404, LeaseOwner: "w1", Status: casegate.DeliverySent})
+				return tx.FinishDelivery(h.ctx, casegate.ClaimedDelivery{
+					Delivery: casegate.Delivery{ID: 404, Status: casegate.DeliverySent}, Lease: casegate.Lease{Owner: "w1"}})
 			}},
+			{"DeliveryLease", func(tx casegate.Tx) error { _, err := tx.DeliveryLease(h.ctx, 404); return err }},
 			{"Session", func(tx casegate.Tx) error { _, err := tx.Session(h.ctx, hash("nope")); return err }},
 			{"TouchSession", func(tx casegate.Tx) error { return tx.TouchSession(h.ctx, hash("nope"), t0) }},
 			{"AdminTokenByHash", func(tx casegate.Tx) error { _, err := tx.AdminTokenByHash(h.ctx, hash("nope")); return err }},
@@ -282,8 +284,8 @@ var timeTests = []test{
 		}
 		d := h.enqueue(delivery(c.ID, p.ID))
 		gd := h.deliveryByID(d.ID)
-		if !gd.NextAttempt.IsZero() || !gd.LeaseUntil.IsZero() || !gd.SentAt.IsZero() {
-			t.Errorf("delivery times %v %v %v; want zero", gd.NextAttempt, gd.LeaseUntil, gd.SentAt)
+		if lu := h.leaseOf(d.ID).Until; !gd.NextAttempt.IsZero() || !lu.IsZero() || !gd.SentAt.IsZero() {
+			t.Errorf("delivery times %v %v %v; want zero", gd.NextAttempt, lu, gd.SentAt)
 		}
 	}},
 	{"ReceivedOnIsADate", func(t *testing.T, h *harness) {

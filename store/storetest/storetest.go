@@ -203,10 +203,15 @@ func wantNotFound(t *testing.T, what string, err error) {
 }
 
 // ids returns the IDs of ds.
-func ids(ds []casegate.Delivery) []int64 {
+func ids[D casegate.Delivery | casegate.ClaimedDelivery](ds []D) []int64 {
 	out := make([]int64, len(ds))
 	for i, d := range ds {
-		out[i] = d.ID
+		switch d := any(d).(type) {
+		case casegate.Delivery:
+			out[i] = d.ID
+		case casegate.ClaimedDelivery:
+			out[i] = d.ID
+		}
 	}
 	return out
 }
