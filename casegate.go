@@ -1,6 +1,6 @@
 // Package casegate holds the domain of the case-status portal: the types that
 // every other package speaks, the Error type and its codes, and the small
-// interfaces (Store, Tx, Sender) that the adapters implement.
+// interfaces (Store, Tx and its ports, Sender) that the adapters implement.
 //
 // Business rules do not live here; they live in package portal.
 package casegate

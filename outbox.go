@@ -49,3 +49,39 @@ type ClaimedDelivery struct {
 	ChallengeExpiresAt time.Time
 	ChallengeUsed      bool
 }
+
+// DeliveryResult is what became of a delivery its worker held.
+type DeliveryResult string
+
+// The results a worker reports; each is the suffix of its audit action
+// ("delivery.sent").
+const (
+	DeliverySentResult      DeliveryResult = "sent"      // the provider accepted it
+	DeliveryRetryResult     DeliveryResult = "retry"     // not sent this time; due again at RetryAt
+	DeliveryFailedResult    DeliveryResult = "failed"    // given up
+	DeliveryCancelledResult DeliveryResult = "cancelled" // no longer wanted, or not to be sent: not sent
+)
+
+// ReasonSMSRefused is the Reason of a text cancelled at send time because
+// its destination may not be texted; the portal may queue its replacement.
+const ReasonSMSRefused = "sms_refused"
+
+// DeliveryOutcome is what a worker reports of one delivery it held. The
+// worker decides what happened (sent, to retry, failed, cancelled, and why);
+// the portal records it: the row's new state and the audit event.
+type DeliveryOutcome struct {
+	Delivery  ClaimedDelivery // as the worker held it, sealed code and all
+	Result    DeliveryResult
+	Reason    string    // the audit outcome: ok, transient_error, permanent_error, max_attempts, no_sender, ...
+	Attempted bool      // a send was tried, so the attempt counts
+	Error     string    // what went wrong, redacted; "" when nothing did
+	RetryAt   time.Time // for a retry: when the delivery is due again
+}
+
+// Attempts is how many sends of the delivery were tried, this one included.
+func (o DeliveryOutcome) Attempts() int {
+	if o.Attempted {
+		return o.Delivery.Attempts + 1
+	}
+	return o.Delivery.Attempts
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"github.com/casegate/casegate"
@@ -15,12 +14,11 @@ import (
 
 // outcome is what became of one claimed delivery.
 type outcome struct {
-	action  string // sent, retry, failed, cancelled: the audit action's suffix
-	reason  string // the audit outcome: ok, transient_error, permanent_error, ...
-	err     error  // the send or preparation error, unredacted; nil when sent
-	code    string // the plaintext code, only to redact it from err
-	attempt bool   // whether a send was tried, so the attempt counts
-	reroute bool   // a text the guard refused: it may queue a replacement
+	action  casegate.DeliveryResult // sent, retry, failed, cancelled; empty when handed back unsent
+	reason  string                  // the audit outcome: ok, transient_error, permanent_error, ...
+	err     error                   // the send or preparation error, unredacted; nil when sent
+	code    string                  // the plaintext code, only to redact it from err
+	attempt bool                    // whether a send was tried, so the attempt counts
 }
 
 // result is one claimed delivery and what became of it, waiting to be recorded.
@@ -30,7 +28,7 @@ type result struct {
 }
 
 // deliver handles one claimed delivery up to its outcome, which the caller
-// records (with finish). An outcome without an action means the delivery was
+// reports (with finish). An outcome without an action means the delivery was
 // handed back unsent and there is nothing to record.
 func (w *Worker) deliver(ctx context.Context, d casegate.ClaimedDelivery) (outcome, error) {
 	out, err := w.attempt(ctx, d)
@@ -57,37 +55,37 @@ func (w *Worker) attempt(ctx context.Context, d casegate.ClaimedDelivery) (outco
 		// from the portal): no read per message.
 		switch {
 		case d.ChallengeExpiresAt.IsZero():
-			return outcome{action: "cancelled", reason: "challenge_gone"}, nil
+			return outcome{action: casegate.DeliveryCancelledResult, reason: "challenge_gone"}, nil
 		case d.ChallengeUsed:
-			return outcome{action: "cancelled", reason: "challenge_used"}, nil
+			return outcome{action: casegate.DeliveryCancelledResult, reason: "challenge_used"}, nil
 		case !w.Now().Before(d.ChallengeExpiresAt):
-			return outcome{action: "cancelled", reason: "challenge_expired"}, nil
+			return outcome{action: casegate.DeliveryCancelledResult, reason: "challenge_expired"}, nil
 		}
 	} else if len(d.SealedCode) > 0 {
 		// Every code belongs to a challenge; the store clears the link when it
 		// purges one, and a code whose challenge is gone must not go out.
-		return outcome{action: "cancelled", reason: "challenge_gone"}, nil
+		return outcome{action: casegate.DeliveryCancelledResult, reason: "challenge_gone"}, nil
 	}
 	if d.Channel == casegate.ChannelSMS && w.Guard != nil {
 		if why := w.Guard.RefuseSMS(d.Delivery); why != "" {
-			return outcome{action: "cancelled", reason: "sms_refused", err: errors.New(why), reroute: true}, nil
+			return outcome{action: casegate.DeliveryCancelledResult, reason: casegate.ReasonSMSRefused, err: errors.New(why)}, nil
 		}
 	}
 	sender := w.Senders[d.Channel]
 	if sender == nil {
-		return outcome{action: "failed", reason: "no_sender",
+		return outcome{action: casegate.DeliveryFailedResult, reason: "no_sender",
 			err: fmt.Errorf("no sender is configured for channel %q", d.Channel)}, nil
 	}
 	var code string
 	if len(d.SealedCode) > 0 {
 		var err error
 		if code, err = w.Keys.Open(d.SealedCode); err != nil {
-			return outcome{action: "failed", reason: "unsealable", err: err}, nil
+			return outcome{action: casegate.DeliveryFailedResult, reason: "unsealable", err: err}, nil
 		}
 	}
 	msg, err := Render(d.Delivery, code, w.PublicURL, time.UTC)
 	if err != nil {
-		return outcome{action: "failed", reason: "render_error", err: err, code: code}, nil
+		return outcome{action: casegate.DeliveryFailedResult, reason: "render_error", err: err, code: code}, nil
 	}
 	// A send must end well inside the lease, or another worker may claim and
 	// send the delivery too. Too little lease left: hand it back unsent.
@@ -99,11 +97,11 @@ func (w *Worker) attempt(ctx context.Context, d casegate.ClaimedDelivery) (outco
 	cancel()
 	switch {
 	case err == nil:
-		return outcome{action: "sent", reason: "ok", code: code, attempt: true}, nil
+		return outcome{action: casegate.DeliverySentResult, reason: "ok", code: code, attempt: true}, nil
 	case casegate.IsPermanent(err):
-		return outcome{action: "failed", reason: "permanent_error", err: err, code: code, attempt: true}, nil
+		return outcome{action: casegate.DeliveryFailedResult, reason: "permanent_error", err: err, code: code, attempt: true}, nil
 	default:
-		return outcome{action: "retry", reason: "transient_error", err: err, code: code, attempt: true}, nil
+		return outcome{action: casegate.DeliveryRetryResult, reason: "transient_error", err: err, code: code, attempt: true}, nil
 	}
 }
 
@@ -118,148 +116,74 @@ func (w *Worker) handBack(ctx context.Context, d casegate.ClaimedDelivery) error
 	return nil
 }
 
-// finish writes the outcomes of a batch and their audit events in one
-// transaction, then logs and counts each. A delivery whose lease was lost
-// meanwhile (another worker holds it, or the portal cancelled it) keeps the
-// other's record. It returns how many outcomes it recorded.
+// finish reports the outcomes of a batch to the Recorder, which records
+// them in one transaction, then logs and counts each. A delivery whose lease
+// was lost meanwhile (another worker holds it, or the portal cancelled it)
+// keeps the other's record. It returns how many outcomes were recorded.
 func (w *Worker) finish(ctx context.Context, results []result) (int, error) {
 	if len(results) == 0 {
 		return 0, nil
 	}
 	now := w.Now()
-	recs := make([]settled, len(results))
+	outs := make([]casegate.DeliveryOutcome, len(results))
 	for i, r := range results {
-		recs[i] = w.settle(r.d, r.out, now)
+		outs[i] = w.report(r.d, r.out, now)
 	}
 	// The outcomes are written even when ctx ends meanwhile: the sends happened.
 	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	rerouted := false
-	err := w.Store.Update(writeCtx, func(tx casegate.Tx) error {
-		rerouted = false
-		for i := range recs {
-			err := tx.FinishDelivery(writeCtx, recs[i].d)
-			recs[i].lost = casegate.IsNotFound(err)
-			if err != nil && !recs[i].lost {
-				return err
-			}
-		}
-		// A refused text's replacement (its code by email) is queued with
-		// the refusal, from the delivery as claimed, sealed code and all.
-		for i := range recs {
-			if recs[i].out.reroute && !recs[i].lost {
-				queued, err := w.Guard.RerouteSMS(writeCtx, tx, results[i].d.Delivery, now)
-				if err != nil {
-					return err
-				}
-				rerouted = rerouted || queued
-			}
-		}
-		// The audit events come last: on PostgreSQL the first one takes the
-		// chain's lock, held until the commit.
-		for i := range recs {
-			if recs[i].lost {
-				continue
-			}
-			ev := recs[i].event
-			if err := tx.AppendAudit(writeCtx, &ev, w.Keys); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	recorded, err := w.Recorder.RecordDeliveries(writeCtx, outs)
 	if err != nil {
 		return 0, fmt.Errorf("record outcomes: %w", err)
 	}
-	if rerouted {
-		w.Wake()
-	}
-	recorded := 0
-	for _, r := range recs {
+	n := 0
+	for i, o := range outs {
 		attrs := []slog.Attr{
-			slog.Int64("delivery_id", r.d.ID),
-			slog.String("channel", string(r.d.Channel)),
-			slog.String("template", r.d.Template),
-			slog.String("outcome", r.out.action),
-			slog.String("reason", r.out.reason),
-			slog.Int("attempt", r.d.Attempts),
+			slog.Int64("delivery_id", o.Delivery.ID),
+			slog.String("channel", string(o.Delivery.Channel)),
+			slog.String("template", o.Delivery.Template),
+			slog.String("outcome", string(o.Result)),
+			slog.String("reason", o.Reason),
+			slog.Int("attempt", o.Attempts()),
 		}
-		if r.errT != "" {
-			attrs = append(attrs, slog.String("error", r.errT))
+		if o.Error != "" {
+			attrs = append(attrs, slog.String("error", o.Error))
 		}
-		if r.lost {
+		if !recorded[i] {
 			w.Logger.LogAttrs(ctx, slog.LevelWarn, "delivery lease lost before the outcome was written", attrs...)
 			continue
 		}
-		recorded++
-		w.Metrics.DeliveryFinished(r.d.Channel, r.d.Template, r.out.action)
+		n++
+		w.Metrics.DeliveryFinished(o.Delivery.Channel, o.Delivery.Template, string(o.Result))
 		level := slog.LevelInfo
-		switch r.out.action {
-		case "retry":
+		switch o.Result {
+		case casegate.DeliveryRetryResult:
 			level = slog.LevelWarn
-			attrs = append(attrs, slog.Time("next_attempt", r.d.NextAttempt))
-		case "failed":
+			attrs = append(attrs, slog.Time("next_attempt", o.RetryAt))
+		case casegate.DeliveryFailedResult:
 			level = slog.LevelError
 		}
-		w.Logger.LogAttrs(ctx, level, "delivery "+r.out.action, attrs...)
+		w.Logger.LogAttrs(ctx, level, "delivery "+string(o.Result), attrs...)
 	}
-	return recorded, nil
+	return n, nil
 }
 
-// settled is an outcome turned into the row to store and its audit event.
-type settled struct {
-	d     casegate.ClaimedDelivery
-	out   outcome
-	event casegate.AuditEvent
-	errT  string // the redacted error, for the log
-	lost  bool   // the lease was lost before the outcome could be written
-}
-
-// settle turns an outcome into the delivery row to store and its audit event.
-func (w *Worker) settle(d casegate.ClaimedDelivery, out outcome, now time.Time) (rec settled) {
-	if out.attempt {
-		d.Attempts++
-	}
-	var errText string
+// report turns an outcome into what the worker tells the Recorder: the
+// error redacted, and a retry that used the last attempt turned into a
+// failure (max_attempts), or given the time it is due again.
+func (w *Worker) report(d casegate.ClaimedDelivery, out outcome, now time.Time) casegate.DeliveryOutcome {
+	o := casegate.DeliveryOutcome{Delivery: d, Result: out.action, Reason: out.reason, Attempted: out.attempt}
 	if out.err != nil {
-		errText = Redact(out.err.Error(), out.code, accesscode.Display(out.code))
+		o.Error = Redact(out.err.Error(), out.code, accesscode.Display(out.code))
 	}
-	d.LastError = errText
-	switch out.action {
-	case "sent":
-		d.Status, d.SentAt, d.LastError = casegate.DeliverySent, now, ""
-	case "retry":
-		if d.Attempts >= w.MaxAttempts {
-			out.action, out.reason = "failed", "max_attempts"
-			d.Status = casegate.DeliveryFailed
+	if o.Result == casegate.DeliveryRetryResult {
+		if o.Attempts() >= w.MaxAttempts {
+			o.Result, o.Reason = casegate.DeliveryFailedResult, "max_attempts"
 		} else {
-			d.Status, d.NextAttempt = casegate.DeliveryPending, now.Add(w.backoff(d.Attempts))
-		}
-	case "failed":
-		d.Status = casegate.DeliveryFailed
-	case "cancelled":
-		d.Status, d.LastError = casegate.DeliveryCancelled, out.reason
-		if errText != "" {
-			d.LastError += ": " + errText
+			o.RetryAt = now.Add(w.backoff(o.Attempts()))
 		}
 	}
-	if d.Status != casegate.DeliveryPending {
-		d.SealedCode = nil // the store wipes it too
-	}
-	rec.d, rec.out, rec.errT = d, out, errText
-	rec.event = casegate.AuditEvent{
-		At:      now,
-		Actor:   "system",
-		Action:  "delivery." + out.action,
-		Target:  "delivery:" + strconv.FormatInt(d.ID, 10),
-		Outcome: out.reason,
-		Details: map[string]string{
-			"channel":  string(d.Channel),
-			"template": d.Template,
-			"attempt":  strconv.Itoa(d.Attempts),
-		},
-	}
-	return rec
+	return o
 }
 
 // backoff returns the delay before retry number attempt (1 after the first

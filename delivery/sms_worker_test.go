@@ -22,6 +22,7 @@ func (e *env) smsWorker(s *SMS) *Worker {
 	}
 	w.Now = e.clock.Now
 	w.Logger = slog.New(slog.NewJSONHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w.Recorder = e.recorder(w, e.store)
 	return w
 }
 
@@ -75,13 +76,8 @@ func TestWorkerFailsPermanentSMSAtOnce(t *testing.T) {
 	}
 }
 
-// refusingGuard refuses texts to one number and queues an email in their
-// place, or fails doing so when fail is set.
-type refusingGuard struct {
-	number   string
-	fail     error
-	rerouted []casegate.Delivery
-}
+// refusingGuard refuses texts to one number.
+type refusingGuard struct{ number string }
 
 func (g *refusingGuard) RefuseSMS(d casegate.Delivery) string {
 	if d.Destination == g.number {
@@ -90,15 +86,29 @@ func (g *refusingGuard) RefuseSMS(d casegate.Delivery) string {
 	return ""
 }
 
-func (g *refusingGuard) RerouteSMS(ctx context.Context, tx casegate.Tx, d casegate.Delivery, now time.Time) (bool, error) {
-	if g.fail != nil {
-		return false, g.fail
+// enqueueWatch is a store whose transactions keep what is queued in them,
+// and fail queueing when fail is set: the fault injected.
+type enqueueWatch struct {
+	casegate.Store
+	fail   error
+	queued []casegate.Delivery
+}
+
+func (s *enqueueWatch) Update(ctx context.Context, fn func(casegate.Tx) error) error {
+	return s.Store.Update(ctx, func(tx casegate.Tx) error { return fn(watchedTx{tx, s}) })
+}
+
+type watchedTx struct {
+	casegate.Tx
+	s *enqueueWatch
+}
+
+func (t watchedTx) EnqueueDelivery(ctx context.Context, d *casegate.Delivery) error {
+	if t.s.fail != nil {
+		return t.s.fail
 	}
-	g.rerouted = append(g.rerouted, d)
-	mail := casegate.Delivery{ChallengeID: d.ChallengeID, PartyID: d.PartyID, Channel: casegate.ChannelEmail, Destination: "jose@example.com",
-		Template: d.Template, Language: d.Language, Params: d.Params, SealedCode: d.SealedCode,
-		Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now}
-	return true, tx.EnqueueDelivery(ctx, &mail)
+	t.s.queued = append(t.s.queued, *d)
+	return t.Tx.EnqueueDelivery(ctx, d)
 }
 
 func TestWorkerGuardStopsATextAtSendTime(t *testing.T) {
@@ -106,8 +116,9 @@ func TestWorkerGuardStopsATextAtSendTime(t *testing.T) {
 	s, api := newTwilioTest(t, testSID, "from=+15551234567")
 	w := e.smsWorker(s)
 	w.Senders[casegate.ChannelEmail] = newTestSMTP(t, e.server, "")
-	guard := &refusingGuard{number: "+19005550123"}
-	w.Guard = guard
+	w.Guard = &refusingGuard{number: "+19005550123"}
+	watch := &enqueueWatch{Store: e.store}
+	w.Recorder = e.recorder(w, watch)
 	id, code := e.queueCode("req-1", "", func(d *casegate.Delivery) { d.Channel, d.Destination = casegate.ChannelSMS, "+19005550123" })
 	e.runOnce(w, 1)
 	if len(api.forms) != 0 {
@@ -120,10 +131,10 @@ func TestWorkerGuardStopsATextAtSendTime(t *testing.T) {
 	if events := e.audit(id); len(events) != 1 || events[0].Action != "delivery.cancelled" || events[0].Outcome != "sms_refused" {
 		t.Errorf("audit: %+v", events)
 	}
-	// The guard had the text as claimed, sealed code and all, in the
-	// transaction that cancelled it; what it queued goes next.
-	if len(guard.rerouted) != 1 || guard.rerouted[0].ID != id || len(guard.rerouted[0].SealedCode) == 0 {
-		t.Fatalf("rerouted %+v", guard.rerouted)
+	// The recorder had the text as claimed, sealed code and all, in the
+	// transaction that cancelled it, and queued its code by email; that goes next.
+	if q := watch.queued; len(q) != 1 || q[0].ChallengeID != "req-1" || q[0].Channel != casegate.ChannelEmail || len(q[0].SealedCode) == 0 {
+		t.Fatalf("queued in place of the text: %+v", q)
 	}
 	e.runOnce(w, 1)
 	msgs, err := e.server.WaitFor(1, 5*time.Second)
@@ -140,10 +151,10 @@ func TestWorkerGuardStopsATextAtSendTime(t *testing.T) {
 
 	// When the replacement cannot be queued, nothing of the outcome is
 	// written: the text is still pending, and is tried again once its lease ends.
-	guard.fail = errors.New("database gone")
+	watch.fail = errors.New("database gone")
 	id, _ = e.queueCode("req-3", "", func(d *casegate.Delivery) { d.Channel, d.Destination = casegate.ChannelSMS, "+19005550123" })
 	if _, err := w.RunOnce(e.ctx); err == nil || !strings.Contains(err.Error(), "database gone") {
-		t.Errorf("RunOnce: %v, want the guard's error", err)
+		t.Errorf("RunOnce: %v, want the recorder's error", err)
 	}
 	if d := e.delivery(id); d.Status != casegate.DeliveryPending || len(d.SealedCode) == 0 {
 		t.Errorf("after a failed reroute: %+v", d)

@@ -1,7 +1,8 @@
 // Package delivery sends the outbox: a worker claims queued deliveries with a
 // lease, renders them from embedded templates (English and Spanish), hands
-// them to a Sender (SMTP, the demo Mailbox, SMS gateways) and records each
-// outcome with an audit event. See docs/delivery.md.
+// them to a Sender (SMTP, the demo Mailbox, SMS gateways) and reports each
+// outcome to its Recorder (the portal), which records the row's new state
+// and its audit event. See docs/delivery.md.
 package delivery
 
 import (
@@ -21,19 +22,31 @@ import (
 	"github.com/casegate/casegate/accesscode"
 )
 
+// Recorder records what became of the deliveries a worker held: each row's
+// new state and its audit event. portal.Portal is one. The worker decides
+// what happened to a send; how that changes the row, and what is audited,
+// is the portal's, and the worker writes neither.
+type Recorder interface {
+	// RecordDeliveries records outs in one transaction and reports which
+	// were recorded: a delivery whose lease passed to another worker, or
+	// that was cancelled meanwhile, keeps the other's record.
+	RecordDeliveries(ctx context.Context, outs []casegate.DeliveryOutcome) (recorded []bool, err error)
+}
+
 // SMSGuard decides, just before a text is sent, whether its destination may
 // be texted at all (a number stored before the rules on number types, or a
-// text queued before them, must not be), and queues what replaces a text it
-// refuses. portal.Portal is one.
+// text queued before them, must not be). A text it refuses is cancelled
+// (casegate.ReasonSMSRefused), and the Recorder queues what replaces it.
+// portal.Portal is one.
 type SMSGuard interface {
 	// RefuseSMS returns why d must not be sent, in words fit for
 	// last_error and without the number, or "".
 	RefuseSMS(d casegate.Delivery) string
-	// RerouteSMS runs in the transaction that cancels d, a text RefuseSMS
-	// refused, sealed code and all; it reports whether it queued a message
-	// in its place.
-	RerouteSMS(ctx context.Context, tx casegate.Tx, d casegate.Delivery, now time.Time) (bool, error)
 }
+
+// errNoRecorder is what Run and RunOnce return before anything is claimed
+// when no Recorder is set: an outcome could not be written.
+var errNoRecorder = errors.New("delivery: the worker has no Recorder to record outcomes")
 
 // Worker defaults.
 const (
@@ -58,6 +71,9 @@ type Worker struct {
 	Now       func() time.Time
 	Logger    *slog.Logger
 	Metrics   casegate.Metrics // counts outcomes; may be nil
+	// Recorder records the outcomes; Run and RunOnce need one. serve sets
+	// the portal.
+	Recorder Recorder
 	// Guard, when set, is asked before every text whether its destination
 	// may be texted at all; serve sets the portal.
 	Guard SMSGuard
@@ -305,6 +321,9 @@ func (w *Worker) room() int {
 // them at once.
 func (w *Worker) Run(ctx context.Context) error {
 	w.init()
+	if w.Recorder == nil {
+		return errNoRecorder
+	}
 	w.mu.Lock()
 	w.running = true
 	w.mu.Unlock()
@@ -445,6 +464,9 @@ func (w *Worker) record(ctx context.Context, results <-chan result) {
 // and records each outcome. It returns how many outcomes it recorded.
 func (w *Worker) RunOnce(ctx context.Context) (handled int, err error) {
 	w.init()
+	if w.Recorder == nil {
+		return 0, errNoRecorder
+	}
 	var claimed []casegate.ClaimedDelivery
 	if claimed, err = w.claim(ctx, w.Batch); err != nil {
 		return 0, err

@@ -14,6 +14,7 @@ import (
 	"github.com/casegate/casegate/accesscode"
 	"github.com/casegate/casegate/internal/smtptest"
 	"github.com/casegate/casegate/internal/testenv"
+	"github.com/casegate/casegate/portal"
 )
 
 var t0 = time.Date(2026, 3, 2, 13, 55, 0, 0, time.UTC)
@@ -92,7 +93,19 @@ func (e *env) worker() *Worker {
 	}
 	w.Now = e.clock.Now
 	w.Logger = slog.New(slog.NewJSONHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w.Recorder = e.recorder(w, e.store)
 	return w
+}
+
+// recorder is the portal over st recording what w reports, as serve wires
+// them: the outcomes' rows and audit events are the portal's to write.
+func (e *env) recorder(w *Worker, st casegate.Store) Recorder {
+	e.t.Helper()
+	p, err := portal.New(portal.Deps{Store: st, Keys: e.keys, Limits: portal.DefaultLimits(), Now: e.clock.Now, Outbox: w})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
 }
 
 func (e *env) update(fn func(casegate.Tx) error) {

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -350,5 +351,27 @@ func TestNewWorkerChecks(t *testing.T) {
 		w.BaseBackoff != DefaultBaseBackoff || w.MaxBackoff != DefaultMaxBackoff || w.PollInterval != DefaultPollInterval ||
 		w.SendTimeout > w.Lease/2 {
 		t.Errorf("defaults: %+v", w)
+	}
+}
+
+// TestWorkerWithoutRecorderClaimsNothing: the worker has no way of its own
+// to write an outcome, so without a Recorder it refuses to start, before it
+// leases anything.
+func TestWorkerWithoutRecorderClaimsNothing(t *testing.T) {
+	e := newEnv(t)
+	id, _ := e.queueCode("req-1", "jose@example.com")
+	w := e.worker()
+	w.Recorder = nil
+	if _, err := w.RunOnce(e.ctx); !errors.Is(err, errNoRecorder) {
+		t.Errorf("RunOnce without a Recorder: %v, want %v", err, errNoRecorder)
+	}
+	if err := w.Run(e.ctx); !errors.Is(err, errNoRecorder) {
+		t.Errorf("Run without a Recorder: %v, want %v", err, errNoRecorder)
+	}
+	if l := e.lease(id); l != (casegate.Lease{}) {
+		t.Errorf("delivery leased to %+v by a worker that cannot record", l)
+	}
+	if n := len(e.server.Messages()); n != 0 {
+		t.Errorf("%d messages sent", n)
 	}
 }

@@ -61,6 +61,7 @@ func TestCodesAreHandedToTheRunningWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.Recorder = p
 	line := finishedCase(1, "I-485", "", "NBC", "2026-01-01", "received@2026-01-02")
 	if _, err := (&Importer{Store: st, Keys: keys}).Import(ctx, strings.NewReader(line), "jsonl", "test", nil); err != nil {
 		t.Fatal(err)

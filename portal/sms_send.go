@@ -12,8 +12,9 @@ import (
 // text, whether its destination may be texted at all (delivery.SMSGuard):
 // a number stored, or a text queued, before the rules on number types and
 // countries, or before the operator narrowed them, is never texted. The
-// limits and the budget were counted when the text was queued, and are not
-// counted again.
+// worker reports the refusal as the text's outcome; RecordDeliveries
+// cancels the text and queues what replaces it. The limits and the budget
+// were counted when the text was queued, and are not counted again.
 
 // RefuseSMS says why the text d must not be sent: "number_type:
 // premium_rate", "country: MX"; "" lets it go. It names the kind of number
@@ -32,13 +33,13 @@ func (p *Portal) RefuseSMS(d casegate.Delivery) string {
 	return ""
 }
 
-// RerouteSMS runs in the transaction that cancels d, a text RefuseSMS
-// refused: it audits the refusal and, where the rules of enqueue say so (a
+// rerouteSMS runs in the transaction that cancels d, a text RefuseSMS
+// refused (RecordDeliveries): it audits the refusal and, where the rules of enqueue say so (a
 // code or an account notice, a party with an email address, email being
 // sent), queues the same message by email. It reports whether it queued
 // one. The requester, if any, is never told: they got their answer when
 // the text was queued.
-func (p *Portal) RerouteSMS(ctx context.Context, tx casegate.Tx, d casegate.Delivery, now time.Time) (bool, error) {
+func (p *Portal) rerouteSMS(ctx context.Context, tx casegate.Tx, d casegate.Delivery, now time.Time) (bool, error) {
 	reason, line := p.limits.SMS.refuseDestination(d.Destination)
 	if reason == "" {
 		return false, nil

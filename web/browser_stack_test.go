@@ -92,6 +92,7 @@ func newBrowserStackWithSetup(t *testing.T, setup func(casegate.Store, *portal.P
 	if err != nil {
 		t.Fatal(err)
 	}
+	worker.Recorder = p
 	im := p.Importer()
 	res, err := im.Import(ctx, strings.NewReader(fixture+xssFixture), "jsonl", "test", nil)
 	if err != nil || len(res.Rejected) > 0 || res.Created != 3 {

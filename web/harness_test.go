@@ -126,6 +126,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.worker.Recorder = s.portal
 	im := s.portal.Importer()
 	res, err := im.Import(ctx, strings.NewReader(fixture), "jsonl", "test", nil)
 	if err != nil || len(res.Rejected) > 0 || res.Created != 2 {

@@ -164,7 +164,8 @@ func newWorker(a *app, senders map[casegate.Channel]casegate.Sender) (*delivery.
 		return nil, err
 	}
 	w.Logger = a.log
-	w.Guard = a.portal // a text to a number that cannot be texted is stopped at send time too
+	w.Recorder = a.portal // the portal records each outcome and its audit event
+	w.Guard = a.portal    // a text to a number that cannot be texted is stopped at send time too
 	return w, nil
 }
 
