@@ -214,13 +214,17 @@ func (w *Worker) Reserve() (lease casegate.Lease, ok bool) {
 // of its challenge, is for HandOver once tx commits. It is one insert either
 // way, the statement EnqueueDelivery runs.
 func (w *Worker) QueueCode(ctx context.Context, tx casegate.Outbox, d *casegate.Delivery, expiresAt time.Time) (casegate.ClaimedDelivery, error) {
-	lease, ok := w.Reserve()                                                   // asked for every code, a decoy's too, so that both do the same work
-	c := casegate.ClaimedDelivery{Delivery: *d, ChallengeExpiresAt: expiresAt} // a challenge just made or renewed: not used
-	if ok && (d.Status == "" || d.Status == casegate.DeliveryPending) {        // "" is stored pending
+	// A lease is asked for every code, a decoy's cancelled row too, so that
+	// both do the same work; only a row to be sent (pending, or "" which is
+	// stored pending) takes it. The challenge was just made or renewed: its
+	// code is not used.
+	lease, ok := w.Reserve()
+	c := casegate.ClaimedDelivery{Delivery: *d, ChallengeExpiresAt: expiresAt}
+	if ok && (d.Status == "" || d.Status == casegate.DeliveryPending) {
 		c.Lease = lease
 	}
 	if err := tx.EnqueueClaimed(ctx, &c); err != nil {
-		return casegate.ClaimedDelivery{}, err
+		return casegate.ClaimedDelivery{}, fmt.Errorf("delivery: queue code: %w", err)
 	}
 	d.ID = c.ID
 	return c, nil
