@@ -5,7 +5,11 @@
 // Business rules do not live here; they live in package portal.
 package casegate
 
-import "time"
+import (
+	"time"
+
+	"github.com/casegate/casegate/catalog"
+)
 
 // Channel is a way to reach a party: email or text message.
 type Channel string
@@ -39,8 +43,9 @@ func (r Role) Valid() bool {
 	return false
 }
 
-// Languages the portal speaks. The first is the default.
-var Languages = []string{"en", "es"}
+// Languages the portal speaks: one per message file of the catalog. The
+// first, English, is the default.
+var Languages = catalog.Default().Languages()
 
 // Case is one filing, keyed by its receipt number.
 type Case struct {

@@ -16,55 +16,54 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/catalog"
 )
 
-// Message templates live in templates/ as two files per template and language:
+// Message templates live in templates/ as two files per kind of message,
+// the same for every language:
 //
-//	<template>.<lang>.txt   text/template defining "subject", "text" and "sms"
-//	<template>.<lang>.html  html/template defining "body", shown inside layout.html
+//	<template>.txt   text/template defining "subject", "text" and "sms"
+//	<template>.html  html/template defining "body", shown inside layout.html
 //
-// Adding a template or a language is adding files; English must exist for
-// every template, and other languages fall back to it.
+// Every word in them comes from the catalog ({{.T "key"}}, or {{.H "key"}}
+// in HTML), in the delivery's language, so a language is added by adding
+// its message file to the catalog, not templates here.
 //
 //go:embed templates
 var templateFS embed.FS
 
-// fallbackLanguage is used when a template has no version in the asked language.
-const fallbackLanguage = "en"
-
-// templateSet is one template in one language.
+// templateSet is the text and HTML templates of one kind of message.
 type templateSet struct {
 	text *texttemplate.Template
 	html *htmltemplate.Template
 }
 
-// catalog maps template name → language → templates, parsed once at start.
-var catalog = mustLoadCatalog(templateFS)
+// templates maps a template name to its templates, parsed once at start.
+var templates = mustLoadTemplates(templateFS)
 
-func mustLoadCatalog(fsys fs.FS) map[string]map[string]templateSet {
-	c, err := loadCatalog(fsys)
+func mustLoadTemplates(fsys fs.FS) map[string]templateSet {
+	c, err := loadTemplates(fsys)
 	if err != nil {
 		panic(err)
 	}
 	return c
 }
 
-// loadCatalog parses every template under templates/ and checks that each
-// language has both files, the text defines its three parts, and English exists.
-func loadCatalog(fsys fs.FS) (map[string]map[string]templateSet, error) {
+// loadTemplates parses every template under templates/ and checks that each
+// has both files and that the text defines its three parts.
+func loadTemplates(fsys fs.FS) (map[string]templateSet, error) {
 	layout, err := htmltemplate.ParseFS(fsys, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("delivery: parse layout: %w", err)
 	}
-	names, err := fs.Glob(fsys, "templates/*.*.txt")
+	names, err := fs.Glob(fsys, "templates/*.txt")
 	if err != nil {
 		return nil, err
 	}
-	c := map[string]map[string]templateSet{}
+	c := map[string]templateSet{}
 	for _, name := range names {
-		base := strings.TrimSuffix(path.Base(name), ".txt")
-		tmpl, lang, _ := strings.Cut(base, ".")
-		text, err := texttemplate.New(base).Option("missingkey=error").ParseFS(fsys, name)
+		tmpl := strings.TrimSuffix(path.Base(name), ".txt")
+		text, err := texttemplate.New(tmpl).Option("missingkey=error").ParseFS(fsys, name)
 		if err != nil {
 			return nil, fmt.Errorf("delivery: parse %s: %w", name, err)
 		}
@@ -73,39 +72,31 @@ func loadCatalog(fsys fs.FS) (map[string]map[string]templateSet, error) {
 				return nil, fmt.Errorf("delivery: %s does not define %q", name, part)
 			}
 		}
-		html, err := htmltemplate.Must(layout.Clone()).ParseFS(fsys, "templates/"+base+".html")
+		html, err := htmltemplate.Must(layout.Clone()).ParseFS(fsys, "templates/"+tmpl+".html")
 		if err != nil {
-			return nil, fmt.Errorf("delivery: parse %s.html: %w", base, err)
+			return nil, fmt.Errorf("delivery: parse %s.html: %w", tmpl, err)
 		}
-		if c[tmpl] == nil {
-			c[tmpl] = map[string]templateSet{}
-		}
-		c[tmpl][lang] = templateSet{text: text, html: html}
+		c[tmpl] = templateSet{text: text, html: html}
 	}
 	if len(c) == 0 {
 		return nil, errors.New("delivery: no message templates")
 	}
-	for tmpl, langs := range c {
-		if _, ok := langs[fallbackLanguage]; !ok {
-			return nil, fmt.Errorf("delivery: template %s has no %s version", tmpl, fallbackLanguage)
-		}
-	}
 	return c, nil
 }
 
-// Render fills delivery d's template in d's language (English when there is
-// none in that language). code is the canonical access code, "" for notices;
-// publicURL is where codes are entered; times are shown in loc (UTC when nil).
-// An SMS gets only Text; an email gets Subject, Text and HTML.
+// Render fills delivery d's template in d's language (English when the
+// catalog has none in that language). code is the canonical access code, ""
+// for notices; publicURL is where codes are entered; times are shown in loc
+// (UTC when nil). An SMS gets only Text; an email gets Subject, Text and HTML.
 func Render(d casegate.Delivery, code, publicURL string, loc *time.Location) (casegate.Message, error) {
-	langs, ok := catalog[d.Template]
+	set, ok := templates[d.Template]
 	if !ok {
 		return casegate.Message{}, fmt.Errorf("delivery: no template %q", d.Template)
 	}
+	cat := catalog.Default()
 	lang, _, _ := strings.Cut(strings.ToLower(d.Language), "-")
-	set, ok := langs[lang]
-	if !ok {
-		lang, set = fallbackLanguage, langs[fallbackLanguage]
+	if !cat.Supported(lang) {
+		lang = catalog.Reference
 	}
 	v, err := newView(d, code, publicURL, lang, loc)
 	if err != nil {
@@ -163,6 +154,7 @@ type view struct {
 	code   string
 	params map[string]string
 	loc    *time.Location
+	cat    *catalog.Catalog
 }
 
 func newView(d casegate.Delivery, code, publicURL, lang string, loc *time.Location) (view, error) {
@@ -183,6 +175,7 @@ func newView(d casegate.Delivery, code, publicURL, lang string, loc *time.Locati
 		code:      code,
 		params:    d.Params,
 		loc:       loc,
+		cat:       catalog.Default(),
 	}, nil
 }
 
@@ -246,7 +239,7 @@ func (v view) LockedUntilDate() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return longDate(t, v.Lang), nil
+	return v.cat.Date(v.Lang, "msg.date", t), nil
 }
 
 // Receipt is the receipt_number parameter: the only case detail a notification carries.
@@ -294,13 +287,75 @@ func (v view) timeParam(name string) (time.Time, error) {
 // clock formats a time of day with its zone: "14:05 UTC".
 func clock(t time.Time) string { return t.Format("15:04 MST") }
 
-var spanishMonths = [...]string{"enero", "febrero", "marzo", "abril", "mayo", "junio",
-	"julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
+// T is the catalog's message key in the message's language, its {{.Name}}s
+// filled from kv, name and value pairs.
+func (v view) T(key string, kv ...any) string { return v.cat.Text(v.Lang, key, pairs(kv)) }
 
-// longDate formats a date as people write it: "2 March 2026", "2 de marzo de 2026".
-func longDate(t time.Time, lang string) string {
-	if lang == "es" {
-		return fmt.Sprintf("%d de %s de %d", t.Day(), spanishMonths[t.Month()-1], t.Year())
+// H is T for HTML: the message and its values are escaped, except values
+// that are HTML already (Strong, Link).
+func (v view) H(key string, kv ...any) htmltemplate.HTML {
+	args := pairs(kv)
+	var marks []string
+	for name, val := range args {
+		if name == "Count" {
+			continue // a number, and it picks the plural form
+		}
+		h, ok := val.(htmltemplate.HTML)
+		if !ok {
+			h = htmltemplate.HTML(htmltemplate.HTMLEscapeString(fmt.Sprint(val)))
+		}
+		args[name] = markOpen + strconv.Itoa(len(marks)) + markClose
+		marks = append(marks, string(h))
 	}
-	return t.Format("2 January 2006")
+	out := htmltemplate.HTMLEscapeString(v.cat.Text(v.Lang, key, args))
+	for i, h := range marks {
+		out = strings.ReplaceAll(out, markOpen+strconv.Itoa(i)+markClose, h)
+	}
+	return htmltemplate.HTML(out)
+}
+
+// markOpen and markClose wrap the stand-in for a value while H escapes its
+// message: private-use characters, which escaping keeps and no message holds.
+const markOpen, markClose = "\ue000", "\ue001"
+
+// Strong is s in bold, for H.
+func (v view) Strong(s string) htmltemplate.HTML {
+	return htmltemplate.HTML("<strong>" + htmltemplate.HTMLEscapeString(s) + "</strong>")
+}
+
+// Link is a link to url showing url, for H.
+func (v view) Link(url string) htmltemplate.HTML {
+	u := htmltemplate.HTMLEscapeString(url)
+	return htmltemplate.HTML(`<a href="` + u + `">` + u + "</a>")
+}
+
+// Expires says when the code expires, at the time at and, with the
+// valid_minutes parameter, in how many minutes.
+func (v view) Expires(at string) (string, error) {
+	n, err := v.ValidMinutes()
+	if n == 0 {
+		return v.T("msg.expires_at", "Time", at), err
+	}
+	return v.T("msg.expires_at_in", "Time", at, "Count", n), err
+}
+
+// ExpiresHTML is Expires for HTML; at may be HTML already.
+func (v view) ExpiresHTML(at any) (htmltemplate.HTML, error) {
+	n, err := v.ValidMinutes()
+	if n == 0 {
+		return v.H("msg.expires_at", "Time", at), err
+	}
+	return v.H("msg.expires_at_in", "Time", at, "Count", n), err
+}
+
+// pairs makes template arguments (name, value, name, value …) a map.
+func pairs(kv []any) map[string]any {
+	if len(kv) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[fmt.Sprint(kv[i])] = kv[i+1]
+	}
+	return m
 }

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -243,14 +244,15 @@ func TestRenderErrors(t *testing.T) {
 	}
 }
 
-// TestCatalogRendersEverything renders every template in every language on
-// both channels, so a new file is tested by being added.
+// TestCatalogRendersEverything renders every template in every language of
+// the catalog on both channels, so a new template or language is tested by
+// being added.
 func TestCatalogRendersEverything(t *testing.T) {
-	if _, ok := catalog[casegate.TemplateAccessCode]["es"]; !ok {
-		t.Fatal("no Spanish access code template")
+	if !slices.Contains(casegate.Languages, "es") {
+		t.Fatal("the catalog has no Spanish")
 	}
-	for tmpl, langs := range catalog {
-		for lang := range langs {
+	for tmpl := range templates {
+		for _, lang := range casegate.Languages {
 			for _, ch := range []casegate.Channel{casegate.ChannelEmail, casegate.ChannelSMS} {
 				d := casegate.Delivery{Channel: ch, Template: tmpl, Language: lang, Destination: "x@example.com",
 					Params: map[string]string{"expires_at": "2026-03-02T14:05:00Z", "valid_minutes": "10", "locked_until": "2026-03-02T15:00:00Z",
@@ -263,6 +265,10 @@ func TestCatalogRendersEverything(t *testing.T) {
 				if strings.Contains(m.Text+m.HTML+m.Subject, "<no value>") {
 					t.Errorf("%s.%s %s: a missing value was rendered", tmpl, lang, ch)
 				}
+				// A key the catalog lacks renders as itself.
+				if strings.Contains(m.Text+m.HTML+m.Subject, "msg.") {
+					t.Errorf("%s.%s %s: a message key was rendered: %q", tmpl, lang, ch, m.Text)
+				}
 				if ch == casegate.ChannelEmail && (m.Subject == "" || m.Text == "" || m.HTML == "") {
 					t.Errorf("%s.%s: an email part is empty", tmpl, lang)
 				}
@@ -271,7 +277,7 @@ func TestCatalogRendersEverything(t *testing.T) {
 	}
 }
 
-func TestLoadCatalogChecksFiles(t *testing.T) {
+func TestLoadTemplatesChecksFiles(t *testing.T) {
 	layout := &fstest.MapFile{Data: []byte(`{{define "layout"}}<html>{{template "body" .}}</html>{{end}}`)}
 	text := &fstest.MapFile{Data: []byte(`{{define "subject"}}s{{end}}{{define "text"}}t{{end}}{{define "sms"}}m{{end}}`)}
 	html := &fstest.MapFile{Data: []byte(`{{define "body"}}b{{end}}`)}
@@ -280,16 +286,15 @@ func TestLoadCatalogChecksFiles(t *testing.T) {
 		fs   fstest.MapFS
 		ok   bool
 	}{
-		{"complete", fstest.MapFS{"templates/layout.html": layout, "templates/n.en.txt": text, "templates/n.en.html": html}, true},
-		{"no english", fstest.MapFS{"templates/layout.html": layout, "templates/n.es.txt": text, "templates/n.es.html": html}, false},
-		{"no html", fstest.MapFS{"templates/layout.html": layout, "templates/n.en.txt": text}, false},
-		{"no sms part", fstest.MapFS{"templates/layout.html": layout, "templates/n.en.html": html,
-			"templates/n.en.txt": &fstest.MapFile{Data: []byte(`{{define "subject"}}s{{end}}{{define "text"}}t{{end}}`)}}, false},
-		{"no layout", fstest.MapFS{"templates/n.en.txt": text, "templates/n.en.html": html}, false},
+		{"complete", fstest.MapFS{"templates/layout.html": layout, "templates/n.txt": text, "templates/n.html": html}, true},
+		{"no html", fstest.MapFS{"templates/layout.html": layout, "templates/n.txt": text}, false},
+		{"no sms part", fstest.MapFS{"templates/layout.html": layout, "templates/n.html": html,
+			"templates/n.txt": &fstest.MapFile{Data: []byte(`{{define "subject"}}s{{end}}{{define "text"}}t{{end}}`)}}, false},
+		{"no layout", fstest.MapFS{"templates/n.txt": text, "templates/n.html": html}, false},
 		{"nothing", fstest.MapFS{"templates/layout.html": layout}, false},
 	}
 	for _, tt := range tests {
-		_, err := loadCatalog(tt.fs)
+		_, err := loadTemplates(tt.fs)
 		if (err == nil) != tt.ok {
 			t.Errorf("%s: err = %v, want ok %v", tt.name, err, tt.ok)
 		}

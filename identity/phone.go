@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"errors"
 	"strings"
 	"sync/atomic"
 	"unicode"
@@ -14,7 +13,7 @@ import (
 const DefaultPhoneRegion = "US"
 
 // ErrPhoneRegion says a region code is not one the numbering plans know.
-var ErrPhoneRegion = errors.New("Enter a country as its ISO 3166-1 two-letter code, like US or MX.")
+var ErrPhoneRegion = &FormatError{Key: "identity.phone_region"}
 
 // phoneRegion is the deployment's region, set once at start. It is the only
 // state of the package that is not a read-only table.

@@ -18,7 +18,7 @@ const adminTokenPrefix = "cgadm_"
 func (p *Portal) CreateAdminToken(ctx context.Context, name, actor string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
-		return "", casegate.FieldErrors(map[string]string{"name": "Give the token a name of 1–100 characters."})
+		return "", casegate.FieldError("name", "admin.token_name")
 	}
 	token := adminTokenPrefix + newToken()
 	now := p.clock()
@@ -67,7 +67,7 @@ func (p *Portal) RevokeAdminToken(ctx context.Context, nameOrID, actor string) e
 				})
 			}
 		}
-		return casegate.Errorf(casegate.ENotFound, "No admin token is named %q.", nameOrID)
+		return casegate.NewError(casegate.ENotFound, "admin.no_token", "Name", nameOrID)
 	})
 }
 
@@ -97,7 +97,7 @@ func (p *Portal) UnlockParty(ctx context.Context, partyID int64, actor string) e
 	return p.store.Update(ctx, func(tx casegate.Tx) error {
 		party, err := tx.Party(ctx, partyID)
 		if casegate.IsNotFound(err) {
-			return casegate.Errorf(casegate.ENotFound, "There is no party %d.", partyID)
+			return casegate.NewError(casegate.ENotFound, "admin.no_party", "ID", partyID)
 		}
 		if err != nil {
 			return fmt.Errorf("portal: unlock: %w", err)
@@ -135,7 +135,7 @@ func (p *Portal) Deliveries(ctx context.Context, status casegate.DeliveryStatus,
 	switch status {
 	case casegate.DeliveryPending, casegate.DeliverySent, casegate.DeliveryFailed, casegate.DeliveryCancelled:
 	default:
-		return nil, casegate.FieldErrors(map[string]string{"status": "Use pending, sent, failed or cancelled."})
+		return nil, casegate.FieldError("status", "admin.delivery_status")
 	}
 	if limit <= 0 || limit > 1000 {
 		limit = 1000

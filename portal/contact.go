@@ -22,8 +22,7 @@ type ContactChange struct {
 // errReauth answers a contact change too long after sign-in.
 func (p *Portal) checkReauth(s casegate.Session, now time.Time) error {
 	if now.Sub(s.CreatedAt) > p.limits.Reauth {
-		return &casegate.Error{Code: casegate.EReauthRequired,
-			Message: "For your safety, sign in again before you change your contact details."}
+		return casegate.NewError(casegate.EReauthRequired, "contact.reauth")
 	}
 	return nil
 }
@@ -44,22 +43,22 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 	var err error
 	switch {
 	case hasEmail && phone != "":
-		return ContactChange{}, casegate.FieldErrors(map[string]string{"email": "Change your email address or your phone number, one at a time."})
+		return ContactChange{}, casegate.FieldError("email", "contact.one_at_a_time")
 	case hasEmail:
 		ch = casegate.ChannelEmail
 		if dest, err = identity.Email(email); err != nil {
-			return ContactChange{}, casegate.FieldErrors(map[string]string{"email": err.Error()})
+			return ContactChange{}, casegate.FieldErrors(map[string]casegate.Msg{"email": formatMsg(err)})
 		}
 	case phone != "":
 		ch = casegate.ChannelSMS
 		if dest, err = identity.Phone(phone); err != nil {
-			return ContactChange{}, casegate.FieldErrors(map[string]string{"phone": err.Error()})
+			return ContactChange{}, casegate.FieldErrors(map[string]casegate.Msg{"phone": formatMsg(err)})
 		}
 	default:
-		return ContactChange{}, casegate.FieldErrors(map[string]string{"email": "Enter a new email address or phone number."})
+		return ContactChange{}, casegate.FieldError("email", "contact.enter_new")
 	}
 	if !p.channels[ch] {
-		return ContactChange{}, casegate.FieldErrors(map[string]string{"phone": "Text messages are not available here. You can change your email address."})
+		return ContactChange{}, casegate.FieldError("phone", "contact.no_sms")
 	}
 	code, err := accesscode.Generate(p.limits.CodeLength)
 	if err != nil {
@@ -81,7 +80,7 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 		}
 		if party.Contact(ch) == dest {
 			field := map[casegate.Channel]string{casegate.ChannelEmail: "email", casegate.ChannelSMS: "phone"}[ch]
-			refused = casegate.FieldErrors(map[string]string{field: "This is already the one on file."})
+			refused = casegate.FieldError(field, "contact.already_on_file")
 			return nil
 		}
 		res, err := p.hit(ctx, tx, "contact:"+strconv.FormatInt(s.PartyID, 10), p.limits.RequestsPerIdentifier, now)
@@ -146,7 +145,7 @@ func (p *Portal) ConfirmContactChange(ctx context.Context, s casegate.Session, c
 	}
 	code, parseErr := accesscode.Parse(input, p.limits.CodeLength)
 	if parseErr != nil {
-		return PartyView{}, &casegate.Error{Code: casegate.ECodeMalformed, Message: malformedMessage(parseErr, p.limits.CodeLength)}
+		return PartyView{}, &casegate.Error{Code: casegate.ECodeMalformed, Msg: malformedMessage(parseErr, p.limits.CodeLength)}
 	}
 	var refused *casegate.Error
 	var view PartyView

@@ -95,7 +95,7 @@ func (p *Portal) Dashboard(ctx context.Context, s casegate.Session) (Dashboard, 
 // Case returns one case linked to the party of s. A case that does not exist
 // and a case linked to someone else get the same not-found answer.
 func (p *Portal) Case(ctx context.Context, s casegate.Session, receipt string) (CaseView, error) {
-	notFound := casegate.Errorf(casegate.ENotFound, "There is no case with that receipt number on your account.")
+	notFound := casegate.NewError(casegate.ENotFound, "case.not_on_account")
 	canon, err := identity.ReceiptNumber(receipt)
 	if err != nil {
 		return CaseView{}, notFound

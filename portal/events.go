@@ -31,30 +31,30 @@ type StatusEventInput struct {
 // and on the channels it chose. Posting the same event twice adds and notifies once.
 func (p *Portal) PostStatusEvent(ctx context.Context, receipt string, in StatusEventInput, actor string) (casegate.StatusEvent, bool, error) {
 	now := p.clock()
-	fields := map[string]string{}
+	fields := map[string]casegate.Msg{}
 	canon, err := identity.ReceiptNumber(receipt)
 	if err != nil {
-		return casegate.StatusEvent{}, false, casegate.Errorf(casegate.ENotFound, "There is no case with that receipt number.")
+		return casegate.StatusEvent{}, false, casegate.NewError(casegate.ENotFound, "event.no_case")
 	}
 	in.Title = strings.TrimSpace(in.Title)
 	_, known := casegate.Status(in.Status)
 	switch {
 	case !statusCode.MatchString(in.Status):
-		fields["status"] = "Use a catalog status code, or a custom code of lower-case letters, digits and underscores."
+		fields["status"] = casegate.M("event.status_code")
 	case !known && in.Title == "":
-		fields["title"] = "A custom status needs a title."
+		fields["title"] = casegate.M("event.title_needed")
 	}
 	if len(in.Title) > maxTitleLen {
-		fields["title"] = "The title is too long."
+		fields["title"] = casegate.M("event.title_too_long")
 	} else if strings.IndexFunc(in.Title, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) >= 0 {
 		// As the importer refuses: a line break would be a line of its own in messages.
-		fields["title"] = "The title must be printable text, without line breaks or control characters."
+		fields["title"] = casegate.M("event.title_printable")
 	}
 	if in.At.IsZero() {
 		in.At = now
 	}
 	if in.At.After(now.Add(time.Hour)) {
-		fields["at"] = "The time of a status cannot be in the future."
+		fields["at"] = casegate.M("event.future")
 	}
 	if len(fields) > 0 {
 		return casegate.StatusEvent{}, false, casegate.FieldErrors(fields)
@@ -65,7 +65,7 @@ func (p *Portal) PostStatusEvent(ctx context.Context, receipt string, in StatusE
 		added, queued = false, false
 		c, err := tx.CaseByReceipt(ctx, canon)
 		if casegate.IsNotFound(err) {
-			return casegate.Errorf(casegate.ENotFound, "There is no case with that receipt number.")
+			return casegate.NewError(casegate.ENotFound, "event.no_case")
 		}
 		if err != nil {
 			return fmt.Errorf("portal: post event: %w", err)
@@ -140,7 +140,7 @@ func (p *Portal) notifySubscribers(ctx context.Context, tx casegate.Tx, c casega
 // one of its cases.
 func (p *Portal) SetSubscription(ctx context.Context, s casegate.Session, receipt string, email, sms bool) (casegate.Subscription, error) {
 	now := p.clock()
-	notFound := casegate.Errorf(casegate.ENotFound, "There is no case with that receipt number on your account.")
+	notFound := casegate.NewError(casegate.ENotFound, "case.not_on_account")
 	canon, err := identity.ReceiptNumber(receipt)
 	if err != nil {
 		return casegate.Subscription{}, notFound
@@ -158,12 +158,12 @@ func (p *Portal) SetSubscription(ctx context.Context, s casegate.Session, receip
 		if err != nil {
 			return err
 		}
-		fields := map[string]string{}
+		fields := map[string]casegate.Msg{}
 		if email && party.Email == "" {
-			fields["email"] = "There is no email address on file to send notices to."
+			fields["email"] = casegate.M("subscription.no_email")
 		}
 		if sms && party.Phone == "" {
-			fields["sms"] = "There is no phone number on file to send text messages to."
+			fields["sms"] = casegate.M("subscription.no_phone")
 		}
 		if len(fields) > 0 {
 			return casegate.FieldErrors(fields)

@@ -187,7 +187,7 @@ func (e *fieldErrors) err() error {
 		}
 		parts = append(parts, f+": "+e.fields[f])
 	}
-	return &casegate.Error{Code: casegate.EInvalid, Message: strings.Join(parts, "; "), Fields: e.fields}
+	return &casegate.Error{Code: casegate.EInvalid, Message: strings.Join(parts, "; ")}
 }
 
 func lineError(msg string) error {

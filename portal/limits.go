@@ -165,7 +165,7 @@ func rateLimited(wait time.Duration) *casegate.Error {
 	}
 	return &casegate.Error{
 		Code:       casegate.ERateLimited,
-		Message:    "Too many requests. Please wait and try again.",
+		Msg:        casegate.M("error.rate_limited"),
 		RetryAfter: wait.Round(time.Second),
 	}
 }

@@ -237,30 +237,30 @@ func (p *Portal) gateContactSMS(ctx context.Context, tx casegate.Tx, d *casegate
 	}
 	switch refused.reason {
 	case SMSRefusedCountry:
-		return casegate.FieldErrors(map[string]string{"phone": "We cannot send text messages to phone numbers in this country. Enter another number or change your email address."}), nil
+		return casegate.FieldError("phone", "sms.refused_country"), nil
 	case SMSRefusedNumberType:
-		return casegate.FieldErrors(map[string]string{"phone": numberTypeMessage(refused.kind)}), nil
+		return casegate.FieldError("phone", numberTypeMessage(refused.kind)), nil
 	}
 	e := rateLimited(refused.wait)
-	e.Message = "Text messages cannot be sent to this number right now. Please try again later."
+	e.Msg = casegate.M("sms.not_now")
 	if refused.reason == SMSRefusedContact {
-		e.Message = "We have sent codes to as many new phone numbers as we can in a day. Please try again later, or change your email address instead."
+		e.Msg = casegate.M("sms.contact_limit")
 	}
 	return e, nil
 }
 
-// numberTypeMessage tells a signed-in person why their new number cannot
-// be texted.
+// numberTypeMessage is the catalog key that tells a signed-in person why
+// their new number cannot be texted.
 func numberTypeMessage(k identity.PhoneKind) string {
 	switch k {
 	case identity.PhoneFixedLine:
-		return "This looks like a landline number, which cannot receive text messages. Enter a mobile phone number, or change your email address instead."
+		return "sms.refused_landline"
 	case identity.PhoneVoIP:
-		return "We do not send text messages to internet (VoIP) numbers. Enter a mobile phone number, or change your email address instead."
+		return "sms.refused_voip"
 	case identity.PhonePremiumRate, identity.PhoneTollFree, identity.PhoneSharedCost, identity.PhoneUAN:
-		return "We do not send text messages to premium-rate, toll-free or other service numbers. Enter a mobile phone number, or change your email address instead."
+		return "sms.refused_service"
 	}
-	return "We cannot tell that this number receives text messages. Enter a mobile phone number, or change your email address instead."
+	return "sms.refused_unknown"
 }
 
 // refuseSMS records that a text was not queued or sent: an audit event

@@ -289,7 +289,7 @@ func TestSMSLimitsOnContactChangeAndNotices(t *testing.T) {
 
 	// A new number abroad is refused plainly: the person is signed in.
 	_, err := r.p.StartContactChange(ctx, s, "", "+52 55 1234 5678", "192.0.2.1")
-	if e, ok := err.(*casegate.Error); !ok || e.Code != casegate.EInvalid || e.Fields["phone"] == "" {
+	if e, ok := err.(*casegate.Error); !ok || e.Code != casegate.EInvalid || e.Fields["phone"].Key == "" {
 		t.Fatalf("a number abroad: %v, want a field error", err)
 	}
 	r.wantQueued("no code abroad")

@@ -42,7 +42,7 @@ func (p *Portal) Redeem(ctx context.Context, requestID, input, clientIP string) 
 		target := "challenge:" + requestID
 		details := map[string]string{}
 		if parseErr != nil {
-			refused = &casegate.Error{Code: casegate.ECodeMalformed, Message: malformedMessage(parseErr, p.limits.CodeLength)}
+			refused = &casegate.Error{Code: casegate.ECodeMalformed, Msg: malformedMessage(parseErr, p.limits.CodeLength)}
 		} else {
 			refused, err = p.attempt(ctx, tx, casegate.PurposeSignIn, 0, requestID, code, now, clientIP, details)
 			if err != nil {
@@ -83,14 +83,14 @@ func (p *Portal) Redeem(ctx context.Context, requestID, input, clientIP string) 
 type lockCounterKey struct{}
 
 // malformedMessage explains what is wrong with the shape of a code.
-func malformedMessage(err error, length int) string {
+func malformedMessage(err error, length int) casegate.Msg {
 	switch {
 	case errors.Is(err, accesscode.ErrLength):
-		return "The code is too short or too long. Check that you copied all of it."
+		return casegate.M("code.length")
 	case errors.Is(err, accesscode.ErrSymbol):
-		return "The code has a character that is never used in codes. Check it against the message."
+		return casegate.M("code.symbol")
 	default:
-		return "This code has a typo. Check each letter and number against the message. This did not count as an attempt."
+		return casegate.M("code.typo")
 	}
 }
 
@@ -164,7 +164,7 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.P
 	}
 	return &casegate.Error{
 		Code:              casegate.ECodeIncorrect,
-		Message:           "That code is not right. Check it and try again.",
+		Msg:               casegate.M("code.incorrect"),
 		AttemptsRemaining: remaining,
 	}, nil
 }

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -50,50 +51,50 @@ const maxNameLen = 200
 // validate checks every field and reports each problem under its JSON name.
 func (r CodeRequest) validate() (validRequest, error) {
 	var v validRequest
-	fields := map[string]string{}
+	fields := map[string]casegate.Msg{}
 	receipt, aNum := strings.TrimSpace(r.ReceiptNumber), strings.TrimSpace(r.ANumber)
 	switch {
 	case receipt != "" && aNum != "":
-		fields["receipt_number"] = "Enter a receipt number or an A-Number, not both."
+		fields["receipt_number"] = casegate.M("request.both_ids")
 	case receipt != "":
 		id, err := identity.ReceiptNumber(receipt)
 		if err != nil {
-			fields["receipt_number"] = err.Error()
+			fields["receipt_number"] = formatMsg(err)
 		}
 		v.identifier = id
 	case aNum != "":
 		id, err := identity.ANumber(aNum)
 		if err != nil {
-			fields["a_number"] = err.Error()
+			fields["a_number"] = formatMsg(err)
 		}
 		v.identifier, v.byANumber = id, true
 	default:
-		fields["receipt_number"] = "Enter the receipt number from your notice, or your A-Number."
+		fields["receipt_number"] = casegate.M("request.no_id")
 	}
 	v.given, v.family = strings.TrimSpace(r.GivenName), strings.TrimSpace(r.FamilyName)
-	checkName := func(field, value, what string) {
+	checkName := func(field, value string) {
 		switch {
 		case value == "":
-			fields[field] = "Enter your " + what + " as on your documents."
+			fields[field] = casegate.M("request." + field + "_empty")
 		case len(value) > maxNameLen:
-			fields[field] = fmt.Sprintf("The %s is too long (at most %d characters).", what, maxNameLen)
+			fields[field] = casegate.M("request."+field+"_too_long", "Max", maxNameLen)
 		case len(identity.Tokens(value)) == 0:
-			fields[field] = "Enter your " + what + " in letters."
+			fields[field] = casegate.M("request." + field + "_letters")
 		}
 	}
-	checkName("given_name", v.given, "given name")
-	checkName("family_name", v.family, "family name")
+	checkName("given_name", v.given)
+	checkName("family_name", v.family)
 	if strings.TrimSpace(r.DateOfBirth) == "" {
-		fields["date_of_birth"] = "Enter your date of birth."
+		fields["date_of_birth"] = casegate.M("request.dob_empty")
 	} else if dob, err := identity.Date(r.DateOfBirth); err != nil {
-		fields["date_of_birth"] = err.Error()
+		fields["date_of_birth"] = formatMsg(err)
 	} else {
 		v.dob = dob
 	}
 	if strings.TrimSpace(r.CountryOfBirth) == "" {
-		fields["country_of_birth"] = "Enter your country of birth."
+		fields["country_of_birth"] = casegate.M("request.country_empty")
 	} else if c, err := identity.Country(r.CountryOfBirth); err != nil {
-		fields["country_of_birth"] = err.Error()
+		fields["country_of_birth"] = formatMsg(err)
 	} else {
 		v.country = c
 	}
@@ -101,13 +102,21 @@ func (r CodeRequest) validate() (validRequest, error) {
 	if r.Channel == "" {
 		v.channel = casegate.ChannelEmail
 	} else if !v.channel.Valid() {
-		fields["channel"] = `Choose "email" or "sms".`
+		fields["channel"] = casegate.M("request.channel")
 	}
 	v.language = Language(r.Language)
 	if len(fields) > 0 {
 		return v, casegate.FieldErrors(fields)
 	}
 	return v, nil
+}
+
+// formatMsg is the message of identity's format error err.
+func formatMsg(err error) casegate.Msg {
+	if fe, ok := errors.AsType[*identity.FormatError](err); ok {
+		return casegate.M(fe.Key)
+	}
+	return casegate.M("error.invalid")
 }
 
 // Language returns a supported language for tag, defaulting to English.
@@ -361,9 +370,9 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 		case ch.Attempts >= p.limits.MaxAttempts:
 			refused = errTooManyAttempts()
 		case ch.Sends >= p.limits.MaxSends:
-			refused = casegate.Errorf(casegate.ETooManyAttempts, "This code has been sent as many times as allowed. Please start again.")
+			refused = casegate.NewError(casegate.ETooManyAttempts, "resend.max_sends")
 		case now.Before(ch.ResendAfter):
-			refused = &casegate.Error{Code: casegate.EResendTooSoon, Message: "Please wait before asking for another code.", RetryAfter: ch.ResendAfter.Sub(now)}
+			refused = &casegate.Error{Code: casegate.EResendTooSoon, Msg: casegate.M("resend.too_soon"), RetryAfter: ch.ResendAfter.Sub(now)}
 		}
 		if refused != nil {
 			outcome = string(refused.Code)
@@ -431,13 +440,13 @@ func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Ch
 }
 
 func errExpired() *casegate.Error {
-	return casegate.Errorf(casegate.ECodeExpired, "This code has expired. Please ask for a new code.")
+	return casegate.NewError(casegate.ECodeExpired, "code.expired")
 }
 
 func errUsed() *casegate.Error {
-	return casegate.Errorf(casegate.ECodeUsed, "This code has already been used. Please ask for a new code if you need to sign in again.")
+	return casegate.NewError(casegate.ECodeUsed, "code.used")
 }
 
 func errTooManyAttempts() *casegate.Error {
-	return casegate.Errorf(casegate.ETooManyAttempts, "Too many wrong codes were entered. Please ask for a new code.")
+	return casegate.NewError(casegate.ETooManyAttempts, "code.too_many_attempts")
 }

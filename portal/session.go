@@ -30,7 +30,7 @@ func (p *Portal) startSession(ctx context.Context, tx casegate.Tx, requestID, to
 
 // errUnauthenticated is the one answer for a missing, unknown or ended session.
 func errUnauthenticated() *casegate.Error {
-	return casegate.Errorf(casegate.EUnauthenticated, "Please sign in.")
+	return casegate.NewError(casegate.EUnauthenticated, "session.sign_in")
 }
 
 // Authenticate returns the live session for token, keeping it alive.

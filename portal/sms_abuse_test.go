@@ -79,7 +79,7 @@ func TestContactChangeRefusesNumbersThatCannotReceiveTexts(t *testing.T) {
 	for _, c := range notTextable {
 		r.now = r.now.Add(3 * time.Minute)
 		_, err := r.p.StartContactChange(ctx, r.session(1), "", c.number, "192.0.2.1")
-		if e, ok := err.(*casegate.Error); !ok || e.Code != casegate.EInvalid || e.Fields["phone"] == "" {
+		if e, ok := err.(*casegate.Error); !ok || e.Code != casegate.EInvalid || e.Fields["phone"].Key == "" {
 			t.Errorf("%s %s: %v, want a field error on phone", c.kind, c.number, err)
 		}
 		r.wantQueued(c.kind + " " + c.number)
@@ -510,7 +510,7 @@ func TestVoIPNumbersOnlyWhereAllowed(t *testing.T) {
 		}
 		r := newPumpingRig(t, limits, `"email":"ana0@example.com","phone":"+12015550101"`)
 		_, err := r.p.StartContactChange(ctx, r.session(1), "", "+33 9 12 34 56 78", "192.0.2.1")
-		if e, ok := err.(*casegate.Error); allow && err != nil || !allow && (!ok || !strings.Contains(e.Fields["phone"], "VoIP")) {
+		if e, ok := err.(*casegate.Error); allow && err != nil || !allow && (!ok || e.Fields["phone"].Key != "sms.refused_voip") {
 			t.Errorf("allowed %v: a VoIP number: %v", allow, err)
 		}
 		if allow {

@@ -231,7 +231,7 @@ func (d *dialect) fail(op string, err error) error {
 func unavailable(op string, err error) error {
 	return fmt.Errorf("store: %s: %w (%w)", op, &casegate.Error{
 		Code:       casegate.EUnavailable,
-		Message:    "The service cannot reach its database just now. Please try again in a minute.",
+		Msg:        casegate.M("error.unavailable"),
 		RetryAfter: 5 * time.Second,
 	}, err)
 }

@@ -15,7 +15,7 @@ const maxImportBody = 256 << 20
 
 func (s *Server) importCases(w http.ResponseWriter, r *http.Request) error {
 	if s.importer == nil {
-		return casegate.Errorf(casegate.EUnavailable, "Import is not available on this instance.")
+		return casegate.NewError(casegate.EUnavailable, "admin.import_unavailable")
 	}
 	format := "jsonl"
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "text/csv" {
@@ -51,18 +51,18 @@ type auditBody struct {
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	after, limit, fields := int64(0), 100, map[string]string{}
+	after, limit, fields := int64(0), 100, map[string]casegate.Msg{}
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			fields["after"] = "Must be a whole number ≥ 0."
+			fields["after"] = casegate.M("admin.after")
 		}
 		after = n
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			fields["limit"] = "Must be a whole number from 1 to 1000."
+			fields["limit"] = casegate.M("admin.limit")
 		}
 		limit = n
 	}

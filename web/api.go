@@ -66,12 +66,12 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &b); err != nil {
 		return err
 	}
-	fields := map[string]string{}
+	fields := map[string]casegate.Msg{}
 	if b.RequestID == "" {
-		fields["request_id"] = "Send the request_id from your code request."
+		fields["request_id"] = casegate.M("api.send_request_id")
 	}
 	if b.Code == "" {
-		fields["code"] = "Enter the code from the message."
+		fields["code"] = casegate.M(msgEnterCode)
 	}
 	if len(fields) > 0 {
 		return casegate.FieldErrors(fields)
@@ -195,7 +195,7 @@ func caseJSON(c portal.CaseView, lang string) caseBody {
 	for _, e := range c.History {
 		ev := eventBody{Status: e.Status, Title: casegate.StatusTitle(e.Status, e.Title, lang), At: e.At.UTC()}
 		if info, ok := casegate.Status(e.Status); ok {
-			ev.Description = info.Description[lang]
+			ev.Description = info.Description(lang)
 		}
 		b.History = append(b.History, ev)
 	}
@@ -268,7 +268,7 @@ func (s *Server) devMailbox(w http.ResponseWriter, r *http.Request) error {
 func parseID(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, casegate.Errorf(casegate.ENotFound, "There is nothing at this address.")
+		return 0, casegate.NewError(casegate.ENotFound, msgNothingHere)
 	}
 	return id, nil
 }

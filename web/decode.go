@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -21,7 +20,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return casegate.Errorf(casegate.EInvalid, "Send the body as application/json.")
+			return casegate.NewError(casegate.EInvalid, "api.content_type")
 		}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
@@ -34,7 +33,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		if errors.As(err, &mbe) {
 			return err
 		}
-		return casegate.Errorf(casegate.EInvalid, "The body must hold exactly one JSON object.")
+		return casegate.NewError(casegate.EInvalid, "api.one_object")
 	}
 	return nil
 }
@@ -52,28 +51,29 @@ func jsonProblem(err error) error {
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
-			return casegate.Errorf(casegate.EInvalid, "The body must be a JSON object.")
+			return casegate.NewError(casegate.EInvalid, "api.object")
 		}
-		return casegate.FieldErrors(map[string]string{field: fmt.Sprintf("Must be a %s.", jsonKind(typ.Type.Kind().String()))})
+		return casegate.FieldErrors(map[string]casegate.Msg{field: jsonKind(typ.Type.Kind().String())})
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-		return casegate.Errorf(casegate.EInvalid, "The body is not valid JSON.")
+		return casegate.NewError(casegate.EInvalid, "api.invalid_json")
 	case errors.Is(err, io.EOF):
-		return casegate.Errorf(casegate.EInvalid, "The body is empty; send a JSON object.")
+		return casegate.NewError(casegate.EInvalid, "api.empty_body")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return casegate.FieldErrors(map[string]string{name: "This field is not known."})
+		return casegate.FieldError(name, "api.unknown_field")
 	}
-	return casegate.Errorf(casegate.EInvalid, "The body could not be read as JSON.")
+	return casegate.NewError(casegate.EInvalid, "api.unreadable")
 }
 
-func jsonKind(k string) string {
+// jsonKind is the message that a field must hold a value of Go kind k.
+func jsonKind(k string) casegate.Msg {
 	switch k {
 	case "string":
-		return "string"
+		return casegate.M("api.must_be_string")
 	case "bool":
-		return "true or false"
+		return casegate.M("api.must_be_boolean")
 	case "int", "int64", "float64":
-		return "number"
+		return casegate.M("api.must_be_number")
 	}
-	return k
+	return casegate.M("api.must_be_kind", "Kind", k)
 }

@@ -1,11 +1,6 @@
 package web
 
-// HasTranslation reports whether the pages' catalog has lang's own text for
-// the English message msg.
-func HasTranslation(lang, msg string) bool {
-	c, err := newCatalog()
-	if err != nil {
-		panic(err)
-	}
-	return c.has(lang, msg)
-}
+import "github.com/casegate/casegate/catalog"
+
+// HasTranslation reports whether lang's own message file holds key.
+func HasTranslation(lang, key string) bool { return catalog.Default().Has(lang, key) }

@@ -157,7 +157,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic", "route", s.route(r), "panic", v)
-				err := casegate.Errorf(casegate.EInternal, msgInternal)
+				err := casegate.NewError(casegate.EInternal, msgInternal)
 				if isAPI(r.URL.Path) {
 					s.writeProblem(w, r, err)
 				} else {

@@ -26,7 +26,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 
 // pageNotFound is the HTML 404 for any address without a page.
 func (s *Server) pageNotFound(w http.ResponseWriter, r *http.Request) error {
-	return casegate.Errorf(casegate.ENotFound, msgNothingHere)
+	return casegate.NewError(casegate.ENotFound, msgNothingHere)
 }
 
 // signedInPage lets h run only with a live session; without one the person
@@ -124,7 +124,7 @@ func (s *Server) switchLanguage(w http.ResponseWriter, r *http.Request) error {
 	if err := readForm(w, r); err != nil {
 		return err
 	}
-	if lang := r.PostForm.Get("lang"); supported(lang) {
+	if lang := r.PostForm.Get("lang"); s.cat.c.Supported(lang) {
 		http.SetCookie(w, &http.Cookie{
 			Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,

@@ -206,7 +206,7 @@ func (s *Server) confirmContact(w http.ResponseWriter, r *http.Request) error {
 	case casegate.ECodeMalformed, casegate.ECodeIncorrect, casegate.ECodeExpired, casegate.ECodeUsed, casegate.ETooManyAttempts:
 		msg, _ := s.cat.localError(d.Lang, e)
 		if e.Code == casegate.ECodeIncorrect {
-			msg += " " + s.cat.trCount(d.Lang, "You have {{.Count}} attempts left.", e.AttemptsRemaining)
+			msg += " " + s.cat.trCount(d.Lang, msgAttemptsLeft, e.AttemptsRemaining)
 		}
 		fieldError(d, "contact_code", msg)
 		return s.renderConfirm(w, r, statusOf[e.Code], d, c)

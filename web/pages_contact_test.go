@@ -330,7 +330,7 @@ func TestContactNeedsSignIn(t *testing.T) {
 // TestContactMessagesHaveSpanish checks the portal's one contact message
 // the page tests cannot provoke (their stack sends text messages) is translated.
 func TestContactMessagesHaveSpanish(t *testing.T) {
-	if m := "Text messages are not available here. You can change your email address."; !web.HasTranslation("es", m) {
+	if m := "contact.no_sms"; !web.HasTranslation("es", m) {
 		t.Errorf("no Spanish for %q", m)
 	}
 }

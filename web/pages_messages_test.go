@@ -16,7 +16,8 @@ import (
 
 // TestEveryPortalMessageHasSpanish drives the public use cases of portal into
 // each refusal they have and checks that every message and field message
-// they return, and every identity format error, has a Spanish translation.
+// they return, and every identity format error, is a catalog key that every
+// language has.
 func TestEveryPortalMessageHasSpanish(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
@@ -27,9 +28,15 @@ func TestEveryPortalMessageHasSpanish(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: got %v, want a *casegate.Error", what, err)
 		}
-		seen[e.Message] = true
-		for _, m := range e.Fields {
-			seen[m] = true
+		if e.Msg.Key == "" {
+			t.Errorf("%s: %v has no message key", what, err)
+		}
+		seen[e.Msg.Key] = true
+		for f, m := range e.Fields {
+			if m.Key == "" {
+				t.Errorf("%s: field %s of %v has no message key", what, f, err)
+			}
+			seen[m.Key] = true
 		}
 	}
 
@@ -134,20 +141,19 @@ func TestEveryPortalMessageHasSpanish(t *testing.T) {
 	_, err = s.portal.Redeem(ctx, sends.RequestID, validCode(t), "192.0.2.5")
 	collect("expired", err)
 
-	for _, e := range []error{identity.ErrReceiptNumber, identity.ErrANumber, identity.ErrDate, identity.ErrCountry,
-		identity.ErrName, identity.ErrEmail, identity.ErrEmailInvisible, identity.ErrPhone, casegate.ErrNotFound} {
-		seen[e.Error()] = true
-		if e == casegate.ErrNotFound {
-			seen[casegate.ErrNotFound.Message] = true
-			delete(seen, e.Error())
-		}
+	for _, e := range []*identity.FormatError{identity.ErrReceiptNumber, identity.ErrANumber, identity.ErrDate, identity.ErrCountry,
+		identity.ErrName, identity.ErrEmail, identity.ErrEmailInvisible, identity.ErrPhone} {
+		seen[e.Key] = true
 	}
+	seen[casegate.ErrNotFound.Msg.Key] = true
 	if len(seen) < 30 {
 		t.Errorf("only %d distinct messages collected; the table misses refusals", len(seen))
 	}
 	for m := range seen {
-		if !web.HasTranslation("es", m) {
-			t.Errorf("no Spanish for %q", m)
+		for _, lang := range casegate.Languages {
+			if !web.HasTranslation(lang, m) {
+				t.Errorf("no %s message %q", lang, m)
+			}
 		}
 	}
 }

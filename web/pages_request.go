@@ -22,7 +22,7 @@ func readForm(w http.ResponseWriter, r *http.Request) error {
 		if errors.As(err, &mbe) {
 			return err
 		}
-		return casegate.Errorf(casegate.EInvalid, msgFormUnread)
+		return casegate.NewError(casegate.EInvalid, msgFormUnread)
 	}
 	return nil
 }
@@ -147,13 +147,13 @@ func (s *Server) submitRequest(w http.ResponseWriter, r *http.Request) error {
 // three boxes.
 func pageWording(e *casegate.Error) *casegate.Error {
 	out := *e
-	out.Fields = map[string]string{}
+	out.Fields = map[string]casegate.Msg{}
 	for k, v := range e.Fields {
 		switch {
-		case k == "country_of_birth" && v == identity.ErrCountry.Error():
-			v = msgChooseCountry
-		case k == "date_of_birth" && v == identity.ErrDate.Error():
-			v = msgRealDate
+		case k == "country_of_birth" && v.Key == identity.ErrCountry.Key:
+			v = casegate.M(msgChooseCountry)
+		case k == "date_of_birth" && v.Key == identity.ErrDate.Key:
+			v = casegate.M(msgRealDate)
 		}
 		out.Fields[k] = v
 	}

@@ -379,13 +379,13 @@ func TestTimelineDescribesEachEvent(t *testing.T) {
 		ps.setLang(t, lang)
 		p := ps.get(t, "/cases/IOE0912345678")
 		first := p.doc.Find("ol#timeline > li.event").First()
-		if got := first.Find(".event-title").Text(); got != st.Title[lang] {
-			t.Errorf("%s: title %q, want %q", lang, got, st.Title[lang])
+		if got := first.Find(".event-title").Text(); got != st.Title(lang) {
+			t.Errorf("%s: title %q, want %q", lang, got, st.Title(lang))
 		}
-		if got := first.Find(".event-description").Text(); got != st.Description[lang] {
-			t.Errorf("%s: description %q, want %q", lang, got, st.Description[lang])
+		if got := first.Find(".event-description").Text(); got != st.Description(lang) {
+			t.Errorf("%s: description %q, want %q", lang, got, st.Description(lang))
 		}
-		if got := p.doc.Find(".case-status-description").Text(); got != st.Description[lang] {
+		if got := p.doc.Find(".case-status-description").Text(); got != st.Description(lang) {
 			t.Errorf("%s: the current status is not described: %q", lang, got)
 		}
 	}

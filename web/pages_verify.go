@@ -75,7 +75,7 @@ func (s *Server) submitCode(w http.ResponseWriter, r *http.Request) error {
 	}
 	msg, _ := s.cat.localError(d.Lang, e)
 	if e.Code == casegate.ECodeIncorrect {
-		msg += " " + s.cat.trCount(d.Lang, "You have {{.Count}} attempts left.", e.AttemptsRemaining)
+		msg += " " + s.cat.trCount(d.Lang, msgAttemptsLeft, e.AttemptsRemaining)
 	}
 	s.codeError(d, msg)
 	return s.renderVerify(w, r, statusOf[e.Code], d, f, false)
@@ -109,7 +109,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) error {
 	d := s.newPage(r, nil)
 	msg, _ := s.cat.localError(d.Lang, e)
 	if e.Code == casegate.EResendTooSoon {
-		msg += " " + s.cat.trData(d.Lang, "You can ask again in {{.Wait}}.", map[string]any{"Wait": s.cat.wait(d.Lang, e.RetryAfter)})
+		msg += " " + s.cat.trData(d.Lang, msgAskAgainIn, map[string]any{"Wait": s.cat.wait(d.Lang, e.RetryAfter)})
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))

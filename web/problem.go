@@ -88,15 +88,15 @@ func (s *Server) errorOf(r *http.Request, err error) *casegate.Error {
 	switch {
 	case ok:
 	case errors.As(err, &mbe):
-		return casegate.Errorf(casegate.ETooLarge, msgTooLarge)
+		return casegate.NewError(casegate.ETooLarge, msgTooLarge)
 	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
 		// The client went away mid-request: nobody reads the answer, and
 		// nothing went wrong on our side.
 		s.log.DebugContext(r.Context(), "client gone", "route", s.route(r))
-		return casegate.Errorf(casegate.EInternal, msgInternal)
+		return casegate.NewError(casegate.EInternal, msgInternal)
 	default:
 		s.log.ErrorContext(r.Context(), "internal error", "route", s.route(r), "err", err)
-		return casegate.Errorf(casegate.EInternal, msgInternal)
+		return casegate.NewError(casegate.EInternal, msgInternal)
 	}
 	if e.Code == casegate.EUnavailable {
 		s.log.WarnContext(r.Context(), "dependency unavailable", "route", s.route(r), "err", err)
@@ -122,5 +122,5 @@ func writeJSONType(w http.ResponseWriter, status int, contentType string, v any)
 
 // notFound answers any route that does not exist.
 func notFound(w http.ResponseWriter, r *http.Request) error {
-	return casegate.Errorf(casegate.ENotFound, "There is nothing at this address.")
+	return casegate.NewError(casegate.ENotFound, msgNothingHere)
 }

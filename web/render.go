@@ -22,7 +22,7 @@ type pageSet map[string]map[string]*template.Template
 
 // parsePages parses the layout with each page, once per language, so that
 // each set's "t" function speaks its language.
-func parsePages(cat *catalog, a assets) (pageSet, error) {
+func parsePages(cat *texts, a assets) (pageSet, error) {
 	names, err := fs.Glob(templateFS, "templates/page_*.html")
 	if err != nil {
 		return nil, err
@@ -48,9 +48,9 @@ func parsePages(cat *catalog, a assets) (pageSet, error) {
 }
 
 // pageFuncs are the template functions of one language.
-func pageFuncs(cat *catalog, a assets, lang string) template.FuncMap {
+func pageFuncs(cat *texts, a assets, lang string) template.FuncMap {
 	return template.FuncMap{
-		// t translates an English text; key/value pairs fill its {{.Key}}s.
+		// t is the catalog's message id; key/value pairs fill its {{.Key}}s.
 		"t": func(id string, kv ...any) (string, error) {
 			if len(kv) == 0 {
 				return cat.tr(lang, id), nil
@@ -68,16 +68,20 @@ func pageFuncs(cat *catalog, a assets, lang string) template.FuncMap {
 			}
 			return cat.trData(lang, id, data), nil
 		},
-		// tn translates a plural text for the count n ({{.Count}}).
+		// tn is the plural message id for the count n ({{.Count}}).
 		"tn":    func(id string, n int) string { return cat.trCount(lang, id, n) },
 		"asset": a.url,
-		"date":  func(t time.Time) string { return cat.date(lang, t) },
+		// dir is the page's writing direction, "ltr" or "rtl".
+		"dir": func() string { return cat.c.Direction(lang) },
+		// otherLanguages are the languages the switch offers, each named in itself.
+		"otherLanguages": func() []languageChoice { return otherLanguages(cat, lang) },
+		"date":           func(t time.Time) string { return cat.date(lang, t) },
 		// status names a status in lang: the catalog title, else the custom title.
 		"status":      func(code, title string) string { return casegate.StatusTitle(code, title, lang) },
 		"description": func(code string) string { return statusDescription(code, lang) },
 		"role": func(r casegate.Role) string {
-			if text, ok := roleText[r]; ok {
-				return cat.tr(lang, text)
+			if r.Valid() {
+				return cat.tr(lang, "role."+string(r))
 			}
 			return string(r)
 		},
@@ -90,6 +94,22 @@ func pageFuncs(cat *catalog, a assets, lang string) template.FuncMap {
 			return f
 		},
 	}
+}
+
+// languageChoice is one button of the language switch.
+type languageChoice struct {
+	Code, Name, Dir string
+}
+
+// otherLanguages lists the catalog's languages but lang, each named in itself.
+func otherLanguages(cat *texts, lang string) []languageChoice {
+	var out []languageChoice
+	for _, l := range cat.c.Languages() {
+		if l != lang {
+			out = append(out, languageChoice{Code: l, Name: cat.tr(l, "language.name"), Dir: cat.c.Direction(l)})
+		}
+	}
+	return out
 }
 
 // pageData is what every page template gets.

@@ -55,7 +55,7 @@ type Server struct {
 	metrics  *metrics.Registry
 
 	now      func() time.Time
-	cat      *catalog
+	cat      *texts
 	pages    pageSet
 	assets   assets
 	signFlow flowSigner
