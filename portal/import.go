@@ -194,11 +194,6 @@ func (im *Importer) writeBatch(ctx context.Context, batch []importUnit, res *Imp
 	return nil
 }
 
-// bulkLoader is a store that can ready itself for a large import.
-type bulkLoader interface {
-	BulkLoad(ctx context.Context) (done func(), err error)
-}
-
 // bulkLoad readies the store for a bulk load once the import has filled a
 // batch and comes to write the next: a small import leaves it as it is.
 type bulkLoad struct {
@@ -211,10 +206,8 @@ func (b *bulkLoad) begin(ctx context.Context, st casegate.Store) {
 	if b.batches != 2 {
 		return
 	}
-	if bl, ok := st.(bulkLoader); ok {
-		// Without it the import is slower, nothing else: go on.
-		b.done, _ = bl.BulkLoad(ctx)
-	}
+	// Without it the import is slower, nothing else: go on.
+	b.done, _ = st.BulkLoad(ctx)
 }
 
 func (b *bulkLoad) end() {
