@@ -70,3 +70,20 @@ func checkCanonical(t *testing.T, pc Case) {
 		}
 	}
 }
+
+func TestPartyField(t *testing.T) {
+	for _, tc := range []struct {
+		i     int
+		field string
+		want  string
+	}{
+		{0, "phone", "parties[0].phone"},
+		{15, "email", "parties[15].email"}, // the last of the prefixes made once
+		{16, "email", "parties[16].email"},
+		{1000, "role", "parties[1000].role"},
+	} {
+		if got := PartyField(tc.i, tc.field); got != tc.want {
+			t.Errorf("PartyField(%d, %q) = %q, want %q", tc.i, tc.field, got, tc.want)
+		}
+	}
+}
