@@ -19,6 +19,11 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Migrate brings the schema up to date.
 	Migrate(ctx context.Context) error
+	// BulkLoad readies the database for a large import until done is
+	// called: what helps is the store's own (SQLite enlarges its page cache
+	// and spaces out checkpoints; PostgreSQL needs nothing). Durability is
+	// unchanged, and the store works as usual meanwhile, for any caller.
+	BulkLoad(ctx context.Context) (done func(), err error)
 	Close() error
 }
 

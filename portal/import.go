@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/caseimport"
 )
 
 // ImportResult is the outcome of an import.
@@ -20,11 +21,9 @@ type ImportResult struct {
 	Warnings []Warning   `json:"warnings"` // by line number: loaded, but not all of it
 }
 
-// Rejection is one line that was not loaded, with the reason.
-type Rejection struct {
-	Line  int    `json:"line"`
-	Error string `json:"error"`
-}
+// Rejection is one line that was not loaded, with the reason: the parser's
+// or, for a case the store refused, the importer's.
+type Rejection = caseimport.Rejection
 
 // Warning is one line that was loaded without a value it gave, with the
 // reason: a phone number that cannot be texted.
@@ -70,9 +69,9 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, format, actor strin
 	var src importSource
 	switch format {
 	case "jsonl", "ndjson":
-		src = newJSONLSource(r)
+		src = &jsonlSource{lr: caseimport.NewLineReader(r)}
 	case "csv":
-		cr, err := NewCSVReader(r)
+		cr, err := caseimport.NewCSVReader(r)
 		if err != nil {
 			return ImportResult{}, err
 		}
@@ -142,7 +141,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, format, actor strin
 		err = nil
 	}
 	report()
-	sortRejections(res.Rejected)
+	slices.SortStableFunc(res.Rejected, func(a, b Rejection) int { return a.Line - b.Line })
 	slices.SortStableFunc(res.Warnings, func(a, b Warning) int { return a.Line - b.Line })
 	if aerr := im.audit(ctx, format, actor, res, err); aerr != nil && err == nil {
 		err = aerr
@@ -195,11 +194,6 @@ func (im *Importer) writeBatch(ctx context.Context, batch []importUnit, res *Imp
 	return nil
 }
 
-// bulkLoader is a store that can ready itself for a large import.
-type bulkLoader interface {
-	BulkLoad(ctx context.Context) (done func(), err error)
-}
-
 // bulkLoad readies the store for a bulk load once the import has filled a
 // batch and comes to write the next: a small import leaves it as it is.
 type bulkLoad struct {
@@ -212,10 +206,8 @@ func (b *bulkLoad) begin(ctx context.Context, st casegate.Store) {
 	if b.batches != 2 {
 		return
 	}
-	if bl, ok := st.(bulkLoader); ok {
-		// Without it the import is slower, nothing else: go on.
-		b.done, _ = bl.BulkLoad(ctx)
-	}
+	// Without it the import is slower, nothing else: go on.
+	b.done, _ = st.BulkLoad(ctx)
 }
 
 func (b *bulkLoad) end() {

@@ -1,6 +1,9 @@
 package portal
 
-import "github.com/casegate/casegate/identity"
+import (
+	"github.com/casegate/casegate/caseimport"
+	"github.com/casegate/casegate/identity"
+)
 
 // screenPhones drops from the parties of the chunk every phone that cannot
 // be texted, with a warning on its line. A phone on file is there to be
@@ -16,9 +19,9 @@ func (c *importChunk) screenPhones(voip bool) {
 			if p.Phone == "" || textableKind(p.PhoneKind, voip) {
 				continue
 			}
-			line, field := u.line, itemPrefix(&partyPrefixes, "parties", j)+"phone"
-			if p.row != 0 {
-				line, field = p.row, "phone"
+			line, field := u.line, caseimport.PartyField(j, "phone")
+			if p.Row != 0 {
+				line, field = p.Row, "phone"
 			}
 			msg := field + ": not stored (a phone already on file stays): " + kindPhrase(p.PhoneKind) + ", and texts go only to mobile numbers"
 			if p.PhoneKind == identity.PhoneVoIP {

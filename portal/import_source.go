@@ -1,15 +1,13 @@
 package portal
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"runtime"
 	"sync"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/caseimport"
 )
 
 // An import reads its file in chunks of consecutive lines. The goroutine of
@@ -29,7 +27,7 @@ const (
 // importUnit is one parsed case and the line it came from.
 type importUnit struct {
 	line int
-	pc   ParsedCase
+	pc   caseimport.Case
 }
 
 // importChunk is a run of consecutive lines of the file.
@@ -59,7 +57,7 @@ func (c *importChunk) parse() {
 	}()
 	c.units = make([]importUnit, 0, len(c.raw))
 	for _, r := range c.raw {
-		pc, err := ParseJSONLine(c.data[r.start:r.end])
+		pc, err := caseimport.ParseJSONLine(c.data[r.start:r.end])
 		if err != nil {
 			c.rejected = append(c.rejected, Rejection{Line: r.line, Error: importReason(err)})
 			continue
@@ -137,75 +135,28 @@ func (p *chunkPipeline) close() {
 }
 
 // jsonlSource reads JSON Lines: one case per line, blank lines skipped.
-type jsonlSource struct {
-	br   *bufio.Reader
-	line int
-	buf  []byte
-}
-
-func newJSONLSource(r io.Reader) *jsonlSource {
-	return &jsonlSource{br: bufio.NewReaderSize(r, 64<<10)}
-}
+type jsonlSource struct{ lr *caseimport.LineReader }
 
 func (s *jsonlSource) read() *importChunk {
 	c := &importChunk{}
 	for len(c.raw) < chunkLines && len(c.data) < chunkBytes {
-		line, tooLong, err := s.readLine()
+		line, n, err := s.lr.Next()
+		if errors.Is(err, caseimport.ErrLineTooLong) {
+			c.rejected = append(c.rejected, Rejection{Line: n, Error: err.Error()})
+			continue
+		}
 		if err != nil {
 			c.err = err
 			break
 		}
-		if tooLong {
-			c.rejected = append(c.rejected, Rejection{Line: s.line, Error: "the line is longer than 1 MiB"})
-			continue
-		}
-		if s.line == 1 {
-			line = bytes.TrimPrefix(line, []byte("\ufeff"))
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
 		if c.data == nil {
 			c.data = make([]byte, 0, chunkBytes+len(line))
 		}
-		c.raw = append(c.raw, rawLine{line: s.line, start: len(c.data), end: len(c.data) + len(line)})
+		c.raw = append(c.raw, rawLine{line: n, start: len(c.data), end: len(c.data) + len(line)})
 		c.data = append(c.data, line...)
 	}
-	c.last = s.line
+	c.last = s.lr.Line()
 	return c
-}
-
-// readLine returns the next line without its line ending. A line over
-// MaxImportLine is read to its end and dropped: tooLong is true.
-func (s *jsonlSource) readLine() (line []byte, tooLong bool, err error) {
-	s.buf = s.buf[:0]
-	for {
-		chunk, err := s.br.ReadSlice('\n')
-		if !tooLong {
-			if len(s.buf)+len(chunk) > MaxImportLine+2 { // room for \r\n
-				tooLong = true
-				s.buf = s.buf[:0]
-			} else {
-				s.buf = append(s.buf, chunk...)
-			}
-		}
-		switch {
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		case err == io.EOF:
-			if len(s.buf) == 0 && !tooLong {
-				return nil, false, io.EOF
-			}
-		case err != nil:
-			return nil, false, fmt.Errorf("portal: import: read: %w", err)
-		}
-		s.line++
-		line = bytes.TrimSuffix(bytes.TrimSuffix(s.buf, []byte("\n")), []byte("\r"))
-		if len(line) > MaxImportLine {
-			return nil, true, nil
-		}
-		return line, tooLong, nil
-	}
 }
 
 func importReason(err error) string {
@@ -215,9 +166,9 @@ func importReason(err error) string {
 	return err.Error()
 }
 
-// csvSource adapts CSVReader to importSource. CSV rows are gathered into
-// cases as they are read, on the goroutine of Import.
-type csvSource struct{ cr *CSVReader }
+// csvSource adapts caseimport.CSVReader to importSource. CSV rows are
+// gathered into cases as they are read, on the goroutine of Import.
+type csvSource struct{ cr *caseimport.CSVReader }
 
 func (s *csvSource) read() *importChunk {
 	c := &importChunk{}

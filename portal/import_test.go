@@ -15,6 +15,7 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/caseimport"
 	"github.com/casegate/casegate/store"
 	"github.com/casegate/casegate/store/storetest"
 	"github.com/casegate/casegate/synth"
@@ -90,7 +91,7 @@ func testImportSynthWithBadLines(t *testing.T, db importDB) {
 	// Bad lines go in at these positions (1-based line numbers of the file).
 	bad := map[int]string{
 		1:   `{"receipt_number":"IOE12"}`,
-		45:  `{"receipt_number":"IOE0912345678","form_type":"I-485","office":"NBC","received_on":"2025-03-14","parties":[{` + goodParty + `}]}`,
+		45:  `{"receipt_number":"IOE0912345678","form_type":"I-485","office":"NBC","received_on":"2025-03-14","parties":[{"role":"applicant","given_name":"Ana","family_name":"Ruiz","date_of_birth":"1990-04-02","country_of_birth":"MX"}]}`,
 		46:  `{"receipt_number":"IOE0912345678",`,
 		100: `{"receipt_number":"IOE0912345678","color":"blue"}`,
 		203: `not json`,
@@ -359,7 +360,7 @@ func TestImportOverlongLine(t *testing.T) { forEachDB(t, testImportOverlongLine)
 func testImportOverlongLine(t *testing.T, db importDB) {
 	st := db.open(t)
 	good := caseLine("IOE0000000001", `{"role":"applicant","given_name":"Ana","family_name":"Ruiz","date_of_birth":"1990-04-02","country_of_birth":"MX","email":"ana@example.com"}`)
-	data := `{"x":"` + strings.Repeat("y", MaxImportLine) + `"}` + "\r\n" + good + "\r\n"
+	data := `{"x":"` + strings.Repeat("y", caseimport.MaxLine) + `"}` + "\r\n" + good + "\r\n"
 	res, err := newImporter(st).Import(context.Background(), strings.NewReader(data), "jsonl", "admin:test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -369,12 +370,15 @@ func testImportOverlongLine(t *testing.T, db importDB) {
 	}
 }
 
+// csvColumns are the columns toCSV writes, in its order.
+const csvColumns = "receipt_number,form_type,category,office,received_on,status,status_at,role,given_name,family_name,date_of_birth,country_of_birth,a_number,email,phone,language"
+
 // toCSV writes cases as CSV: the first row of a case carries the case fields,
 // and row k carries event k and party k when there are.
 func toCSV(t *testing.T, cases []synth.ImportCase) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write(strings.Split(strings.TrimSpace(csvHeader), ","))
+	w.Write(strings.Split(csvColumns, ","))
 	for _, c := range cases {
 		for k := range max(len(c.History), len(c.Parties)) {
 			row := make([]string, 16)

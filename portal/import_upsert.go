@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/caseimport"
 	"github.com/casegate/casegate/identity"
 )
 
@@ -12,7 +13,7 @@ import (
 // case is new; updated says an existing case changed: its fields, a new
 // event, a new party or link, or a changed party. touched holds the parties
 // linked to the case at the end, every party it changed among them.
-func upsertCase(ctx context.Context, tx casegate.Tx, pc *ParsedCase) (created, updated bool, touched []linkedParty, err error) {
+func upsertCase(ctx context.Context, tx casegate.Tx, pc *caseimport.Case) (created, updated bool, touched []linkedParty, err error) {
 	c := pc.Case
 	c.History = nil
 	changed := false
@@ -107,7 +108,7 @@ func nameTokens(given, family string) []string { return identity.Tokens(given + 
 
 // upsert matches pp to a party on file, updates or inserts it and links it
 // to the case with its role; it reports whether anything changed.
-func (pm *partyMatcher) upsert(ctx context.Context, pp *ParsedParty) (bool, error) {
+func (pm *partyMatcher) upsert(ctx context.Context, pp *caseimport.Party) (bool, error) {
 	named := linkedParty{Party: casegate.Party{GivenName: pp.GivenName, FamilyName: pp.FamilyName}}
 	p, found, err := pm.match(ctx, pp, &named)
 	if err != nil {
@@ -153,7 +154,7 @@ func (pm *partyMatcher) upsert(ctx context.Context, pp *ParsedParty) (bool, erro
 // an A-Number on file in no party yet may still match by name and date of
 // birth a party of the case that has no A-Number.
 // named holds pp's name, to tokenize when needed.
-func (pm *partyMatcher) match(ctx context.Context, pp *ParsedParty, named *linkedParty) (casegate.Party, bool, error) {
+func (pm *partyMatcher) match(ctx context.Context, pp *caseimport.Party, named *linkedParty) (casegate.Party, bool, error) {
 	if pp.ANumber != "" {
 		ps, err := pm.ps.byANumber(ctx, pp.ANumber)
 		if err != nil {
@@ -188,7 +189,7 @@ func (pm *partyMatcher) match(ctx context.Context, pp *ParsedParty, named *linke
 }
 
 // applyParty copies the fields that pp gives onto p; lockout state is not touched.
-func applyParty(p *casegate.Party, pp *ParsedParty) {
+func applyParty(p *casegate.Party, pp *caseimport.Party) {
 	p.GivenName, p.FamilyName = pp.GivenName, pp.FamilyName
 	p.DateOfBirth, p.CountryOfBirth = pp.DateOfBirth, pp.CountryOfBirth
 	setIf(&p.ANumber, pp.ANumber)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/caseimport"
 	"github.com/casegate/casegate/synth"
 )
 
@@ -20,7 +21,7 @@ func importOneByOne(t *testing.T, st casegate.Store, lines []string) (created, u
 	t.Helper()
 	ctx := context.Background()
 	for i, line := range lines {
-		pc, err := ParseJSONLine([]byte(line))
+		pc, err := caseimport.ParseJSONLine([]byte(line))
 		if err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}

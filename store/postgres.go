@@ -194,6 +194,15 @@ func (p *Postgres) Ping(ctx context.Context) error {
 	return nil
 }
 
+// BulkLoad does nothing on PostgreSQL: an import writes the same bulk
+// statements as on SQLite (bulk.go), and what SQLite changes for it, the
+// page cache and the spacing of checkpoints, are the server's settings here
+// (shared_buffers, max_wal_size), shared with every instance and every
+// other client; one import has no business changing them.
+func (p *Postgres) BulkLoad(context.Context) (done func(), err error) {
+	return func() {}, nil
+}
+
 // Migrate brings the schema up to date. Instances that start together take
 // turns: goose holds an advisory lock on the schema while it migrates.
 func (p *Postgres) Migrate(ctx context.Context) error {

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/casegate/casegate/portal"
+	"github.com/casegate/casegate/caseimport"
 	"github.com/casegate/casegate/synth"
 )
 
@@ -17,7 +17,7 @@ func TestCasesPassTheImporter(t *testing.T) {
 	for i := range 20_000 {
 		c := g.Case(i)
 		buf = synth.AppendJSON(buf[:0], &c)
-		pc, err := portal.ParseJSONLine(buf)
+		pc, err := caseimport.ParseJSONLine(buf)
 		if err != nil {
 			t.Fatalf("case %d rejected: %v\n%s", i, err, buf)
 		}

@@ -187,6 +187,38 @@ var bulkTests = []test{
 			return nil
 		})
 	}},
+	{"BulkLoadKeepsTheStoreWorking", func(t *testing.T, h *harness) {
+		// An import calls BulkLoad on whatever store it has: each must
+		// accept it, commit and read as usual meanwhile, and take it again.
+		for round := range 2 {
+			done, err := h.s.BulkLoad(h.ctx)
+			if err != nil {
+				t.Fatalf("round %d: BulkLoad: %v", round, err)
+			}
+			if done == nil {
+				t.Fatalf("round %d: BulkLoad returned no done", round)
+			}
+			cs := newCases(round*manyRows, manyRows)
+			h.update(func(tx casegate.Tx) error { return tx.InsertCases(h.ctx, cs) })
+			h.view(func(tx casegate.Tx) error {
+				got, err := tx.CaseByReceipt(h.ctx, cs[manyRows-1].ReceiptNumber)
+				if err != nil {
+					return err
+				}
+				same(t, "case written during a bulk load", got.ID, cs[manyRows-1].ID)
+				return nil
+			})
+			done()
+			h.view(func(tx casegate.Tx) error {
+				ids, err := tx.CaseIDs(h.ctx, []string{cs[0].ReceiptNumber, cs[manyRows-1].ReceiptNumber})
+				if err != nil {
+					return err
+				}
+				same(t, "cases after the bulk load", len(ids), 2)
+				return nil
+			})
+		}
+	}},
 }
 
 // partyByIDIn reads one party in tx and fails the test on an error.

@@ -1,4 +1,4 @@
-package portal
+package caseimport
 
 import "github.com/casegate/casegate"
 

@@ -1,4 +1,4 @@
-package portal
+package caseimport
 
 import (
 	"bytes"
