@@ -84,7 +84,7 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 			refused = casegate.FieldErrors(map[string]string{field: "This is already the one on file."})
 			return nil
 		}
-		res, err := p.hit(ctx, tx, "contact:"+strconv.FormatInt(s.PartyID, 10), p.limits.RequestsPerIdentifier, now)
+		res, err := p.hit(ctx, tx, contactChanges(s.PartyID), p.limits.RequestsPerIdentifier, now)
 		if err != nil {
 			return err
 		}

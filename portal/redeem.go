@@ -144,7 +144,7 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.P
 	case asDecoy && purpose == casegate.PurposeSignIn:
 		// The same writes a party's failure makes, so both paths cost alike:
 		// a count, and the party (a decoy's stand-in) written back unchanged.
-		if _, err := p.hit(ctx, tx, "decoy-fail:"+ch.ID, p.limits.PartyFailures, now); err != nil {
+		if _, err := p.hit(ctx, tx, decoyFailures(ch.ID), p.limits.PartyFailures, now); err != nil {
 			return nil, err
 		}
 		if party.ID != 0 {
@@ -195,8 +195,7 @@ func (p *Portal) challengeParty(ctx context.Context, tx casegate.Tx, ch casegate
 // it has had too many: for LockBase, doubling each time, or until an operator
 // unlocks after MaxConsecutiveFailures. The owner is told through the contact on file.
 func (p *Portal) countFailure(ctx context.Context, tx casegate.Tx, party casegate.Party, now time.Time, clientIP string) error {
-	key := "party-fail:" + strconv.FormatInt(party.ID, 10)
-	res, err := p.hit(ctx, tx, key, p.limits.PartyFailures, now)
+	res, err := p.hit(ctx, tx, partyFailures(party.ID), p.limits.PartyFailures, now)
 	if err != nil {
 		return err
 	}
@@ -263,7 +262,7 @@ func (p *Portal) clearFailures(ctx context.Context, tx casegate.Tx, party casega
 	if err := tx.UpdateParty(ctx, party); err != nil {
 		return fmt.Errorf("portal: clear failures: %w", err)
 	}
-	return p.resetLimit(ctx, tx, "party-fail:"+strconv.FormatInt(party.ID, 10))
+	return p.resetLimit(ctx, tx, partyFailures(party.ID))
 }
 
 // newToken returns 256 random bits, base64url.

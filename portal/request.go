@@ -241,14 +241,14 @@ func (p *Portal) matchParty(ctx context.Context, tx casegate.Tx, v validRequest,
 		}
 	}
 	if why != "" {
-		if _, err := p.hit(ctx, tx, "decoy-send:"+requestID, p.limits.CodesPerParty, now); err != nil {
+		if _, err := p.hit(ctx, tx, decoySends(requestID), p.limits.CodesPerParty, now); err != nil {
 			return casegate.Party{}, "", err
 		}
 		return casegate.Party{}, why, nil
 	}
 	// However the codes are asked for (several receipt numbers, an A-Number,
 	// resends), one person gets only so many.
-	res, err := p.hit(ctx, tx, "party-send:"+strconv.FormatInt(matched[0].ID, 10), p.limits.CodesPerParty, now)
+	res, err := p.hit(ctx, tx, partySends(matched[0].ID), p.limits.CodesPerParty, now)
 	if err != nil {
 		return casegate.Party{}, "", err
 	}
@@ -404,9 +404,9 @@ func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Ch
 	if err != nil {
 		return "", casegate.Delivery{}, fmt.Errorf("portal: resend: %w", err)
 	}
-	key := "decoy-send:" + ch.ID
+	key := decoySends(ch.ID)
 	if !ch.Decoy() {
-		key = "party-send:" + strconv.FormatInt(party.ID, 10)
+		key = partySends(party.ID)
 	}
 	res, err := p.hit(ctx, tx, key, p.limits.CodesPerParty, now)
 	if err != nil {
