@@ -3,7 +3,6 @@ package portal
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -61,16 +60,11 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 	if !p.channels[ch] {
 		return ContactChange{}, casegate.FieldErrors(map[string]string{"phone": "Text messages are not available here. You can change your email address."})
 	}
-	code, err := accesscode.Generate(p.limits.CodeLength)
+	c, sealed, err := p.newCodeChallenge(casegate.PurposeContactChange, ch, now)
 	if err != nil {
-		return ContactChange{}, fmt.Errorf("portal: generate code: %w", err)
+		return ContactChange{}, err
 	}
-	c := casegate.Challenge{
-		ID: randomHex(16), PartyID: s.PartyID, Purpose: casegate.PurposeContactChange, Channel: ch,
-		CreatedAt: now, ExpiresAt: now.Add(p.limits.CodeTTL), Sends: 1, ResendAfter: now.Add(p.limits.ResendBase),
-		NewContact: dest,
-	}
-	c.KeyID, c.CodeMAC = p.keys.MAC(c.ID, code)
+	c.PartyID, c.NewContact = s.PartyID, dest
 	var refused *casegate.Error
 	var queued casegate.Delivery
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
@@ -93,16 +87,7 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 			return nil
 		}
 		c.Language = Language(party.Language)
-		d := casegate.Delivery{
-			ChallengeID: c.ID, PartyID: party.ID, Channel: ch, Destination: dest,
-			Template: casegate.TemplateContactCode, Language: c.Language,
-			Params: map[string]string{
-				"expires_at":    c.ExpiresAt.Format(time.RFC3339),
-				"valid_minutes": strconv.Itoa(int(p.limits.CodeTTL / time.Minute)),
-				"changed":       changedName(ch),
-			},
-			Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
-		}
+		d := p.codeDelivery(c, party.ID, dest, casegate.TemplateContactCode, sealed, map[string]string{"changed": changedName(ch)}, now)
 		if ch == casegate.ChannelSMS {
 			if refused, err = p.gateContactSMS(ctx, tx, &d, now); err != nil || refused != nil {
 				return err
@@ -111,8 +96,6 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 		if err := tx.InsertChallenge(ctx, c); err != nil {
 			return fmt.Errorf("portal: contact change: %w", err)
 		}
-		d.SealedCode = p.keys.Seal(code)
-		p.reserveCode(&d, c)
 		if err := tx.EnqueueDelivery(ctx, &d); err != nil {
 			return fmt.Errorf("portal: contact change: %w", err)
 		}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
-	"github.com/casegate/casegate/accesscode"
 	"github.com/casegate/casegate/identity"
 )
 
@@ -132,22 +131,11 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 		return CodeIssued{}, err
 	}
 	now := p.clock()
-	code, err := accesscode.Generate(p.limits.CodeLength)
+	ch, sealed, err := p.newCodeChallenge(casegate.PurposeSignIn, v.channel, now)
 	if err != nil {
-		return CodeIssued{}, fmt.Errorf("portal: generate code: %w", err)
+		return CodeIssued{}, err
 	}
-	ch := casegate.Challenge{
-		ID:          randomHex(16),
-		Purpose:     casegate.PurposeSignIn,
-		Channel:     v.channel,
-		Language:    v.language,
-		CreatedAt:   now,
-		ExpiresAt:   now.Add(p.limits.CodeTTL),
-		Sends:       1,
-		ResendAfter: now.Add(p.limits.ResendBase),
-	}
-	ch.KeyID, ch.CodeMAC = p.keys.MAC(ch.ID, code)
-	sealed := p.keys.Seal(code)
+	ch.Language = v.language
 
 	var limited *casegate.Error
 	var queued casegate.Delivery // the code's delivery; ID 0 when none is to be sent
@@ -283,23 +271,7 @@ func (p *Portal) reachableChannel(party casegate.Party, chosen casegate.Channel)
 // does not show either. The delivery's ID is 0 when nothing is to be sent
 // (a decoy, or the SMS limits refused it with no email to fall back on).
 func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Challenge, party casegate.Party, sealed []byte, now time.Time) (casegate.Delivery, error) {
-	d := casegate.Delivery{
-		ChallengeID: ch.ID,
-		PartyID:     party.ID,
-		Channel:     ch.Channel,
-		Destination: party.Contact(ch.Channel),
-		Template:    casegate.TemplateAccessCode,
-		Language:    ch.Language,
-		Params: map[string]string{
-			"expires_at":    ch.ExpiresAt.Format(time.RFC3339),
-			"valid_minutes": strconv.Itoa(int(p.limits.CodeTTL / time.Minute)),
-		},
-		SealedCode:  sealed,
-		Status:      casegate.DeliveryPending,
-		NextAttempt: now,
-		CreatedAt:   now,
-	}
-	p.reserveCode(&d, ch)
+	d := p.codeDelivery(ch, party.ID, party.Contact(ch.Channel), casegate.TemplateAccessCode, sealed, nil, now)
 	if party.ID == 0 || d.Channel != casegate.ChannelSMS {
 		if p.channels[casegate.ChannelSMS] {
 			if err := p.shadowSMS(ctx, tx); err != nil {
@@ -330,11 +302,10 @@ func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Chal
 // codes. Decoys answer the same way and send nothing.
 func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIssued, error) {
 	now := p.clock()
-	code, err := accesscode.Generate(p.limits.CodeLength)
+	code, err := p.freshCode()
 	if err != nil {
-		return CodeIssued{}, fmt.Errorf("portal: generate code: %w", err)
+		return CodeIssued{}, err
 	}
-	sealed := p.keys.Seal(code)
 	var refused *casegate.Error
 	var issued CodeIssued
 	var queued casegate.Delivery
@@ -365,7 +336,7 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 		if refused != nil {
 			outcome = string(refused.Code)
 		} else {
-			if outcome, queued, err = p.resendCode(ctx, tx, &ch, code, sealed, now); err != nil {
+			if outcome, queued, err = p.resendCode(ctx, tx, &ch, code, now); err != nil {
 				return err
 			}
 			issued = CodeIssued{RequestID: ch.ID, ExpiresAt: ch.ExpiresAt, ResendAfter: ch.ResendAfter}
@@ -389,11 +360,8 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 // counted against the party's limit or the decoy's, and queueCode queues a
 // delivery that is sent only when the party may have it. It returns the
 // outcome to audit and the delivery to dispatch.
-func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Challenge, code string, sealed []byte, now time.Time) (string, casegate.Delivery, error) {
-	ch.KeyID, ch.CodeMAC = p.keys.MAC(ch.ID, code)
-	ch.ExpiresAt = now.Add(p.limits.CodeTTL)
-	ch.Sends++
-	ch.ResendAfter = now.Add(p.limits.ResendBase << (ch.Sends - 1))
+func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Challenge, code freshCode, now time.Time) (string, casegate.Delivery, error) {
+	p.renewCode(ch, code, now)
 	if err := tx.ReplaceCode(ctx, *ch); err != nil {
 		return "", casegate.Delivery{}, fmt.Errorf("portal: replace code: %w", err)
 	}
@@ -423,7 +391,7 @@ func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Ch
 	default:
 		ch.Channel, _ = p.reachableChannel(party, ch.Channel)
 	}
-	queued, err := p.queueCode(ctx, tx, *ch, party, sealed, now)
+	queued, err := p.queueCode(ctx, tx, *ch, party, code.sealed, now)
 	return outcome, queued, err
 }
 
