@@ -133,20 +133,17 @@ func (p *Portal) ConfirmContactChange(ctx context.Context, s casegate.Session, c
 	if parseErr != nil {
 		return PartyView{}, &casegate.Error{Code: casegate.ECodeMalformed, Message: malformedMessage(parseErr, p.limits.CodeLength)}
 	}
-	var refused *casegate.Error
+	var v verdict
 	var view PartyView
-	woke := false
 	err := p.store.Update(ctx, func(tx casegate.Tx) error {
-		refused, woke = nil, false
 		details := map[string]string{}
 		var err error
-		refused, err = p.attempt(ctx, tx, casegate.PurposeContactChange, s.PartyID, changeID, code, now, clientIP, details)
-		if err != nil {
+		if v, err = p.attempt(ctx, tx, casegate.PurposeContactChange, s.PartyID, changeID, code, now, clientIP, details); err != nil {
 			return err
 		}
 		outcome := "ok"
-		if refused != nil {
-			outcome = string(refused.Code)
+		if v.refused != nil {
+			outcome = string(v.refused.Code)
 		} else {
 			c, err := tx.Challenge(ctx, changeID)
 			if err != nil {
@@ -172,7 +169,7 @@ func (p *Portal) ConfirmContactChange(ctx context.Context, s casegate.Session, c
 					Language: Language(party.Language), Params: map[string]string{"changed": changedName(c.Channel)},
 					Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
 				}
-				if woke, err = p.enqueue(ctx, tx, &d, party, now); err != nil {
+				if v.queued, err = p.enqueue(ctx, tx, &d, party, now); err != nil {
 					return fmt.Errorf("portal: notify old contact: %w", err)
 				}
 			}
@@ -185,12 +182,10 @@ func (p *Portal) ConfirmContactChange(ctx context.Context, s casegate.Session, c
 	if err != nil {
 		return PartyView{}, err
 	}
-	if refused != nil {
-		return PartyView{}, refused
+	p.settle(v)
+	if v.refused != nil {
+		return PartyView{}, v.refused
 	}
 	p.reads.forgetDashboard(s.PartyID)
-	if woke {
-		p.wake()
-	}
 	return view, nil
 }
