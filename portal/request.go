@@ -27,8 +27,17 @@ type CodeRequest struct {
 // CodeIssued is the uniform answer to a code request or resend.
 type CodeIssued struct {
 	RequestID   string
-	ExpiresAt   time.Time
+	ExpiresAt   time.Time // the code's
 	ResendAfter time.Time
+	// Until is when the request ends: after it no code is taken and no
+	// resend given, so whoever carries the request for the person (the
+	// pages' flow cookie) can forget it then.
+	Until time.Time
+}
+
+// issued is the answer for the request of ch, just made or resent.
+func (p *Portal) issued(ch casegate.Challenge) CodeIssued {
+	return CodeIssued{RequestID: ch.ID, ExpiresAt: ch.ExpiresAt, ResendAfter: ch.ResendAfter, Until: p.limits.requestEnds(ch)}
 }
 
 // validRequest is a CodeRequest in canonical form.
@@ -183,7 +192,7 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 	}
 	p.metrics.CodeRequested(outcome)
 	p.dispatch(queued)
-	return CodeIssued{RequestID: ch.ID, ExpiresAt: ch.ExpiresAt, ResendAfter: ch.ResendAfter}, nil
+	return p.issued(ch), nil
 }
 
 // matchParty finds the one party the request proves to be, and says why there
@@ -339,7 +348,7 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 			if outcome, queued, err = p.resendCode(ctx, tx, &ch, code, now); err != nil {
 				return err
 			}
-			issued = CodeIssued{RequestID: ch.ID, ExpiresAt: ch.ExpiresAt, ResendAfter: ch.ResendAfter}
+			issued = p.issued(ch)
 		}
 		return p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
 			Actor: "public", Action: "code.resend", Target: "challenge:" + requestID, Outcome: outcome,
