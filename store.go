@@ -160,7 +160,7 @@ type Refusal struct {
 
 // PurgeCutoffs say what retention removes: what ran out, or was made, before each time.
 type PurgeCutoffs struct {
-	Challenges   time.Time // challenges that expired before (their unsent and decoy deliveries with them)
+	Challenges   time.Time // challenges that expired before (their decoy deliveries with them; their unsent codes are cancelled first)
 	Sessions     time.Time // sessions whose absolute expiry is before
 	SessionsIdle time.Time // sessions last used before
 	Rates        time.Time // rate rows whose theoretical arrival time is before
@@ -171,7 +171,8 @@ type PurgeCutoffs struct {
 	Deliveries       time.Time // finished deliveries made before
 }
 
-// PurgeCounts say how many rows each step of a purge changed.
+// PurgeCounts say how many rows each step of a purge changed. Cancelled
+// counts the unsent codes the portal cancels before the store's purge.
 type PurgeCounts struct {
 	Cancelled, Decoys, Challenges, Sessions, Rates, Scrubbed, Deliveries int64
 }
