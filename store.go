@@ -15,6 +15,9 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
+	// Session reads one session (as Tx.Session) outside any transaction:
+	// the read every signed-in request makes, in one statement.
+	Session(ctx context.Context, tokenHash []byte) (Session, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Migrate brings the schema up to date.
@@ -94,7 +97,7 @@ type Tx interface {
 
 	// Sessions.
 	InsertSession(ctx context.Context, s Session) error
-	Session(ctx context.Context, tokenHash []byte) (Session, error)
+	Session(ctx context.Context, tokenHash []byte) (Session, error)         // with PartyRevision
 	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error // never moves last-seen back
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 	DeleteSessionsOf(ctx context.Context, partyID int64) error

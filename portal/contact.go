@@ -159,6 +159,7 @@ func (p *Portal) ConfirmContactChange(ctx context.Context, s casegate.Session, c
 			} else {
 				party.Phone = c.NewContact
 			}
+			party.Revision++ // every instance's cached dashboard of the party is stale
 			if err := tx.UpdateParty(ctx, party); err != nil {
 				return fmt.Errorf("portal: confirm contact: %w", err)
 			}
