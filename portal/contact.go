@@ -35,30 +35,9 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 	if err := p.checkReauth(s, now); err != nil {
 		return ContactChange{}, err
 	}
-	// The email address goes to identity.Email as sent, which refuses an
-	// invisible character even at either end.
-	hasEmail, phone := strings.TrimSpace(email) != "", strings.TrimSpace(phone)
-	var ch casegate.Channel
-	var dest string
-	var err error
-	switch {
-	case hasEmail && phone != "":
-		return ContactChange{}, casegate.FieldErrors(map[string]string{"email": "Change your email address or your phone number, one at a time."})
-	case hasEmail:
-		ch = casegate.ChannelEmail
-		if dest, err = identity.Email(email); err != nil {
-			return ContactChange{}, casegate.FieldErrors(map[string]string{"email": err.Error()})
-		}
-	case phone != "":
-		ch = casegate.ChannelSMS
-		if dest, err = identity.Phone(phone); err != nil {
-			return ContactChange{}, casegate.FieldErrors(map[string]string{"phone": err.Error()})
-		}
-	default:
-		return ContactChange{}, casegate.FieldErrors(map[string]string{"email": "Enter a new email address or phone number."})
-	}
-	if !p.channels[ch] {
-		return ContactChange{}, casegate.FieldErrors(map[string]string{"phone": "Text messages are not available here. You can change your email address."})
+	ch, dest, err := p.newContact(email, phone)
+	if err != nil {
+		return ContactChange{}, err
 	}
 	c, sealed, err := p.newCodeChallenge(casegate.PurposeContactChange, ch, now)
 	if err != nil {
@@ -113,6 +92,38 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 	}
 	p.dispatch(queued)
 	return ContactChange{ID: c.ID, ExpiresAt: c.ExpiresAt}, nil
+}
+
+// newContact checks a new contact as submitted: exactly one of email and
+// phone, valid, on a channel messages can be sent on. Errors are per field.
+func (p *Portal) newContact(email, phone string) (casegate.Channel, string, error) {
+	// The email address goes to identity.Email as sent, which refuses an
+	// invisible character even at either end.
+	hasEmail, phone := strings.TrimSpace(email) != "", strings.TrimSpace(phone)
+	field := func(name, msg string) error { return casegate.FieldErrors(map[string]string{name: msg}) }
+	var ch casegate.Channel
+	var dest string
+	var err error
+	switch {
+	case hasEmail && phone != "":
+		return "", "", field("email", "Change your email address or your phone number, one at a time.")
+	case hasEmail:
+		ch = casegate.ChannelEmail
+		if dest, err = identity.Email(email); err != nil {
+			return "", "", field("email", err.Error())
+		}
+	case phone != "":
+		ch = casegate.ChannelSMS
+		if dest, err = identity.Phone(phone); err != nil {
+			return "", "", field("phone", err.Error())
+		}
+	default:
+		return "", "", field("email", "Enter a new email address or phone number.")
+	}
+	if !p.channels[ch] {
+		return "", "", field("phone", "Text messages are not available here. You can change your email address.")
+	}
+	return ch, dest, nil
 }
 
 func changedName(ch casegate.Channel) string {
