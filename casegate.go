@@ -84,6 +84,10 @@ type Party struct {
 	LockedIndefinitely  bool      // set after too many consecutive failures; an operator unlocks
 	LockCount           int       // how many timed locks since the last sign-in; each doubles
 	ConsecutiveFailures int       // wrong codes since the last sign-in
+
+	// Revision is moved on by portal when a change must show on every
+	// instance at once; instances compare it, never order it.
+	Revision int64
 }
 
 // Locked reports whether the party may not sign in at now.
@@ -188,6 +192,9 @@ type Session struct {
 	CreatedAt  time.Time // the sign-in time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time // absolute expiry
+	// PartyRevision is the party's Revision as read with the session; it
+	// is not stored with the session.
+	PartyRevision int64
 }
 
 // AdminToken is an operator credential. Only its SHA-256 is stored.

@@ -15,6 +15,9 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction.
 	View(ctx context.Context, fn func(Tx) error) error
+	// Session reads one session (as Tx.Session) outside any transaction:
+	// the read every signed-in request makes, in one statement.
+	Session(ctx context.Context, tokenHash []byte) (Session, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Migrate brings the schema up to date.
@@ -131,7 +134,7 @@ type Deliveries interface {
 // Sessions are what redeemed codes became.
 type Sessions interface {
 	InsertSession(ctx context.Context, s Session) error
-	Session(ctx context.Context, tokenHash []byte) (Session, error)
+	Session(ctx context.Context, tokenHash []byte) (Session, error)         // with PartyRevision
 	TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error // never moves last-seen back
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 	DeleteSessionsOf(ctx context.Context, partyID int64) error
@@ -203,7 +206,7 @@ type Refusal struct {
 
 // PurgeCutoffs say what retention removes: what ran out, or was made, before each time.
 type PurgeCutoffs struct {
-	Challenges   time.Time // challenges that expired before (their unsent and decoy deliveries with them)
+	Challenges   time.Time // challenges that expired before (their decoy deliveries with them; their unsent codes are cancelled first)
 	Sessions     time.Time // sessions whose absolute expiry is before
 	SessionsIdle time.Time // sessions last used before
 	Rates        time.Time // rate rows whose theoretical arrival time is before
@@ -214,7 +217,8 @@ type PurgeCutoffs struct {
 	Deliveries       time.Time // finished deliveries made before
 }
 
-// PurgeCounts say how many rows each step of a purge changed.
+// PurgeCounts say how many rows each step of a purge changed. Cancelled
+// counts the unsent codes the portal cancels before the store's purge.
 type PurgeCounts struct {
 	Cancelled, Decoys, Challenges, Sessions, Rates, Scrubbed, Deliveries int64
 }

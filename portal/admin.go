@@ -107,7 +107,7 @@ func (p *Portal) UnlockParty(ctx context.Context, partyID int64, actor string) e
 		if err := tx.UpdateParty(ctx, party); err != nil {
 			return fmt.Errorf("portal: unlock: %w", err)
 		}
-		if err := p.resetLimit(ctx, tx, "party-fail:"+strconv.FormatInt(partyID, 10)); err != nil {
+		if err := p.resetLimit(ctx, tx, partyFailures(partyID)); err != nil {
 			return err
 		}
 		return p.audit(ctx, tx, now, "", casegate.AuditEvent{

@@ -37,10 +37,11 @@ func TestReadCache(t *testing.T) {
 	if _, err := p.Authenticate(ctx, token); err != nil {
 		t.Fatal(err)
 	}
-	// Another instance signs the session out: this one notices within the TTL.
+	// Another instance signs the session out: sessions are never cached,
+	// so this one refuses it at once, and still after the TTL.
 	st.Update(ctx, func(tx casegate.Tx) error { return tx.DeleteSession(ctx, sess.TokenHash) })
-	if _, err := p.Authenticate(ctx, token); err != nil {
-		t.Fatalf("within the TTL the cached session answers: %v", err)
+	if _, err := p.Authenticate(ctx, token); casegate.ErrorCodeOf(err) != casegate.EUnauthenticated {
+		t.Fatalf("within the TTL, after a sign-out elsewhere: %v, want unauthenticated at once", err)
 	}
 	now = now.Add(time.Second)
 	if _, err := p.Authenticate(ctx, token); casegate.ErrorCodeOf(err) != casegate.EUnauthenticated {

@@ -3,7 +3,6 @@ package portal
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -35,41 +34,15 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 	if err := p.checkReauth(s, now); err != nil {
 		return ContactChange{}, err
 	}
-	// The email address goes to identity.Email as sent, which refuses an
-	// invisible character even at either end.
-	hasEmail, phone := strings.TrimSpace(email) != "", strings.TrimSpace(phone)
-	var ch casegate.Channel
-	var dest string
-	var err error
-	switch {
-	case hasEmail && phone != "":
-		return ContactChange{}, casegate.FieldError("email", "contact.one_at_a_time")
-	case hasEmail:
-		ch = casegate.ChannelEmail
-		if dest, err = identity.Email(email); err != nil {
-			return ContactChange{}, casegate.FieldErrors(map[string]casegate.Msg{"email": formatMsg(err)})
-		}
-	case phone != "":
-		ch = casegate.ChannelSMS
-		if dest, err = identity.Phone(phone); err != nil {
-			return ContactChange{}, casegate.FieldErrors(map[string]casegate.Msg{"phone": formatMsg(err)})
-		}
-	default:
-		return ContactChange{}, casegate.FieldError("email", "contact.enter_new")
-	}
-	if !p.channels[ch] {
-		return ContactChange{}, casegate.FieldError("phone", "contact.no_sms")
-	}
-	code, err := accesscode.Generate(p.limits.CodeLength)
+	ch, dest, err := p.newContact(email, phone)
 	if err != nil {
-		return ContactChange{}, fmt.Errorf("portal: generate code: %w", err)
+		return ContactChange{}, err
 	}
-	c := casegate.Challenge{
-		ID: randomHex(16), PartyID: s.PartyID, Purpose: casegate.PurposeContactChange, Channel: ch,
-		CreatedAt: now, ExpiresAt: now.Add(p.limits.CodeTTL), Sends: 1, ResendAfter: now.Add(p.limits.ResendBase),
-		NewContact: dest,
+	c, sealed, err := p.newCodeChallenge(casegate.PurposeContactChange, ch, now)
+	if err != nil {
+		return ContactChange{}, err
 	}
-	c.KeyID, c.CodeMAC = p.keys.MAC(c.ID, code)
+	c.PartyID, c.NewContact = s.PartyID, dest
 	var refused *casegate.Error
 	var queued casegate.ClaimedDelivery
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
@@ -83,7 +56,7 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 			refused = casegate.FieldError(field, "contact.already_on_file")
 			return nil
 		}
-		res, err := p.hit(ctx, tx, "contact:"+strconv.FormatInt(s.PartyID, 10), p.limits.RequestsPerIdentifier, now)
+		res, err := p.hit(ctx, tx, contactChanges(s.PartyID), p.limits.RequestsPerIdentifier, now)
 		if err != nil {
 			return err
 		}
@@ -92,16 +65,7 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 			return nil
 		}
 		c.Language = Language(party.Language)
-		d := casegate.Delivery{
-			ChallengeID: c.ID, PartyID: party.ID, Channel: ch, Destination: dest,
-			Template: casegate.TemplateContactCode, Language: c.Language,
-			Params: map[string]string{
-				"expires_at":    c.ExpiresAt.Format(time.RFC3339),
-				"valid_minutes": strconv.Itoa(int(p.limits.CodeTTL / time.Minute)),
-				"changed":       changedName(ch),
-			},
-			Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
-		}
+		d := p.codeDelivery(c, party.ID, dest, casegate.TemplateContactCode, sealed, map[string]string{"changed": changedName(ch)}, now)
 		if ch == casegate.ChannelSMS {
 			if refused, err = p.gateContactSMS(ctx, tx, &d, now); err != nil || refused != nil {
 				return err
@@ -110,7 +74,6 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 		if err := tx.InsertChallenge(ctx, c); err != nil {
 			return fmt.Errorf("portal: contact change: %w", err)
 		}
-		d.SealedCode = p.keys.Seal(code)
 		if queued, err = p.outbox.QueueCode(ctx, tx, &d, c.ExpiresAt); err != nil {
 			return fmt.Errorf("portal: contact change: %w", err)
 		}
@@ -127,6 +90,37 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 	}
 	p.dispatch(queued)
 	return ContactChange{ID: c.ID, ExpiresAt: c.ExpiresAt}, nil
+}
+
+// newContact checks a new contact as submitted: exactly one of email and
+// phone, valid, on a channel messages can be sent on. Errors are per field.
+func (p *Portal) newContact(email, phone string) (casegate.Channel, string, error) {
+	// The email address goes to identity.Email as sent, which refuses an
+	// invisible character even at either end.
+	hasEmail, phone := strings.TrimSpace(email) != "", strings.TrimSpace(phone)
+	var ch casegate.Channel
+	var dest string
+	var err error
+	switch {
+	case hasEmail && phone != "":
+		return "", "", casegate.FieldError("email", "contact.one_at_a_time")
+	case hasEmail:
+		ch = casegate.ChannelEmail
+		if dest, err = identity.Email(email); err != nil {
+			return "", "", casegate.FieldErrors(map[string]casegate.Msg{"email": formatMsg(err)})
+		}
+	case phone != "":
+		ch = casegate.ChannelSMS
+		if dest, err = identity.Phone(phone); err != nil {
+			return "", "", casegate.FieldErrors(map[string]casegate.Msg{"phone": formatMsg(err)})
+		}
+	default:
+		return "", "", casegate.FieldError("email", "contact.enter_new")
+	}
+	if !p.channels[ch] {
+		return "", "", casegate.FieldError("phone", "contact.no_sms")
+	}
+	return ch, dest, nil
 }
 
 func changedName(ch casegate.Channel) string {
@@ -147,20 +141,17 @@ func (p *Portal) ConfirmContactChange(ctx context.Context, s casegate.Session, c
 	if parseErr != nil {
 		return PartyView{}, &casegate.Error{Code: casegate.ECodeMalformed, Msg: malformedMessage(parseErr, p.limits.CodeLength)}
 	}
-	var refused *casegate.Error
+	var v verdict
 	var view PartyView
-	woke := false
 	err := p.store.Update(ctx, func(tx casegate.Tx) error {
-		refused, woke = nil, false
 		details := map[string]string{}
 		var err error
-		refused, err = p.attempt(ctx, tx, casegate.PurposeContactChange, s.PartyID, changeID, code, now, clientIP, details)
-		if err != nil {
+		if v, err = p.attempt(ctx, tx, casegate.PurposeContactChange, s.PartyID, changeID, code, now, clientIP, details); err != nil {
 			return err
 		}
 		outcome := "ok"
-		if refused != nil {
-			outcome = string(refused.Code)
+		if v.refused != nil {
+			outcome = string(v.refused.Code)
 		} else {
 			c, err := tx.Challenge(ctx, changeID)
 			if err != nil {
@@ -176,6 +167,7 @@ func (p *Portal) ConfirmContactChange(ctx context.Context, s casegate.Session, c
 			} else {
 				party.Phone = c.NewContact
 			}
+			party.Revision++ // every instance's cached dashboard of the party is stale
 			if err := tx.UpdateParty(ctx, party); err != nil {
 				return fmt.Errorf("portal: confirm contact: %w", err)
 			}
@@ -186,7 +178,7 @@ func (p *Portal) ConfirmContactChange(ctx context.Context, s casegate.Session, c
 					Language: Language(party.Language), Params: map[string]string{"changed": changedName(c.Channel)},
 					Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
 				}
-				if woke, err = p.enqueue(ctx, tx, &d, party, now); err != nil {
+				if v.queued, err = p.enqueue(ctx, tx, &d, party, now); err != nil {
 					return fmt.Errorf("portal: notify old contact: %w", err)
 				}
 			}
@@ -199,12 +191,10 @@ func (p *Portal) ConfirmContactChange(ctx context.Context, s casegate.Session, c
 	if err != nil {
 		return PartyView{}, err
 	}
-	if refused != nil {
-		return PartyView{}, refused
+	p.settle(v)
+	if v.refused != nil {
+		return PartyView{}, v.refused
 	}
 	p.reads.forgetDashboard(s.PartyID)
-	if woke {
-		p.wake()
-	}
 	return view, nil
 }

@@ -53,7 +53,7 @@ type Dashboard struct {
 // Dashboard returns what the party of s may see.
 func (p *Portal) Dashboard(ctx context.Context, s casegate.Session) (Dashboard, error) {
 	now := p.clock()
-	if d, ok := p.reads.dashboard(s.PartyID, now); ok {
+	if d, ok := p.reads.dashboard(s.PartyID, s.PartyRevision, now); ok {
 		return d, nil
 	}
 	pts, err := p.processingTimes(ctx)
@@ -61,12 +61,13 @@ func (p *Portal) Dashboard(ctx context.Context, s casegate.Session) (Dashboard, 
 		return Dashboard{}, fmt.Errorf("portal: dashboard: %w", err)
 	}
 	var d Dashboard
+	var revision int64
 	err = p.store.View(ctx, func(tx casegate.Tx) error {
 		party, err := tx.Party(ctx, s.PartyID)
 		if err != nil {
 			return err
 		}
-		d.Party = viewParty(party)
+		d.Party, revision = viewParty(party), party.Revision
 		cases, err := tx.CasesForParty(ctx, s.PartyID)
 		if err != nil {
 			return err
@@ -88,7 +89,7 @@ func (p *Portal) Dashboard(ctx context.Context, s casegate.Session) (Dashboard, 
 	if err != nil {
 		return Dashboard{}, fmt.Errorf("portal: dashboard: %w", err)
 	}
-	p.reads.putDashboard(s.PartyID, d, now)
+	p.reads.putDashboard(s.PartyID, revision, d, now)
 	return d, nil
 }
 

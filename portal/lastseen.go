@@ -22,10 +22,8 @@ const lastSeenBatch = 500
 
 // lastSeen holds the uses this instance has seen and not yet written.
 //
-// A use stays here until the store has it and the read cache holds it too:
-// writeLastSeen raises the cached session's last-seen before it drops the use. So a
-// request that reads the use here first, then the cache or the store, always
-// meets the use in one of them.
+// A use stays here until the store has it. So a request that reads the
+// use here first, then the store, always meets the use in one of them.
 type lastSeen struct {
 	mu   sync.Mutex
 	uses map[string]seenUse // by token hash
@@ -115,9 +113,6 @@ func (p *Portal) writeLastSeen(ctx context.Context) error {
 		})
 		if err != nil {
 			return fmt.Errorf("portal: write last-seen: %w", err)
-		}
-		for _, t := range batch {
-			p.reads.raiseLastSeen(t.hash, t.at)
 		}
 		p.seen.written(batch)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/casegate/casegate"
@@ -45,11 +46,11 @@ type limitResult struct {
 // now before waiting for the lock would otherwise be judged against a time
 // set by a request that took its now later, and a burst the limit allows
 // could be refused.
-func (p *Portal) hit(ctx context.Context, tx casegate.Tx, key string, r Rate, now time.Time) (limitResult, error) {
-	k := p.keys.Tag("rate", key)
+func (p *Portal) hit(ctx context.Context, tx casegate.Tx, key rateKey, r Rate, now time.Time) (limitResult, error) {
+	k := p.rateTag(key)
 	tat, err := tx.RateTAT(ctx, k)
 	if err != nil {
-		return limitResult{}, fmt.Errorf("portal: rate %s: %w", key[:min(len(key), 8)], err)
+		return limitResult{}, fmt.Errorf("portal: rate %s: %w", key.kind(), err)
 	}
 	if locked := p.clock(); locked.After(now) {
 		now = locked
@@ -64,6 +65,55 @@ func (p *Portal) hit(ctx context.Context, tx casegate.Tx, key string, r Rate, no
 	return limitResult{key: k, ok: ok, wait: wait, remaining: remaining}, nil
 }
 
+// rateKey names one limit's count before it is tagged. Keys are made only
+// by the functions below, one per kind of count, so that every place that
+// counts, reads or resets a limit names the same count: a mistyped prefix
+// cannot start a new, empty one.
+type rateKey struct{ s string }
+
+func partyFailures(partyID int64) rateKey {
+	return rateKey{"party-fail:" + strconv.FormatInt(partyID, 10)}
+}
+
+// decoyFailures is a decoy challenge's stand-in for partyFailures.
+func decoyFailures(challengeID string) rateKey { return rateKey{"decoy-fail:" + challengeID} }
+
+// partySends counts the codes one person is sent, however asked for.
+func partySends(partyID int64) rateKey {
+	return rateKey{"party-send:" + strconv.FormatInt(partyID, 10)}
+}
+
+// decoySends is a decoy challenge's stand-in for partySends.
+func decoySends(challengeID string) rateKey { return rateKey{"decoy-send:" + challengeID} }
+
+// contactChanges counts the contact changes a signed-in person starts.
+func contactChanges(partyID int64) rateKey {
+	return rateKey{"contact:" + strconv.FormatInt(partyID, 10)}
+}
+
+// The counts of texts (sms_counts.go).
+func smsDestination(dest string) rateKey { return rateKey{"sms-dest:" + dest} }
+func smsPrefix(callingCode int, prefix string) rateKey {
+	return rateKey{"sms-prefix:" + strconv.Itoa(callingCode) + ":" + prefix}
+}
+func smsFirstCode(partyID int64) rateKey {
+	return rateKey{"sms-first:" + strconv.FormatInt(partyID, 10)}
+}
+func smsContacts(partyID int64) rateKey {
+	return rateKey{"sms-contact:" + strconv.FormatInt(partyID, 10)}
+}
+func smsShare(name string) rateKey { return rateKey{"sms-share:" + name} }
+
+// kind is the key's prefix, safe to name in an error: it holds nothing submitted.
+func (k rateKey) kind() string {
+	kind, _, _ := strings.Cut(k.s, ":")
+	return kind
+}
+
+// rateTag is the key as stored: a keyed hash, so that the database holds no
+// identifier, address or number.
+func (p *Portal) rateTag(k rateKey) string { return p.keys.Tag("rate", k.s) }
+
 // publicLimit is a limit on what anyone may ask of the portal, keyed on what
 // they submitted. What it refuses is counted per key and window
 // (casegate.Refusal), not audited one request at a time, so that a flood of
@@ -73,6 +123,9 @@ type publicLimit struct {
 	prefix string // of the rate key
 	perIP  bool   // keyed on the client's address
 }
+
+// key is l's count for value: the client's address key, or the identifier submitted.
+func (l publicLimit) key(value string) rateKey { return rateKey{l.prefix + value} }
 
 // The public limits of DESIGN §7.
 var (
@@ -85,7 +138,7 @@ var (
 // client's address key, or the identifier submitted). It returns the
 // rate_limited answer when l refuses it, after counting the refusal.
 func (p *Portal) admit(ctx context.Context, tx casegate.Tx, l publicLimit, value string, r Rate, action, clientIP string, now time.Time) (*casegate.Error, error) {
-	res, err := p.hit(ctx, tx, l.prefix+value, r, now)
+	res, err := p.hit(ctx, tx, l.key(value), r, now)
 	if err != nil || res.ok {
 		return nil, err
 	}
@@ -136,8 +189,8 @@ func (p *Portal) FlushRefusals(ctx context.Context) (int, error) {
 }
 
 // resetLimit forgets a key's count.
-func (p *Portal) resetLimit(ctx context.Context, tx casegate.Tx, key string) error {
-	if err := tx.DeleteRate(ctx, p.keys.Tag("rate", key)); err != nil {
+func (p *Portal) resetLimit(ctx context.Context, tx casegate.Tx, key rateKey) error {
+	if err := tx.DeleteRate(ctx, p.rateTag(key)); err != nil {
 		return fmt.Errorf("portal: reset rate: %w", err)
 	}
 	return nil

@@ -99,7 +99,7 @@ func TestHitJudgesByTheTimeOfTheLock(t *testing.T) {
 		var res limitResult
 		err := st.Update(t.Context(), func(tx casegate.Tx) error {
 			var err error
-			res, err = p.hit(t.Context(), tx, "req-id:X", r, now)
+			res, err = p.hit(t.Context(), tx, limitRequestsPerIdentifier.key("X"), r, now)
 			return err
 		})
 		if err != nil {

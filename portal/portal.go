@@ -252,6 +252,16 @@ func (p *Portal) clock() time.Time { return p.now().UTC().Truncate(time.Microsec
 // requestLifetime is how long after it was made a request may still be resent.
 func (l Limits) requestLifetime() time.Duration { return l.CodeTTL * time.Duration(l.MaxSends+1) }
 
+// requestEnds is when the request of ch can no longer be used: its code
+// has expired and, once its sends are used up or its lifetime is over, no
+// resend brings another.
+func (l Limits) requestEnds(ch casegate.Challenge) time.Time {
+	if ch.Sends >= l.MaxSends {
+		return ch.ExpiresAt
+	}
+	return latest(ch.ExpiresAt, ch.CreatedAt.Add(l.requestLifetime()))
+}
+
 // randomHex returns n random bytes as hex.
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -21,6 +21,38 @@ type SignIn struct {
 	PartyID   int64
 }
 
+// verdict is what one transaction that checks a code decided. The
+// transaction commits whatever the verdict says: a refused code is an
+// answer, not a failure, and the attempt it used, the party's failure and
+// any lock stay counted. So a use case keeps the refusal beside the
+// transaction's error, returns the error from the transaction (rolling
+// back) only when something broke, and gives the refusal to its caller
+// once committed; settle does what waits for the commit.
+type verdict struct {
+	refused *casegate.Error // the answer when the code was not taken; nil when it was
+	locked  bool            // this entry locked the party
+	queued  bool            // a message waits in the outbox for the worker
+}
+
+// settle follows the commit of a transaction that reached v: the lock is
+// counted and the worker woken only now, when what they concern is there
+// for everyone to see, and never for a transaction rolled back.
+func (p *Portal) settle(v verdict) {
+	if v.locked {
+		p.metrics.PartyLocked()
+	}
+	if v.queued {
+		p.wake()
+	}
+}
+
+// redemption is what a committed redeem did: its verdict, and the sign-in
+// when the code was taken.
+type redemption struct {
+	verdict
+	signIn SignIn
+}
+
 // Redeem exchanges a request id and code for a session. A malformed code uses
 // no attempt. Otherwise the attempt is counted before the code is compared, and
 // of any number of concurrent correct submissions exactly one wins.
@@ -28,59 +60,56 @@ func (p *Portal) Redeem(ctx context.Context, requestID, input, clientIP string) 
 	now := p.clock()
 	code, parseErr := accesscode.Parse(input, p.limits.CodeLength)
 	token := newToken()
-	var refused *casegate.Error
-	var signIn SignIn
-	locks := 0
+	var r redemption
 	err := p.store.Update(ctx, func(tx casegate.Tx) error {
-		refused, locks = nil, 0
-		ctx := context.WithValue(ctx, lockCounterKey{}, &locks)
-		limited, err := p.admit(ctx, tx, limitRedeemsPerIP, ipKey(clientIP), p.limits.RedeemsPerIP, "code.redeem", clientIP, now)
-		if err != nil || limited != nil {
-			refused = limited
-			return err
-		}
-		target := "challenge:" + requestID
-		details := map[string]string{}
-		if parseErr != nil {
-			refused = &casegate.Error{Code: casegate.ECodeMalformed, Msg: malformedMessage(parseErr, p.limits.CodeLength)}
-		} else {
-			refused, err = p.attempt(ctx, tx, casegate.PurposeSignIn, 0, requestID, code, now, clientIP, details)
-			if err != nil {
-				return err
-			}
-			if refused == nil {
-				signIn, err = p.startSession(ctx, tx, requestID, token, now)
-				if err != nil {
-					return err
-				}
-				details["party"] = strconv.FormatInt(signIn.PartyID, 10)
-			}
-		}
-		outcome := "ok"
-		if refused != nil {
-			outcome = string(refused.Code)
-		}
-		return p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
-			Actor: "public", Action: "code.redeem", Target: target, Outcome: outcome, Details: details,
-		})
+		var err error
+		r, err = p.redeem(ctx, tx, requestID, code, parseErr, token, now, clientIP)
+		return err
 	})
 	if err != nil {
 		return SignIn{}, err
 	}
-	for range locks {
-		p.metrics.PartyLocked()
-	}
-	if refused != nil {
-		p.metrics.CodeRedeemed(string(refused.Code))
-		return SignIn{}, refused
+	p.settle(r.verdict)
+	if r.refused != nil {
+		p.metrics.CodeRedeemed(string(r.refused.Code))
+		return SignIn{}, r.refused
 	}
 	p.metrics.CodeRedeemed("ok")
-	return signIn, nil
+	return r.signIn, nil
 }
 
-// lockCounterKey carries a counter of the locks a transaction made, counted
-// in the metrics only once it commits.
-type lockCounterKey struct{}
+// redeem is Redeem's transaction: the per-IP limit, the attempt, the
+// session when the code is right, and the audit event. An error means the
+// transaction must roll back; a refusal is in the redemption.
+func (p *Portal) redeem(ctx context.Context, tx casegate.Tx, requestID, code string, parseErr error, token string, now time.Time, clientIP string) (redemption, error) {
+	limited, err := p.admit(ctx, tx, limitRedeemsPerIP, ipKey(clientIP), p.limits.RedeemsPerIP, "code.redeem", clientIP, now)
+	if err != nil || limited != nil {
+		return redemption{verdict: verdict{refused: limited}}, err
+	}
+	var r redemption
+	details := map[string]string{}
+	if parseErr != nil {
+		r.refused = &casegate.Error{Code: casegate.ECodeMalformed, Msg: malformedMessage(parseErr, p.limits.CodeLength)}
+	} else {
+		if r.verdict, err = p.attempt(ctx, tx, casegate.PurposeSignIn, 0, requestID, code, now, clientIP, details); err != nil {
+			return redemption{}, err
+		}
+		if r.refused == nil {
+			if r.signIn, err = p.startSession(ctx, tx, requestID, token, now); err != nil {
+				return redemption{}, err
+			}
+			details["party"] = strconv.FormatInt(r.signIn.PartyID, 10)
+		}
+	}
+	outcome := "ok"
+	if r.refused != nil {
+		outcome = string(r.refused.Code)
+	}
+	err = p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
+		Actor: "public", Action: "code.redeem", Target: "challenge:" + requestID, Outcome: outcome, Details: details,
+	})
+	return r, err
+}
 
 // malformedMessage explains what is wrong with the shape of a code.
 func malformedMessage(err error, length int) casegate.Msg {
@@ -95,33 +124,34 @@ func malformedMessage(err error, length int) casegate.Msg {
 }
 
 // attempt counts one attempt at a challenge of purpose and compares the code.
-// It returns nil when the code is right and this is the call that consumes the
-// challenge. owner, when not 0, is the only party whose challenge it may be.
+// Its verdict refuses nothing when the code is right and this is the call
+// that consumes the challenge. owner, when not 0, is the only party whose challenge it may be.
 // Wrong sign-in codes count against the party's lockout; wrong confirmation
 // codes of a signed-in party only against the challenge.
-func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.Purpose, owner int64, requestID, code string, now time.Time, clientIP string, details map[string]string) (*casegate.Error, error) {
+func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.Purpose, owner int64, requestID, code string, now time.Time, clientIP string, details map[string]string) (verdict, error) {
+	refuse := func(e *casegate.Error) (verdict, error) { return verdict{refused: e}, nil }
 	ch, err := tx.CountAttempt(ctx, requestID)
 	if casegate.IsNotFound(err) {
-		return errExpired(), nil
+		return refuse(errExpired())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("portal: count attempt: %w", err)
+		return verdict{}, fmt.Errorf("portal: count attempt: %w", err)
 	}
 	if ch.Purpose != purpose || owner != 0 && ch.PartyID != owner {
-		return errExpired(), nil
+		return refuse(errExpired())
 	}
 	if !ch.ConsumedAt.IsZero() {
-		return errUsed(), nil
+		return refuse(errUsed())
 	}
 	if ch.Attempts > p.limits.MaxAttempts {
-		return errTooManyAttempts(), nil
+		return refuse(errTooManyAttempts())
 	}
 	if !now.Before(ch.ExpiresAt) {
-		return errExpired(), nil
+		return refuse(errExpired())
 	}
 	party, err := p.challengeParty(ctx, tx, ch)
 	if err != nil {
-		return nil, fmt.Errorf("portal: redeem: %w", err)
+		return verdict{}, fmt.Errorf("portal: redeem: %w", err)
 	}
 	// A locked party's challenge answers exactly like a decoy: no code is
 	// right, and only the challenge's attempts count.
@@ -130,43 +160,46 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.P
 	if !asDecoy && right {
 		won, err := tx.Consume(ctx, ch.ID, now)
 		if err != nil {
-			return nil, fmt.Errorf("portal: consume: %w", err)
+			return verdict{}, fmt.Errorf("portal: consume: %w", err)
 		}
 		if !won {
-			return errUsed(), nil
+			return refuse(errUsed())
 		}
 		if purpose != casegate.PurposeSignIn {
-			return nil, nil
+			return verdict{}, nil
 		}
-		return nil, p.clearFailures(ctx, tx, party)
+		return verdict{}, p.clearFailures(ctx, tx, party)
 	}
+	var v verdict
 	switch {
 	case asDecoy && purpose == casegate.PurposeSignIn:
 		// The same writes a party's failure makes, so both paths cost alike:
 		// a count, and the party (a decoy's stand-in) written back unchanged.
-		if _, err := p.hit(ctx, tx, "decoy-fail:"+ch.ID, p.limits.PartyFailures, now); err != nil {
-			return nil, err
+		if _, err := p.hit(ctx, tx, decoyFailures(ch.ID), p.limits.PartyFailures, now); err != nil {
+			return verdict{}, err
 		}
 		if party.ID != 0 {
 			if err := tx.UpdateParty(ctx, party); err != nil {
-				return nil, fmt.Errorf("portal: redeem: %w", err)
+				return verdict{}, fmt.Errorf("portal: redeem: %w", err)
 			}
 		}
 	case purpose == casegate.PurposeSignIn:
-		if err := p.countFailure(ctx, tx, party, now, clientIP); err != nil {
-			return nil, err
+		if v, err = p.countFailure(ctx, tx, party, now, clientIP); err != nil {
+			return verdict{}, err
 		}
 	}
 	remaining := p.limits.MaxAttempts - ch.Attempts
 	details["attempts"] = strconv.Itoa(ch.Attempts)
 	if remaining <= 0 {
-		return errTooManyAttempts(), nil
+		v.refused = errTooManyAttempts()
+		return v, nil
 	}
-	return &casegate.Error{
+	v.refused = &casegate.Error{
 		Code:              casegate.ECodeIncorrect,
 		Msg:               casegate.M("code.incorrect"),
 		AttemptsRemaining: remaining,
-	}, nil
+	}
+	return v, nil
 }
 
 // challengeParty reads the party of ch for a change: its own, or for a
@@ -193,12 +226,13 @@ func (p *Portal) challengeParty(ctx context.Context, tx casegate.Tx, ch casegate
 
 // countFailure records a wrong code against its party and locks the party when
 // it has had too many: for LockBase, doubling each time, or until an operator
-// unlocks after MaxConsecutiveFailures. The owner is told through the contact on file.
-func (p *Portal) countFailure(ctx context.Context, tx casegate.Tx, party casegate.Party, now time.Time, clientIP string) error {
-	key := "party-fail:" + strconv.FormatInt(party.ID, 10)
-	res, err := p.hit(ctx, tx, key, p.limits.PartyFailures, now)
+// unlocks after MaxConsecutiveFailures. The owner is told through the
+// contact on file. The verdict says whether it locked and queued a notice;
+// it refuses nothing (the caller says what the wrong code answers).
+func (p *Portal) countFailure(ctx context.Context, tx casegate.Tx, party casegate.Party, now time.Time, clientIP string) (verdict, error) {
+	res, err := p.hit(ctx, tx, partyFailures(party.ID), p.limits.PartyFailures, now)
 	if err != nil {
-		return err
+		return verdict{}, err
 	}
 	party.ConsecutiveFailures++
 	// The count is not reset by a lock: once a lock ends, the next wrong code
@@ -211,32 +245,33 @@ func (p *Portal) countFailure(ctx context.Context, tx casegate.Tx, party casegat
 		party.LockCount++
 	}
 	if err := tx.UpdateParty(ctx, party); err != nil {
-		return fmt.Errorf("portal: record failure: %w", err)
+		return verdict{}, fmt.Errorf("portal: record failure: %w", err)
 	}
 	if !lock {
-		return nil
+		return verdict{}, nil
 	}
-	if n, ok := ctx.Value(lockCounterKey{}).(*int); ok {
-		*n++
-	}
-	if err := p.queueLockoutNotice(ctx, tx, party, now); err != nil {
-		return err
+	queued, err := p.queueLockoutNotice(ctx, tx, party, now)
+	if err != nil {
+		return verdict{}, err
 	}
 	until := "operator"
 	if !party.LockedIndefinitely {
 		until = party.LockedUntil.Format(time.RFC3339)
 	}
-	return p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
+	return verdict{locked: true, queued: queued}, p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
 		Actor: "system", Action: "party.lock", Target: "party:" + strconv.FormatInt(party.ID, 10), Outcome: "locked",
 		Details: map[string]string{"until": until, "consecutive_failures": strconv.Itoa(party.ConsecutiveFailures)},
 	})
 }
 
-// queueLockoutNotice tells the owner, through the contact on file, that sign-in is paused.
-func (p *Portal) queueLockoutNotice(ctx context.Context, tx casegate.Tx, party casegate.Party, now time.Time) error {
+// queueLockoutNotice tells the owner, through the contact on file, that
+// sign-in is paused. It reports whether a notice was queued; the worker is
+// woken by whoever commits the transaction (settle), since before the
+// commit it would find nothing.
+func (p *Portal) queueLockoutNotice(ctx context.Context, tx casegate.Tx, party casegate.Party, now time.Time) (bool, error) {
 	ch, ok := p.reachableChannel(party, casegate.ChannelEmail)
 	if !ok {
-		return nil
+		return false, nil
 	}
 	params := map[string]string{}
 	if !party.LockedIndefinitely {
@@ -247,11 +282,11 @@ func (p *Portal) queueLockoutNotice(ctx context.Context, tx casegate.Tx, party c
 		Template: casegate.TemplateLockoutNotice, Language: Language(party.Language), Params: params,
 		Status: casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
 	}
-	if _, err := p.enqueue(ctx, tx, &d, party, now); err != nil {
-		return fmt.Errorf("portal: queue lockout notice: %w", err)
+	queued, err := p.enqueue(ctx, tx, &d, party, now)
+	if err != nil {
+		return false, fmt.Errorf("portal: queue lockout notice: %w", err)
 	}
-	p.wake()
-	return nil
+	return queued, nil
 }
 
 // clearFailures resets a party's failure counts after a sign-in.
@@ -263,7 +298,7 @@ func (p *Portal) clearFailures(ctx context.Context, tx casegate.Tx, party casega
 	if err := tx.UpdateParty(ctx, party); err != nil {
 		return fmt.Errorf("portal: clear failures: %w", err)
 	}
-	return p.resetLimit(ctx, tx, "party-fail:"+strconv.FormatInt(party.ID, 10))
+	return p.resetLimit(ctx, tx, partyFailures(party.ID))
 }
 
 // newToken returns 256 random bits, base64url.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
-	"github.com/casegate/casegate/accesscode"
 	"github.com/casegate/casegate/identity"
 )
 
@@ -29,8 +28,17 @@ type CodeRequest struct {
 // CodeIssued is the uniform answer to a code request or resend.
 type CodeIssued struct {
 	RequestID   string
-	ExpiresAt   time.Time
+	ExpiresAt   time.Time // the code's
 	ResendAfter time.Time
+	// Until is when the request ends: after it no code is taken and no
+	// resend given, so whoever carries the request for the person (the
+	// pages' flow cookie) can forget it then.
+	Until time.Time
+}
+
+// issued is the answer for the request of ch, just made or resent.
+func (p *Portal) issued(ch casegate.Challenge) CodeIssued {
+	return CodeIssued{RequestID: ch.ID, ExpiresAt: ch.ExpiresAt, ResendAfter: ch.ResendAfter, Until: p.limits.requestEnds(ch)}
 }
 
 // validRequest is a CodeRequest in canonical form.
@@ -141,22 +149,11 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 		return CodeIssued{}, err
 	}
 	now := p.clock()
-	code, err := accesscode.Generate(p.limits.CodeLength)
+	ch, sealed, err := p.newCodeChallenge(casegate.PurposeSignIn, v.channel, now)
 	if err != nil {
-		return CodeIssued{}, fmt.Errorf("portal: generate code: %w", err)
+		return CodeIssued{}, err
 	}
-	ch := casegate.Challenge{
-		ID:          randomHex(16),
-		Purpose:     casegate.PurposeSignIn,
-		Channel:     v.channel,
-		Language:    v.language,
-		CreatedAt:   now,
-		ExpiresAt:   now.Add(p.limits.CodeTTL),
-		Sends:       1,
-		ResendAfter: now.Add(p.limits.ResendBase),
-	}
-	ch.KeyID, ch.CodeMAC = p.keys.MAC(ch.ID, code)
-	sealed := p.keys.Seal(code)
+	ch.Language = v.language
 
 	var limited *casegate.Error
 	var queued casegate.ClaimedDelivery // the code's delivery; ID 0 when none is to be sent
@@ -204,7 +201,7 @@ func (p *Portal) RequestCode(ctx context.Context, r CodeRequest) (CodeIssued, er
 	}
 	p.metrics.CodeRequested(outcome)
 	p.dispatch(queued)
-	return CodeIssued{RequestID: ch.ID, ExpiresAt: ch.ExpiresAt, ResendAfter: ch.ResendAfter}, nil
+	return p.issued(ch), nil
 }
 
 // matchParty finds the one party the request proves to be, and says why there
@@ -250,14 +247,14 @@ func (p *Portal) matchParty(ctx context.Context, tx casegate.Tx, v validRequest,
 		}
 	}
 	if why != "" {
-		if _, err := p.hit(ctx, tx, "decoy-send:"+requestID, p.limits.CodesPerParty, now); err != nil {
+		if _, err := p.hit(ctx, tx, decoySends(requestID), p.limits.CodesPerParty, now); err != nil {
 			return casegate.Party{}, "", err
 		}
 		return casegate.Party{}, why, nil
 	}
 	// However the codes are asked for (several receipt numbers, an A-Number,
 	// resends), one person gets only so many.
-	res, err := p.hit(ctx, tx, "party-send:"+strconv.FormatInt(matched[0].ID, 10), p.limits.CodesPerParty, now)
+	res, err := p.hit(ctx, tx, partySends(matched[0].ID), p.limits.CodesPerParty, now)
 	if err != nil {
 		return casegate.Party{}, "", err
 	}
@@ -292,22 +289,7 @@ func (p *Portal) reachableChannel(party casegate.Party, chosen casegate.Channel)
 // does not show either. The delivery's ID is 0 when nothing is to be sent
 // (a decoy, or the SMS limits refused it with no email to fall back on).
 func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Challenge, party casegate.Party, sealed []byte, now time.Time) (casegate.ClaimedDelivery, error) {
-	d := casegate.Delivery{
-		ChallengeID: ch.ID,
-		PartyID:     party.ID,
-		Channel:     ch.Channel,
-		Destination: party.Contact(ch.Channel),
-		Template:    casegate.TemplateAccessCode,
-		Language:    ch.Language,
-		Params: map[string]string{
-			"expires_at":    ch.ExpiresAt.Format(time.RFC3339),
-			"valid_minutes": strconv.Itoa(int(p.limits.CodeTTL / time.Minute)),
-		},
-		SealedCode:  sealed,
-		Status:      casegate.DeliveryPending,
-		NextAttempt: now,
-		CreatedAt:   now,
-	}
+	d := p.codeDelivery(ch, party.ID, party.Contact(ch.Channel), casegate.TemplateAccessCode, sealed, nil, now)
 	if party.ID == 0 || d.Channel != casegate.ChannelSMS {
 		if p.channels[casegate.ChannelSMS] {
 			if err := p.shadowSMS(ctx, tx); err != nil {
@@ -342,11 +324,10 @@ func (p *Portal) queueCode(ctx context.Context, tx casegate.Tx, ch casegate.Chal
 // codes. Decoys answer the same way and send nothing.
 func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIssued, error) {
 	now := p.clock()
-	code, err := accesscode.Generate(p.limits.CodeLength)
+	code, err := p.freshCode()
 	if err != nil {
-		return CodeIssued{}, fmt.Errorf("portal: generate code: %w", err)
+		return CodeIssued{}, err
 	}
-	sealed := p.keys.Seal(code)
 	var refused *casegate.Error
 	var issued CodeIssued
 	var queued casegate.ClaimedDelivery
@@ -377,10 +358,10 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 		if refused != nil {
 			outcome = string(refused.Code)
 		} else {
-			if outcome, queued, err = p.resendCode(ctx, tx, &ch, code, sealed, now); err != nil {
+			if outcome, queued, err = p.resendCode(ctx, tx, &ch, code, now); err != nil {
 				return err
 			}
-			issued = CodeIssued{RequestID: ch.ID, ExpiresAt: ch.ExpiresAt, ResendAfter: ch.ResendAfter}
+			issued = p.issued(ch)
 		}
 		return p.audit(ctx, tx, now, clientIP, casegate.AuditEvent{
 			Actor: "public", Action: "code.resend", Target: "challenge:" + requestID, Outcome: outcome,
@@ -401,11 +382,8 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 // counted against the party's limit or the decoy's, and queueCode queues a
 // delivery that is sent only when the party may have it. It returns the
 // outcome to audit and the delivery to dispatch.
-func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Challenge, code string, sealed []byte, now time.Time) (string, casegate.ClaimedDelivery, error) {
-	ch.KeyID, ch.CodeMAC = p.keys.MAC(ch.ID, code)
-	ch.ExpiresAt = now.Add(p.limits.CodeTTL)
-	ch.Sends++
-	ch.ResendAfter = now.Add(p.limits.ResendBase << (ch.Sends - 1))
+func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Challenge, code freshCode, now time.Time) (string, casegate.ClaimedDelivery, error) {
+	p.renewCode(ch, code, now)
 	if err := tx.ReplaceCode(ctx, *ch); err != nil {
 		return "", casegate.ClaimedDelivery{}, fmt.Errorf("portal: replace code: %w", err)
 	}
@@ -416,9 +394,9 @@ func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Ch
 	if err != nil {
 		return "", casegate.ClaimedDelivery{}, fmt.Errorf("portal: resend: %w", err)
 	}
-	key := "decoy-send:" + ch.ID
+	key := decoySends(ch.ID)
 	if !ch.Decoy() {
-		key = "party-send:" + strconv.FormatInt(party.ID, 10)
+		key = partySends(party.ID)
 	}
 	res, err := p.hit(ctx, tx, key, p.limits.CodesPerParty, now)
 	if err != nil {
@@ -435,7 +413,7 @@ func (p *Portal) resendCode(ctx context.Context, tx casegate.Tx, ch *casegate.Ch
 	default:
 		ch.Channel, _ = p.reachableChannel(party, ch.Channel)
 	}
-	queued, err := p.queueCode(ctx, tx, *ch, party, sealed, now)
+	queued, err := p.queueCode(ctx, tx, *ch, party, code.sealed, now)
 	return outcome, queued, err
 }
 

@@ -80,10 +80,14 @@ func (p *Portal) Purge(ctx context.Context) (casegate.PurgeCounts, int64, error)
 	var counts casegate.PurgeCounts
 	var cutEvents int64
 	err := p.store.Update(ctx, func(tx casegate.Tx) error {
-		var err error
+		cancelled, err := p.cancelExpiredCodes(ctx, tx, cut.Challenges, now, "retention")
+		if err != nil {
+			return err
+		}
 		if counts, err = tx.Purge(ctx, cut); err != nil {
 			return err
 		}
+		counts.Cancelled = cancelled
 		last, err := tx.LastAuditBefore(ctx, now.Add(-r.Audit))
 		cutAudit := err == nil
 		if err != nil && !casegate.IsNotFound(err) {
@@ -136,16 +140,29 @@ func (p *Portal) CancelExpiredCodes(ctx context.Context) (int64, error) {
 	var n int64
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
 		var err error
-		if n, err = tx.CancelExpiredCodes(ctx, now); err != nil || n == 0 {
-			return err
-		}
-		return p.audit(ctx, tx, now, "", casegate.AuditEvent{
-			Actor: "system", Action: "delivery.expire", Target: "deliveries", Outcome: "cancelled",
-			Details: map[string]string{"deliveries": strconv.FormatInt(n, 10)},
-		})
+		n, err = p.cancelExpiredCodes(ctx, tx, now, now, "")
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("portal: cancel expired codes: %w", err)
 	}
 	return n, nil
+}
+
+// cancelExpiredCodes cancels in tx the unsent messages whose code expired
+// by expiredBy, wiping the sealed codes, and audits it as one event with
+// how many, and why when it is not the code's expiry alone (the purge
+// says "retention"): a message's state changes only with an audit event.
+func (p *Portal) cancelExpiredCodes(ctx context.Context, tx casegate.Tx, expiredBy, now time.Time, reason string) (int64, error) {
+	n, err := tx.CancelExpiredCodes(ctx, expiredBy)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	details := map[string]string{"deliveries": strconv.FormatInt(n, 10)}
+	if reason != "" {
+		details["reason"] = reason
+	}
+	return n, p.audit(ctx, tx, now, "", casegate.AuditEvent{
+		Actor: "system", Action: "delivery.expire", Target: "deliveries", Outcome: "cancelled", Details: details,
+	})
 }

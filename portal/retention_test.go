@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,24 @@ func TestPurgeAppliesTheRetention(t *testing.T) {
 	}
 	if n := count(casegate.DeliveryCancelled); n != real {
 		t.Errorf("%d cancelled deliveries kept, want the %d real ones (kept for %v)", n, real, DefaultRetention().Deliveries)
+	}
+	// The cancellation is a change of the messages' state, audited as one
+	// event before the purge's own.
+	es, err := r.p.AuditEvents(context.Background(), 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) < 2 {
+		t.Fatalf("%d audit events", len(es))
+	}
+	expire, purge := es[len(es)-2], es[len(es)-1]
+	if expire.Action != "delivery.expire" || expire.Outcome != "cancelled" || expire.Details["reason"] != "retention" ||
+		expire.Details["deliveries"] != strconv.Itoa(real) || !expire.At.Equal(purge.At) {
+		t.Errorf("event before the purge's: %s %s %v at %v; want delivery.expire cancelled, reason retention, %d deliveries, at the purge's %v",
+			expire.Action, expire.Outcome, expire.Details, expire.At, real, purge.At)
+	}
+	if purge.Action != "data.purge" || purge.Details["cancelled"] != strconv.Itoa(real) {
+		t.Errorf("last event %s %v, want data.purge with %d cancelled", purge.Action, purge.Details, real)
 	}
 	r.now = r.now.Add(DefaultRetention().Deliveries)
 	if counts, _, err = r.p.Purge(context.Background()); err != nil || counts.Deliveries != int64(real) {

@@ -35,36 +35,27 @@ func errUnauthenticated() *casegate.Error {
 
 // Authenticate returns the live session for token, keeping it alive.
 //
-// The idle limit is judged on the latest use, exactly: the latest this
-// instance has seen (kept in p.seen until written, see lastSeen) or the one
-// in the store, written by any instance every lastSeenEvery. A cached
-// session is trusted only while it is alive; one that looks ended is read
-// again, since another instance may have used it since.
+// The session is read from the store every time, never from the read
+// cache, so that a sign-out on any instance ends it here at once. The idle
+// limit is judged on the latest use, exactly: the latest this instance has
+// seen (kept in p.seen until written, see lastSeen) or the one in the
+// store, written by any instance every lastSeenEvery.
 func (p *Portal) Authenticate(ctx context.Context, token string) (casegate.Session, error) {
 	if token == "" {
 		return casegate.Session{}, errUnauthenticated()
 	}
 	now := p.clock()
 	hash := hashToken(token)
-	here := p.seen.latest(hash) // before the cache and the store: see lastSeen
-	s, ok := p.reads.session(hash, now)
-	if !ok || !p.live(s, here, now) {
-		err := p.store.View(ctx, func(tx casegate.Tx) error {
-			var err error
-			s, err = tx.Session(ctx, hash)
-			return err
-		})
-		if casegate.IsNotFound(err) {
-			return casegate.Session{}, errUnauthenticated()
-		}
-		if err != nil {
-			return casegate.Session{}, fmt.Errorf("portal: authenticate: %w", err)
-		}
-		if !p.live(s, here, now) {
-			return casegate.Session{}, errUnauthenticated()
-		}
-		s.LastSeenAt = latest(s.LastSeenAt, here)
-		p.reads.putSession(s, now)
+	here := p.seen.latest(hash) // before the store: see lastSeen
+	s, err := p.store.Session(ctx, hash)
+	if casegate.IsNotFound(err) {
+		return casegate.Session{}, errUnauthenticated()
+	}
+	if err != nil {
+		return casegate.Session{}, fmt.Errorf("portal: authenticate: %w", err)
+	}
+	if !p.live(s, here, now) {
+		return casegate.Session{}, errUnauthenticated()
 	}
 	p.seen.record(s, now)
 	s.LastSeenAt = now
@@ -86,7 +77,6 @@ func latest(a, b time.Time) time.Time {
 // SignOut ends the session of token.
 func (p *Portal) SignOut(ctx context.Context, s casegate.Session, clientIP string) error {
 	now := p.clock()
-	defer p.reads.forgetSessions(s.PartyID, s.TokenHash)
 	defer p.seen.forget(s.PartyID, s.TokenHash)
 	return p.store.Update(ctx, func(tx casegate.Tx) error {
 		if err := tx.DeleteSession(ctx, s.TokenHash); err != nil {
@@ -101,7 +91,6 @@ func (p *Portal) SignOut(ctx context.Context, s casegate.Session, clientIP strin
 // SignOutEverywhere ends every session of the session's party.
 func (p *Portal) SignOutEverywhere(ctx context.Context, s casegate.Session, clientIP string) error {
 	now := p.clock()
-	defer p.reads.forgetSessions(s.PartyID, nil)
 	defer p.seen.forget(s.PartyID, nil)
 	return p.store.Update(ctx, func(tx casegate.Tx) error {
 		if err := tx.DeleteSessionsOf(ctx, s.PartyID); err != nil {

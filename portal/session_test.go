@@ -33,7 +33,7 @@ func newSessionPortal(t *testing.T, st casegate.Store, c *testenv.Clock, l Limit
 
 // storeSession imports a case whose party gets a session signed in at c's
 // now, as Redeem stores it, and returns the session's token.
-func storeSession(t *testing.T, st casegate.Store, c *testenv.Clock, l Limits, n int) string {
+func storeSession(t testing.TB, st casegate.Store, c *testenv.Clock, l Limits, n int) string {
 	t.Helper()
 	ctx := context.Background()
 	line := finishedCase(n, "I-485", "", "NBC", "2026-01-01", "received@2026-01-02")

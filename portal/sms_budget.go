@@ -203,7 +203,7 @@ func (p *Portal) SMSBudgetSpend(ctx context.Context) ([]SMSShareSpend, error) {
 	err := p.store.View(ctx, func(tx casegate.Tx) error {
 		out = out[:0]
 		for _, name := range SMSShares {
-			tat, err := tx.RateTAT(ctx, p.keys.Tag("rate", shareKey(name)))
+			tat, err := tx.RateTAT(ctx, p.rateTag(smsShare(name)))
 			if err != nil {
 				return fmt.Errorf("portal: sms budget: %w", err)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/casegate/casegate"
@@ -19,7 +18,7 @@ import (
 
 // smsCount is one count a text is held to: a rate key, its rate and its part.
 type smsCount struct {
-	key    string
+	key    rateKey
 	rate   Rate
 	role   countRole
 	reason string // for countLimit: the refusal when it is full
@@ -37,8 +36,6 @@ const (
 
 const day = 24 * time.Hour
 
-func shareKey(name string) string { return "sms-share:" + name }
-
 // smsCounts lists what a text of template for party partyID to dest, which
 // leads to line, counts against, in the order they are read and written.
 // The list's length and order depend on the template only: every sign-in
@@ -47,21 +44,20 @@ func shareKey(name string) string { return "sms-share:" + name }
 func (p *Portal) smsCounts(template string, partyID int64, dest string, line identity.PhoneLine) []smsCount {
 	l := p.limits.SMS
 	sizes := l.Shares.sizes(l.DailyBudget)
-	person := strconv.FormatInt(partyID, 10)
 	where := []smsCount{
-		{key: "sms-dest:" + dest, rate: l.PerDestination, reason: SMSRefusedDestination},
-		{key: "sms-prefix:" + strconv.Itoa(line.CallingCode) + ":" + line.National[:min(l.PrefixDigits, len(line.National))],
+		{key: smsDestination(dest), rate: l.PerDestination, reason: SMSRefusedDestination},
+		{key: smsPrefix(line.CallingCode, line.National[:min(l.PrefixDigits, len(line.National))]),
 			rate: l.PerPrefix, reason: SMSRefusedPrefix},
 	}
 	share := func(name string, role countRole) smsCount {
-		return smsCount{key: shareKey(name), rate: Rate{sizes[name], day}, role: role, share: name}
+		return smsCount{key: smsShare(name), rate: Rate{sizes[name], day}, role: role, share: name}
 	}
 	switch smsShareOf(template) {
 	case ShareCode:
-		return slices.Concat([]smsCount{{key: "sms-first:" + person, rate: Rate{1, day}, role: countFirst}}, where,
+		return slices.Concat([]smsCount{{key: smsFirstCode(partyID), rate: Rate{1, day}, role: countFirst}}, where,
 			[]smsCount{share(ShareFirstCode, countReserve), share(ShareCode, countShare)})
 	case ShareContact:
-		return slices.Concat([]smsCount{{key: "sms-contact:" + person, rate: l.ContactPerPerson, reason: SMSRefusedContact}}, where,
+		return slices.Concat([]smsCount{{key: smsContacts(partyID), rate: l.ContactPerPerson, reason: SMSRefusedContact}}, where,
 			[]smsCount{share(ShareContact, countShare)})
 	}
 	return append(where, share(ShareNotice, countShare))
@@ -83,7 +79,7 @@ type countState struct {
 func (p *Portal) countSMS(ctx context.Context, tx casegate.Tx, counts []smsCount, now time.Time, admit bool) (smsRefusal, error) {
 	st := make([]countState, len(counts))
 	for i, c := range counts {
-		st[i].key = p.keys.Tag("rate", c.key)
+		st[i].key = p.rateTag(c.key)
 		tat, err := tx.RateTAT(ctx, st[i].key)
 		if err != nil {
 			return smsRefusal{}, fmt.Errorf("portal: sms limits: %w", err)

@@ -10,7 +10,7 @@ import (
 )
 
 const partyColumns = `p.id, p.given_name, p.family_name, p.dob, p.country, p.a_number, p.email, p.phone,
-	p.language, p.locked_until, p.locked_indefinitely, p.lock_count, p.consecutive_failures`
+	p.language, p.locked_until, p.locked_indefinitely, p.lock_count, p.consecutive_failures, p.revision`
 
 func scanParty(row scanner) (casegate.Party, error) {
 	var p casegate.Party
@@ -22,7 +22,7 @@ func scanParty(row scanner) (casegate.Party, error) {
 func partyDests(p *casegate.Party) []any {
 	return []any{&p.ID, &p.GivenName, &p.FamilyName, &p.DateOfBirth, &p.CountryOfBirth,
 		scanString(&p.ANumber), &p.Email, &p.Phone, &p.Language,
-		scanTime(&p.LockedUntil), &p.LockedIndefinitely, &p.LockCount, &p.ConsecutiveFailures}
+		scanTime(&p.LockedUntil), &p.LockedIndefinitely, &p.LockCount, &p.ConsecutiveFailures, &p.Revision}
 }
 
 // Party returns the party with id. Inside Update the row stays locked until
@@ -150,16 +150,16 @@ func (t *tx) InsertParty(ctx context.Context, p *casegate.Party) error {
 	return nil
 }
 
-// UpdateParty stores every column of the party, lockout state included.
+// UpdateParty stores every column of the party, lockout state and revision included.
 func (t *tx) UpdateParty(ctx context.Context, p casegate.Party) error {
 	err := t.execOne(ctx, notFound("party %d", p.ID),
 		`UPDATE parties SET given_name = ?, family_name = ?, dob = ?, country = ?, a_number = ?,
 			email = ?, phone = ?, language = ?, locked_until = ?, locked_indefinitely = ?,
-			lock_count = ?, consecutive_failures = ?
+			lock_count = ?, consecutive_failures = ?, revision = ?
 		 WHERE id = ?`,
 		p.GivenName, p.FamilyName, p.DateOfBirth, p.CountryOfBirth, nullString(p.ANumber),
 		p.Email, p.Phone, p.Language, micros(p.LockedUntil), p.LockedIndefinitely,
-		p.LockCount, p.ConsecutiveFailures, p.ID)
+		p.LockCount, p.ConsecutiveFailures, p.Revision, p.ID)
 	if err != nil && !casegate.IsNotFound(err) {
 		return fmt.Errorf("store: update party %d: %w", p.ID, err)
 	}

@@ -10,10 +10,11 @@ import (
 )
 
 // Purge carries out one round of retention with the cutoffs the portal
-// decided, and counts what each step changed. Deliveries of challenges that
-// expired are cancelled (their sealed codes wiped) before the challenges go,
-// and decoy deliveries go with their challenges; finished deliveries lose
-// their destinations, then themselves, by creation time; sessions go by
+// decided, and counts what each step changed. It changes no delivery's
+// state: the portal cancels the unsent codes of expired challenges first
+// (CancelExpiredCodes), auditing that, in the same transaction. Decoy
+// deliveries go with their challenges; finished deliveries lose their
+// destinations, then themselves, by creation time; sessions go by
 // absolute expiry or by last use; rate rows whose theoretical arrival time
 // has passed behave as a new key would, and go too.
 func (t *tx) Purge(ctx context.Context, c casegate.PurgeCutoffs) (casegate.PurgeCounts, error) {
@@ -24,9 +25,6 @@ func (t *tx) Purge(ctx context.Context, c casegate.PurgeCutoffs) (casegate.Purge
 		query string
 		args  []any
 	}{
-		{"cancel deliveries", &n.Cancelled, `UPDATE deliveries SET status = 'cancelled', sealed_code = NULL, lease_owner = NULL, lease_until = NULL
-			WHERE status = 'pending'
-			  AND challenge_id IN (SELECT id FROM challenges WHERE expires_at < ?)`, []any{micros(c.Challenges)}},
 		{"decoy deliveries", &n.Decoys, `DELETE FROM deliveries WHERE party_id IS NULL
 			AND challenge_id IN (SELECT id FROM challenges WHERE expires_at < ?)`, []any{micros(c.Challenges)}},
 		{"challenges", &n.Challenges, `DELETE FROM challenges WHERE expires_at < ?`, []any{micros(c.Challenges)}},

@@ -21,19 +21,66 @@ func (t *tx) InsertSession(ctx context.Context, s casegate.Session) error {
 	return nil
 }
 
-// Session returns the session whose token hashes to tokenHash.
-func (t *tx) Session(ctx context.Context, tokenHash []byte) (casegate.Session, error) {
+// sessionQuery reads the session whose token hashes to ?, with its party's revision.
+const sessionQuery = `SELECT s.token_hash, s.party_id, s.created_at, s.last_seen_at, s.expires_at, p.revision
+	FROM sessions s JOIN parties p ON p.id = s.party_id WHERE s.token_hash = ?`
+
+// scanSession reads a row of sessionQuery: ErrNotFound for none, other
+// errors as they came, for the caller to wrap.
+func scanSession(row scanner) (casegate.Session, error) {
 	var s casegate.Session
-	err := t.queryRow(ctx,
-		`SELECT token_hash, party_id, created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = ?`,
-		tokenHash).Scan(&s.TokenHash, &s.PartyID, scanTime(&s.CreatedAt), scanTime(&s.LastSeenAt), scanTime(&s.ExpiresAt))
+	err := row.Scan(&s.TokenHash, &s.PartyID, scanTime(&s.CreatedAt), scanTime(&s.LastSeenAt), scanTime(&s.ExpiresAt), &s.PartyRevision)
 	if errors.Is(err, sql.ErrNoRows) {
 		return casegate.Session{}, notFound("session")
 	}
-	if err != nil {
-		return casegate.Session{}, fmt.Errorf("store: session: %w", err)
+	return s, err
+}
+
+// Session returns the session whose token hashes to tokenHash, with its
+// party's revision.
+func (t *tx) Session(ctx context.Context, tokenHash []byte) (casegate.Session, error) {
+	s, err := scanSession(t.queryRow(ctx, sessionQuery, tokenHash))
+	if err != nil && !casegate.IsNotFound(err) {
+		return s, fmt.Errorf("store: session: %w", err)
 	}
-	return s, nil
+	return s, err
+}
+
+// Session reads one session outside any transaction, in one statement,
+// which sees one committed state: the portal reads it on every signed-in
+// request, and a read transaction's BEGIN and COMMIT cost twice the
+// statement (docs/decisions.md).
+func (s *SQLite) Session(ctx context.Context, tokenHash []byte) (casegate.Session, error) {
+	trace(ctx, sessionQuery)
+	st := s.sessionStmt.Load()
+	if st == nil {
+		// Prepared at the first read, not at open: before the first
+		// migration there is no table to prepare against.
+		var err error
+		if st, err = s.reader.PrepareContext(ctx, sessionQuery); err != nil {
+			return casegate.Session{}, sqliteDialect.fail("session", err)
+		}
+		if !s.sessionStmt.CompareAndSwap(nil, st) {
+			st.Close()
+			st = s.sessionStmt.Load()
+		}
+	}
+	s2, err := scanSession(st.QueryRowContext(ctx, tokenHash))
+	if err != nil && !casegate.IsNotFound(err) {
+		return s2, sqliteDialect.fail("session", err)
+	}
+	return s2, err
+}
+
+// Session reads one session outside any transaction, as SQLite's does.
+func (p *Postgres) Session(ctx context.Context, tokenHash []byte) (casegate.Session, error) {
+	q := postgresDialect.rebind(sessionQuery)
+	trace(ctx, q)
+	s, err := scanSession(p.db.QueryRowContext(ctx, q, tokenHash))
+	if err != nil && !casegate.IsNotFound(err) {
+		return s, postgresDialect.fail("session", err)
+	}
+	return s, err
 }
 
 // TouchSession records that the session was used at at. Instances write

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/casegate/casegate"
 
@@ -34,6 +35,7 @@ type SQLite struct {
 	reader      *sql.DB
 	writerStmts *stmtCache
 	readerStmts *stmtCache
+	sessionStmt atomic.Pointer[sql.Stmt] // sessionQuery prepared on the reader pool, once it could be
 }
 
 var _ casegate.Store = (*SQLite)(nil)
@@ -207,6 +209,9 @@ func (s *SQLite) Migrate(ctx context.Context) error {
 
 // Close closes both pools.
 func (s *SQLite) Close() error {
+	if st := s.sessionStmt.Load(); st != nil {
+		st.Close()
+	}
 	s.writerStmts.close()
 	s.readerStmts.close()
 	rerr := s.reader.Close()

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/casegate/casegate/portal"
 )
 
 // flowCookie carries a code request between /request and /verify, so that the
@@ -17,13 +19,19 @@ import (
 const flowCookie = "casegate_flow"
 
 // flow is what the flow cookie holds: the request and the times the verify
-// page shows. The cookie lasts until the code expires plus one code lifetime,
-// so that an expired code can still be resent.
+// page shows. The cookie lasts as long as the portal says the request does
+// (portal.CodeIssued.Until), so that an expired code can still be resent
+// for as long as the portal allows it, and no longer.
 type flow struct {
 	RequestID   string
 	ExpiresAt   time.Time // the code's expiry
 	ResendAfter time.Time // no resend before
 	Until       time.Time // the cookie's own expiry, checked on every read
+}
+
+// flowOf is the flow that carries issued.
+func flowOf(issued portal.CodeIssued) flow {
+	return flow{RequestID: issued.RequestID, ExpiresAt: issued.ExpiresAt, ResendAfter: issued.ResendAfter, Until: issued.Until}
 }
 
 // flowSigner makes and checks the flow cookie's keyed hash.
@@ -100,7 +108,6 @@ func validRequestID(id string) bool {
 // setFlow sets the flow cookie for f.
 func (s *Server) setFlow(w http.ResponseWriter, f flow) {
 	now := s.now()
-	f.Until = f.ExpiresAt.Add(s.portal.Limits().CodeTTL)
 	http.SetCookie(w, &http.Cookie{
 		Name: flowCookie, Value: f.encode(s.signFlow), Path: "/",
 		MaxAge: max(int(f.Until.Sub(now)/time.Second), 1), HttpOnly: true, Secure: s.secure,

@@ -54,8 +54,13 @@ func (ps *pageStack) signInThroughPages(t testing.TB, form url.Values, n int) an
 func TestSignInThroughPages(t *testing.T) {
 	ps := newPageStack(t)
 	verify, flow := ps.requestThroughPages(t, joseForm)
-	if !flow.HttpOnly || !flow.Secure || flow.SameSite != http.SameSiteLaxMode || flow.Path != "/" || flow.MaxAge <= 0 || flow.MaxAge > 1200 {
+	if !flow.HttpOnly || !flow.Secure || flow.SameSite != http.SameSiteLaxMode || flow.Path != "/" || flow.MaxAge <= 0 || flow.MaxAge > 3600 {
 		t.Errorf("flow cookie %+v: want HttpOnly, Secure, SameSite=Lax, Path=/, short-lived", flow)
+	}
+	// The cookie lasts as long as the portal keeps the request open to a
+	// resend: the code lifetime × (sends + 1), an hour by default.
+	if flow.MaxAge < 3600-60 {
+		t.Errorf("flow cookie lasts %d s, want the request's hour: an expired code must stay resendable from the pages", flow.MaxAge)
 	}
 	checkLayout(t, verify, "en")
 	if cc := verify.resp.Header.Get("Cache-Control"); cc != "no-store" {

@@ -137,7 +137,7 @@ func (s *Server) submitRequest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.setFlow(w, flow{RequestID: issued.RequestID, ExpiresAt: issued.ExpiresAt, ResendAfter: issued.ResendAfter})
+	s.setFlow(w, flowOf(issued))
 	http.Redirect(w, r, "/verify", http.StatusSeeOther)
 	return nil
 }

@@ -98,7 +98,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) error {
 	}
 	issued, err := s.portal.Resend(r.Context(), f.RequestID, s.clientIP(r))
 	if err == nil {
-		s.setFlow(w, flow{RequestID: issued.RequestID, ExpiresAt: issued.ExpiresAt, ResendAfter: issued.ResendAfter})
+		s.setFlow(w, flowOf(issued))
 		http.Redirect(w, r, "/verify?resent=1", http.StatusSeeOther)
 		return nil
 	}

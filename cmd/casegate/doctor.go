@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"net/smtp"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -300,25 +298,27 @@ func perSecond(r portal.Rate) float64 { return float64(r.N) / r.Per.Seconds() }
 // checkDatabase opens the database without creating, migrating or
 // changing it (a SQLite file read-only), checks that a SQLite file and its
 // -wal and -shm are private, and compares the schema version with this
-// casegate's.
+// casegate's. What the database is and how far it is migrated, the store
+// says.
 func checkDatabase(ctx context.Context, dsn string, timeout time.Duration) []check {
 	const name = "database"
-	sqlite := !store.IsPostgres(dsn) && !strings.HasPrefix(dsn, "file:")
+	loc, err := store.Locate(dsn)
+	if err != nil {
+		return []check{fail(name, "correct CASEGATE_DB", "%v", err)}
+	}
 	var notes []check
-	open := dsn
-	if sqlite {
-		if _, err := os.Stat(dsn); errors.Is(err, fs.ErrNotExist) {
+	if loc.File != "" {
+		if _, err := os.Stat(loc.File); errors.Is(err, fs.ErrNotExist) {
 			return []check{warn(name, "run `casegate migrate` to create it, or let serve create it at start",
-				"%s does not exist yet", dsn)}
+				"%s does not exist yet", loc.Shown)}
 		}
-		if c, bad := checkDatabaseFiles(dsn); bad {
+		if c, bad := checkDatabaseFiles(loc.File); bad {
 			notes = append(notes, c)
 		}
-		open = (&url.URL{Scheme: "file", Opaque: (&url.URL{Path: dsn}).EscapedPath(), RawQuery: "mode=ro"}).String()
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	st, err := store.Open(ctx, open)
+	st, err := store.OpenToInspect(ctx, dsn)
 	if err != nil {
 		return append(notes, fail(name, "check CASEGATE_DB, and that the database is up and reachable from here", "%v", err))
 	}
@@ -326,23 +326,19 @@ func checkDatabase(ctx context.Context, dsn string, timeout time.Duration) []che
 	if err := st.Ping(ctx); err != nil {
 		return append(notes, fail(name, "check that the database is up and reachable from here", "%v", err))
 	}
-	have, err := schemaVersion(ctx, dsn)
+	schema, err := store.SchemaOf(ctx, st)
 	if err != nil {
-		return append(notes, fail(name, "check CASEGATE_DB points at casegate's database", "opens, but its schema version cannot be read: %v", err))
+		return append(notes, fail(name, "check CASEGATE_DB points at casegate's database", "%s opens, but its schema version cannot be read: %v", loc.Shown, err))
 	}
-	want, err := latestSchema(ctx)
-	if err != nil {
-		return append(notes, fail(name, "", "this casegate's own schema version cannot be found: %v", err))
-	}
-	switch {
+	switch have, want := schema.Version, schema.Latest; {
 	case have > want:
 		return append(notes, fail(name, "upgrade casegate to the release that migrated this database",
-			"schema version %d is newer than this casegate knows (%d)", have, want))
-	case have < want:
+			"%s: schema version %d is newer than this casegate knows (%d)", loc.Shown, have, want))
+	case len(schema.Pending) > 0:
 		return append(notes, warn(name, "run `casegate migrate` (serve also migrates at start; with several instances, migrate first)",
-			"opens; schema version %d, %d migration(s) to apply", have, want-have))
+			"%s opens; schema version %d, %d migration(s) to apply", loc.Shown, have, len(schema.Pending)))
 	}
-	return append(notes, ok(name, "opens; schema version %d is current", have))
+	return append(notes, ok(name, "%s opens; schema version %d is current", loc.Shown, schema.Version))
 }
 
 // checkDatabaseFiles fails a SQLite database, -wal or -shm that another
@@ -361,57 +357,6 @@ func checkDatabaseFiles(db string) (check, bool) {
 	}
 	return fail("database file", fmt.Sprintf("chmod 600 %[1]s %[1]s-wal %[1]s-shm (casegate also makes them so the next time it starts)", db),
 		"%s: other users can read the personal data in it", strings.Join(loose, "; ")), true
-}
-
-// schemaVersion reads the highest applied migration from goose's table.
-func schemaVersion(ctx context.Context, dsn string) (int64, error) {
-	driver, source := "sqlite", "file:"+dsn+"?mode=ro"
-	if strings.HasPrefix(dsn, "file:") {
-		driver, source = "sqlite", dsn
-	}
-	if store.IsPostgres(dsn) {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			return 0, errors.New("the URL does not parse")
-		}
-		q := u.Query()
-		q.Del("pool_max_conns") // the store's own parameter
-		u.RawQuery = q.Encode()
-		driver, source = "pgx", u.String()
-	}
-	db, err := sql.Open(driver, source)
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	var v int64
-	err = db.QueryRowContext(ctx, `SELECT coalesce(max(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&v)
-	if err != nil && strings.Contains(err.Error(), "goose_db_version") {
-		return 0, nil // never migrated
-	}
-	return v, err
-}
-
-// latestSchema is the schema version this casegate migrates to: that of a
-// scratch SQLite database it migrates. The PostgreSQL migrations carry the
-// same version numbers.
-func latestSchema(ctx context.Context) (int64, error) {
-	dir, err := os.MkdirTemp("", "casegate-doctor-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "schema.db")
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		return 0, err
-	}
-	err = st.Migrate(ctx)
-	st.Close()
-	if err != nil {
-		return 0, err
-	}
-	return schemaVersion(ctx, path)
 }
 
 // checkSMSBudget says how much of each share of the daily SMS budget is
@@ -436,14 +381,9 @@ func checkSMSBudget(ctx context.Context, cfg config, timeout time.Duration) []ch
 	if err != nil {
 		return nil
 	}
-	if !store.IsPostgres(cfg.DB) && !strings.HasPrefix(cfg.DB, "file:") {
-		if _, err := os.Stat(cfg.DB); err != nil {
-			return nil
-		}
-	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	st, err := store.Open(ctx, cfg.DB)
+	st, err := store.OpenToInspect(ctx, cfg.DB)
 	if err != nil {
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/casegate/casegate/identity"
 	"github.com/casegate/casegate/internal/smtptest"
 	"github.com/casegate/casegate/portal"
+	"github.com/casegate/casegate/store"
 	"github.com/casegate/casegate/store/storetest"
 )
 
@@ -290,6 +291,11 @@ func TestDoctorOnPostgres(t *testing.T) {
 		out, _, _ := runCmd(t, vars, "doctor")
 		if got := doctorLines(t, out)["database"]; got != step.want {
 			t.Errorf("after %q: database %s, want %s\n%s", step.before, got, step.want, out)
+		}
+		// The database is named as the store tells it: server, port,
+		// database and user, no settings.
+		if loc, err := store.Locate(vars["CASEGATE_DB"]); err != nil || !strings.Contains(out, loc.Shown+" opens") || strings.Contains(out, "pool_max_conns") {
+			t.Errorf("after %q: want the database named %q (%v), without settings:\n%s", step.before, loc.Shown, err, out)
 		}
 	}
 }

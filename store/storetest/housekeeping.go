@@ -48,8 +48,14 @@ var purgeTests = []test{
 		})
 
 		var counts casegate.PurgeCounts
+		var cancelled int64
 		h.update(func(tx casegate.Tx) error {
+			// As the portal purges: the unsent codes of expired challenges
+			// are cancelled first, then the purge removes.
 			var err error
+			if cancelled, err = tx.CancelExpiredCodes(h.ctx, cutoff); err != nil {
+				return err
+			}
 			counts, err = tx.Purge(h.ctx, casegate.PurgeCutoffs{
 				Challenges: cutoff, Sessions: cutoff, SessionsIdle: cutoff, Rates: cutoff,
 				Destinations: cutoff, Deliveries: t0,
@@ -58,9 +64,12 @@ var purgeTests = []test{
 		})
 		// Scrubbed: the old notice, the cancelled code (made at t0, once
 		// cancelled), and the one past retention, scrubbed before it goes.
-		want := casegate.PurgeCounts{Cancelled: 1, Decoys: 1, Challenges: 2, Sessions: 2, Rates: 1, Scrubbed: 3, Deliveries: 1}
+		want := casegate.PurgeCounts{Decoys: 1, Challenges: 2, Sessions: 2, Rates: 1, Scrubbed: 3, Deliveries: 1}
 		if counts != want {
 			t.Errorf("purge counts %+v, want %+v", counts, want)
+		}
+		if cancelled != 1 {
+			t.Errorf("%d unsent codes of expired challenges cancelled before the purge, want 1", cancelled)
 		}
 
 		h.update(func(tx casegate.Tx) error {

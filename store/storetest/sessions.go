@@ -64,6 +64,38 @@ var sessionTests = []test{
 			t.Errorf("touching a missing session: %v, want not found", err)
 		}
 	}},
+	{"PartyRevision", func(t *testing.T, h *harness) {
+		// A session is read with its party's revision, which UpdateParty
+		// stores with the rest of the party.
+		p := h.insertParty("Ana", "Ruiz", "")
+		s := session("token-rev", p.ID)
+		h.update(func(tx casegate.Tx) error { return tx.InsertSession(h.ctx, s) })
+		if got, _ := h.sessionByHash(s.TokenHash); got.PartyRevision != 0 {
+			t.Errorf("a new party's session has revision %d, want 0", got.PartyRevision)
+		}
+		p.Revision = 7
+		h.update(func(tx casegate.Tx) error { return tx.UpdateParty(h.ctx, p) })
+		h.view(func(tx casegate.Tx) error {
+			got, err := tx.Party(h.ctx, p.ID)
+			if err == nil && got.Revision != 7 {
+				t.Errorf("party revision %d after UpdateParty, want 7", got.Revision)
+			}
+			return err
+		})
+		got, _ := h.sessionByHash(s.TokenHash)
+		if got.PartyRevision != 7 {
+			t.Errorf("session read with party revision %d, want 7", got.PartyRevision)
+		}
+		// The store reads the same outside a transaction.
+		direct, err := h.s.Session(h.ctx, s.TokenHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same(t, "session read outside a transaction", direct, got)
+		if _, err := h.s.Session(h.ctx, hash("no-such-token")); !casegate.IsNotFound(err) {
+			t.Errorf("reading a missing session outside a transaction: %v, want not found", err)
+		}
+	}},
 	{"Delete", func(t *testing.T, h *harness) {
 		p := h.insertParty("Ana", "Ruiz", "")
 		a, b := session("token-a", p.ID), session("token-b", p.ID)
