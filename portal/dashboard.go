@@ -129,7 +129,7 @@ func (p *Portal) Case(ctx context.Context, s casegate.Session, receipt string) (
 }
 
 // roleOf returns the party's role on a case, or ErrNotFound when it has none.
-func roleOf(ctx context.Context, tx casegate.Tx, caseID, partyID int64) (casegate.Role, error) {
+func roleOf(ctx context.Context, tx casegate.Cases, caseID, partyID int64) (casegate.Role, error) {
 	links, err := tx.CaseLinks(ctx, caseID)
 	if err != nil {
 		return "", err

@@ -46,7 +46,7 @@ type limitResult struct {
 // now before waiting for the lock would otherwise be judged against a time
 // set by a request that took its now later, and a burst the limit allows
 // could be refused.
-func (p *Portal) hit(ctx context.Context, tx casegate.Tx, key rateKey, r Rate, now time.Time) (limitResult, error) {
+func (p *Portal) hit(ctx context.Context, tx casegate.RateLimits, key rateKey, r Rate, now time.Time) (limitResult, error) {
 	k := p.rateTag(key)
 	tat, err := tx.RateTAT(ctx, k)
 	if err != nil {
@@ -137,7 +137,7 @@ var (
 // admit counts one request of action against limit l for value (the
 // client's address key, or the identifier submitted). It returns the
 // rate_limited answer when l refuses it, after counting the refusal.
-func (p *Portal) admit(ctx context.Context, tx casegate.Tx, l publicLimit, value string, r Rate, action, clientIP string, now time.Time) (*casegate.Error, error) {
+func (p *Portal) admit(ctx context.Context, tx casegate.RateLimits, l publicLimit, value string, r Rate, action, clientIP string, now time.Time) (*casegate.Error, error) {
 	res, err := p.hit(ctx, tx, l.key(value), r, now)
 	if err != nil || res.ok {
 		return nil, err
@@ -189,7 +189,7 @@ func (p *Portal) FlushRefusals(ctx context.Context) (int, error) {
 }
 
 // resetLimit forgets a key's count.
-func (p *Portal) resetLimit(ctx context.Context, tx casegate.Tx, key rateKey) error {
+func (p *Portal) resetLimit(ctx context.Context, tx casegate.RateLimits, key rateKey) error {
 	if err := tx.DeleteRate(ctx, p.rateTag(key)); err != nil {
 		return fmt.Errorf("portal: reset rate: %w", err)
 	}

@@ -270,7 +270,7 @@ func randomHex(n int) string {
 }
 
 // audit appends one event in tx, filling time and the client IP hash.
-func (p *Portal) audit(ctx context.Context, tx casegate.Tx, now time.Time, ip string, e casegate.AuditEvent) error {
+func (p *Portal) audit(ctx context.Context, tx casegate.Audit, now time.Time, ip string, e casegate.AuditEvent) error {
 	e.At = now
 	if ip != "" {
 		e.IPHash = p.keys.Tag("ip", ip)

@@ -206,7 +206,7 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.P
 // decoy a stand-in party picked by the request id, read, locked and later
 // written back unchanged the same way, so that a decoy's work is a real
 // challenge's. With no parties on file a decoy gets the zero Party.
-func (p *Portal) challengeParty(ctx context.Context, tx casegate.Tx, ch casegate.Challenge) (casegate.Party, error) {
+func (p *Portal) challengeParty(ctx context.Context, tx casegate.Parties, ch casegate.Challenge) (casegate.Party, error) {
 	from := ch.PartyID - 1
 	if ch.Decoy() {
 		n, _ := strconv.ParseUint(ch.ID[:min(8, len(ch.ID))], 16, 32)

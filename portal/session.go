@@ -9,8 +9,15 @@ import (
 	"github.com/casegate/casegate"
 )
 
+// sessionStart is what starting a session touches: the challenge it
+// consumes and the session it stores.
+type sessionStart interface {
+	casegate.Challenges
+	casegate.Sessions
+}
+
 // startSession creates the session for a consumed challenge.
-func (p *Portal) startSession(ctx context.Context, tx casegate.Tx, requestID, token string, now time.Time) (SignIn, error) {
+func (p *Portal) startSession(ctx context.Context, tx sessionStart, requestID, token string, now time.Time) (SignIn, error) {
 	ch, err := tx.Challenge(ctx, requestID)
 	if err != nil {
 		return SignIn{}, fmt.Errorf("portal: session: %w", err)

@@ -76,7 +76,7 @@ type countState struct {
 // let the text go, else as it was. A decoy's text, and one refused for its
 // destination or a full count, so make the same reads and writes as a text
 // that goes. A text counts against all its limits and one share, or nothing.
-func (p *Portal) countSMS(ctx context.Context, tx casegate.Tx, counts []smsCount, now time.Time, admit bool) (smsRefusal, error) {
+func (p *Portal) countSMS(ctx context.Context, tx casegate.RateLimits, counts []smsCount, now time.Time, admit bool) (smsRefusal, error) {
 	st := make([]countState, len(counts))
 	for i, c := range counts {
 		st[i].key = p.rateTag(c.key)
