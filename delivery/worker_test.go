@@ -10,6 +10,7 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/internal/testenv"
 )
 
 func TestWorkerSendsCode(t *testing.T) {
@@ -209,7 +210,7 @@ func TestWorkerSendsNoticeWithoutCode(t *testing.T) {
 // connection, on one store and counts what arrives per recipient.
 func TestTwoWorkersNeverSendTwice(t *testing.T) {
 	e := newEnv(t)
-	e.clock = &fakeClock{now: time.Now()} // real waiting happens here; the lease must be real
+	e.clock = testenv.NewClock(time.Now()) // real waiting happens here; the lease must be real
 	const n = 40
 	codes := map[string]string{}
 	for i := range n {

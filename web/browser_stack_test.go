@@ -50,7 +50,7 @@ type browserStack struct {
 	t       *testing.T
 	url     string // http://127.0.0.1:port, also the public URL
 	mailbox *delivery.Mailbox
-	logs    *syncBuffer
+	logs    *testenv.LogBuffer
 }
 
 func newBrowserStack(t *testing.T, opts ...stackOption) *browserStack {
@@ -66,7 +66,7 @@ func newBrowserStackWithSetup(t *testing.T, setup func(casegate.Store, *portal.P
 	ctx := context.Background()
 	st, _ := testenv.SQLite(t)
 	keys := testenv.Keyring(t)
-	s := &browserStack{t: t, mailbox: &delivery.Mailbox{}, logs: &syncBuffer{}}
+	s := &browserStack{t: t, mailbox: &delivery.Mailbox{}, logs: &testenv.LogBuffer{}}
 	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	// The server starts before the handler exists: the public URL is its address.

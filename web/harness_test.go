@@ -42,19 +42,6 @@ var stranger = map[string]string{
 	"date_of_birth": "1970-01-01", "country_of_birth": "FR", "channel": "email", "language": "en",
 }
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // stack is a whole casegate in-process: a real SQLite file, a real SMTP
 // server, the delivery worker and the HTTP server.
 type stack struct {
@@ -66,7 +53,7 @@ type stack struct {
 	worker *delivery.Worker
 	srv    *httptest.Server
 	clock  *testenv.Clock // shared by portal and worker
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 	client *http.Client
 
 	mu     sync.Mutex
@@ -89,7 +76,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	ctx := context.Background()
 	st, dbFile := testenv.SQLite(t)
 	keys := testenv.Keyring(t)
-	s := &stack{t: t, store: st, dbFile: dbFile, clock: testenv.NewClock(time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)), logs: &syncBuffer{}}
+	s := &stack{t: t, store: st, dbFile: dbFile, clock: testenv.NewClock(time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)), logs: &testenv.LogBuffer{}}
 	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate/internal/smtptest"
+	"github.com/casegate/casegate/internal/testenv"
 )
 
 // mailGate passes SMTP connections through to a mail server until it is
@@ -147,7 +148,7 @@ func (g *mailGate) pass(c net.Conn) {
 // proc is `casegate serve` running as a process of its own.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *lockedWriter
+	stderr *testenv.LogBuffer
 	done   chan struct{}
 }
 
@@ -158,8 +159,8 @@ func startProc(t *testing.T, bin string, vars map[string]string) *proc {
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	out := &lockedWriter{}
-	p := &proc{cmd: cmd, stderr: &lockedWriter{}, done: make(chan struct{})}
+	out := &testenv.LogBuffer{}
+	p := &proc{cmd: cmd, stderr: &testenv.LogBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = out, p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/internal/smtptest"
+	"github.com/casegate/casegate/internal/testenv"
 	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/store"
 )
@@ -24,7 +25,7 @@ import (
 // served is `casegate serve` running in this process through run.
 type served struct {
 	base   string // http://127.0.0.1:port
-	stderr *lockedWriter
+	stderr *testenv.LogBuffer
 	cancel context.CancelFunc
 	done   chan error
 	once   sync.Once
@@ -40,8 +41,8 @@ func startServe(t *testing.T, vars map[string]string) *served {
 		env[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &lockedWriter{}
-	s := &served{stderr: &lockedWriter{}, cancel: cancel, done: make(chan error, 1)}
+	out := &testenv.LogBuffer{}
+	s := &served{stderr: &testenv.LogBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		s.done <- run(ctx, []string{"casegate", "serve"}, testEnv(env), strings.NewReader(""), out, s.stderr)
 	}()
