@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -291,6 +292,55 @@ func (s *stack) signIn(who map[string]string, nth int) string {
 	}
 	mustJSON(s.t, body, &out)
 	return out.Token
+}
+
+// settle waits until the outbox holds no pending delivery that is due: all
+// that the requests so far queued has reached the mail server or failed, so
+// a message queued by mistake has arrived too.
+func (s *stack) settle() {
+	s.t.Helper()
+	if !testenv.Eventually(10*time.Second, func() bool { return outboxSettled(s.t, s.store, s.clock.Now()) }) {
+		s.t.Fatal("deliveries due still pending after 10 s")
+	}
+}
+
+// outboxSettled reports whether st holds no pending delivery due at now.
+// The worker marks a delivery sent only once the mail server accepted it.
+func outboxSettled(t testing.TB, st casegate.Store, now time.Time) bool {
+	t.Helper()
+	var due bool
+	err := st.View(context.Background(), func(tx casegate.Tx) error {
+		ds, err := tx.Deliveries(context.Background(), casegate.DeliveryPending, 0)
+		due = slices.ContainsFunc(ds, func(d casegate.Delivery) bool { return !d.NextAttempt.After(now) })
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return !due
+}
+
+// passBackoff moves the clock just past the soonest next attempt of a
+// delivery waiting out a retry backoff, so the worker tries it again.
+func (s *stack) passBackoff() {
+	s.t.Helper()
+	now := s.clock.Now()
+	var next time.Time
+	err := s.store.View(context.Background(), func(tx casegate.Tx) error {
+		ds, err := tx.Deliveries(context.Background(), casegate.DeliveryPending, 0)
+		for _, d := range ds {
+			if d.NextAttempt.After(now) && (next.IsZero() || d.NextAttempt.Before(next)) {
+				next = d.NextAttempt
+			}
+		}
+		return err
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if !next.IsZero() {
+		s.clock.Advance(next.Sub(now) + time.Millisecond)
+	}
 }
 
 // hasAudit reports whether an audit event with action was recorded.
