@@ -86,7 +86,7 @@ func TestDemoWalkThrough(t *testing.T) {
 	postJSON(t, base+"/api/v1/access-codes", string(body), http.StatusAccepted, &issued)
 
 	var code string
-	for code == "" && time.Now().Before(deadline) {
+	testenv.Eventually(time.Until(deadline), func() bool {
 		var box struct {
 			Messages []struct {
 				Text string `json:"text"`
@@ -98,8 +98,8 @@ func TestDemoWalkThrough(t *testing.T) {
 				code = c
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return code != ""
+	})
 	if code == "" {
 		t.Fatal("no code arrived in the dev mailbox")
 	}
