@@ -10,6 +10,7 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/internal/testenv"
 )
 
 // handOver queues a code through w.QueueCode, as the portal does, and hands
@@ -39,13 +40,8 @@ func (e *env) runWorker(w *Worker) (stop func() error) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, ok := w.Reserve(); ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatal("Run did not start taking hand-overs")
-		}
+	if !testenv.Eventually(5*time.Second, func() bool { _, ok := w.Reserve(); return ok }) {
+		e.t.Fatal("Run did not start taking hand-overs")
 	}
 	return func() error { cancel(); return <-done }
 }
@@ -68,10 +64,8 @@ func TestHandOverSendsWithoutAClaim(t *testing.T) {
 	if !strings.Contains(msgs[0].Text, accesscode.Display(code)) {
 		t.Errorf("the message lacks the code:\n%s", msgs[0].Text)
 	}
-	for deadline := time.Now().Add(5 * time.Second); e.delivery(id).Status != casegate.DeliverySent; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the sent delivery was not recorded: %+v", e.delivery(id))
-		}
+	if !testenv.Eventually(5*time.Second, func() bool { return e.delivery(id).Status == casegate.DeliverySent }) {
+		t.Fatalf("the sent delivery was not recorded: %+v", e.delivery(id))
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -102,10 +96,8 @@ func TestHandOverCancelsACodeWhoseChallengeExpired(t *testing.T) {
 	})
 	e.clock.Advance(10 * time.Minute) // the code expires before a sender takes it
 	w.HandOver(d)
-	for deadline := time.Now().Add(5 * time.Second); e.delivery(id).Status != casegate.DeliveryCancelled; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("delivery: %+v, want cancelled", e.delivery(id))
-		}
+	if !testenv.Eventually(5*time.Second, func() bool { return e.delivery(id).Status == casegate.DeliveryCancelled }) {
+		t.Fatalf("delivery: %+v, want cancelled", e.delivery(id))
 	}
 	if n := len(e.server.Messages()); n != 0 {
 		t.Errorf("%d messages for an expired code", n)
@@ -227,34 +219,31 @@ func TestALeaseThatRanOutInTheQueueIsNotSentTwice(t *testing.T) {
 	ids = append(ids, waiting)
 	e.clock.Advance(w.Lease + time.Second) // every lease runs out
 	w.Wake()                               // the claim leases all three to this worker again
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if e.lease(waiting).Until.After(e.clock.Now()) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the worker did not claim the rows whose leases ran out")
-		}
+	if !testenv.Eventually(5*time.Second, func() bool { return e.lease(waiting).Until.After(e.clock.Now()) }) {
+		t.Fatal("the worker did not claim the rows whose leases ran out")
 	}
 	close(slow.gate)
 	// The waiting row's first copy is dropped (its lease ran out); the row,
 	// claimed again, is sent under its new lease.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		done := 0
+	done := 0
+	allSent := testenv.Eventually(5*time.Second, func() bool {
+		done = 0
 		for _, id := range ids {
 			if e.delivery(id).Status == casegate.DeliverySent {
 				done++
 			}
 		}
 		if done == len(ids) {
-			break
-		}
-		if time.Now().After(deadline) {
-			for _, id := range ids {
-				t.Logf("delivery %d: %+v", id, e.delivery(id))
-			}
-			t.Fatalf("%d of %d sent", done, len(ids))
+			return true
 		}
 		w.Wake()
+		return false
+	})
+	if !allSent {
+		for _, id := range ids {
+			t.Logf("delivery %d: %+v", id, e.delivery(id))
+		}
+		t.Fatalf("%d of %d sent", done, len(ids))
 	}
 	slow.mu.Lock()
 	defer slow.mu.Unlock()

@@ -137,16 +137,16 @@ func freePorts(t *testing.T, n int) []int {
 
 func waitListening(t *testing.T, addr, what string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	listening := testenv.Eventually(15*time.Second, func() bool {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return
 		}
-		time.Sleep(100 * time.Millisecond)
+		return err == nil
+	})
+	if !listening {
+		t.Fatalf("%s (%s) did not open within 15s", what, addr)
 	}
-	t.Fatalf("%s (%s) did not open within 15s", what, addr)
 }
 
 // smscMessage is one message as it reached the fake SMSC.
@@ -201,14 +201,12 @@ func (g *kannelGateway) received(t *testing.T) []smscMessage {
 // waitReceived waits until fakesmsc has printed n messages.
 func (g *kannelGateway) waitReceived(t *testing.T, n int) []smscMessage {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got := g.received(t)
-		if len(got) >= n || time.Now().After(deadline) {
-			return got
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	var got []smscMessage
+	testenv.Eventually(20*time.Second, func() bool {
+		got = g.received(t)
+		return len(got) >= n
+	})
+	return got
 }
 
 func (g *kannelGateway) sender(t *testing.T, password, query string) *SMS {

@@ -1,12 +1,10 @@
 package delivery
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,42 +17,6 @@ import (
 
 var t0 = time.Date(2026, 3, 2, 13, 55, 0, 0, time.UTC)
 
-// fakeClock is a clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// syncBuffer is a log destination shared by worker goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is a store, a keyring, a mail server and a worker sending to it.
 type env struct {
 	t      *testing.T
@@ -62,8 +24,8 @@ type env struct {
 	store  casegate.Store
 	keys   *accesscode.Keyring
 	server *smtptest.Server
-	clock  *fakeClock
-	log    *syncBuffer
+	clock  *testenv.Clock
+	log    *testenv.LogBuffer // shared by worker goroutines
 	party  int64
 }
 
@@ -73,7 +35,7 @@ func newEnv(t *testing.T) *env {
 	st, _ := testenv.SQLite(t)
 	keys := testenv.Keyring(t)
 	e := &env{t: t, ctx: ctx, store: st, keys: keys, server: smtptest.Start(t),
-		clock: &fakeClock{now: t0}, log: &syncBuffer{}}
+		clock: testenv.NewClock(t0), log: &testenv.LogBuffer{}}
 	e.update(func(tx casegate.Tx) error {
 		p := casegate.Party{GivenName: "José", FamilyName: "García", DateOfBirth: "1990-04-02",
 			CountryOfBirth: "MX", Email: "jose@example.com", Language: "es"}

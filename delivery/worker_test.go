@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/internal/testenv"
 )
 
 func TestWorkerSendsCode(t *testing.T) {
@@ -210,7 +212,7 @@ func TestWorkerSendsNoticeWithoutCode(t *testing.T) {
 // connection, on one store and counts what arrives per recipient.
 func TestTwoWorkersNeverSendTwice(t *testing.T) {
 	e := newEnv(t)
-	e.clock = &fakeClock{now: time.Now()} // real waiting happens here; the lease must be real
+	e.clock = testenv.NewClock(time.Now()) // real waiting happens here; the lease must be real
 	const n = 40
 	codes := map[string]string{}
 	for i := range n {
@@ -230,7 +232,10 @@ func TestTwoWorkersNeverSendTwice(t *testing.T) {
 		})
 	}
 	_, err := e.server.WaitFor(n, 30*time.Second)
-	time.Sleep(100 * time.Millisecond) // a duplicate would arrive now
+	// A real pause: a duplicate would be a second send already on its way,
+	// and nothing marks one that should not exist; stopping the workers at
+	// once would cut it off unseen.
+	time.Sleep(100 * time.Millisecond)
 	cancel()
 	wg.Wait()
 	if err != nil {
@@ -267,22 +272,25 @@ func TestRunWakesAndReleasesLeases(t *testing.T) {
 	e := newEnv(t)
 	w := e.worker()
 	w.PollInterval = time.Hour // only Wake can start a round after the first
+	updates := &updateCounter{Store: e.store}
+	w.Store = updates
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 
-	time.Sleep(50 * time.Millisecond) // let the first, empty round pass
+	// Once the first, empty claim round is over, only Wake can send a row
+	// queued now.
+	if !testenv.Eventually(5*time.Second, func() bool { return updates.ended.Load() >= 1 }) {
+		t.Fatal("the worker did not run its first claim round")
+	}
 	first, _ := e.queueCode("req-1", "jose@example.com")
 	w.Wake()
 	w.Wake() // never blocks
 	if _, err := e.server.WaitFor(1, 5*time.Second); err != nil {
 		t.Fatalf("Wake did not start a round: %v", err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); e.delivery(first).Status != casegate.DeliverySent; {
-		if time.Now().After(deadline) {
-			t.Fatal("the sent delivery was not recorded")
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testenv.Eventually(5*time.Second, func() bool { return e.delivery(first).Status == casegate.DeliverySent }) {
+		t.Fatal("the sent delivery was not recorded")
 	}
 
 	// A delivery claimed by this owner but not sent is handed back on exit.
@@ -308,6 +316,18 @@ func TestRunWakesAndReleasesLeases(t *testing.T) {
 	if d, l := e.delivery(late), e.lease(late); l.Owner != "" || d.Status != casegate.DeliveryPending {
 		t.Errorf("after Run returned: %+v, lease %+v, want pending without a lease", d, l)
 	}
+}
+
+// updateCounter is a store that counts the write transactions that have
+// ended. A worker on an empty outbox writes only to claim.
+type updateCounter struct {
+	casegate.Store
+	ended atomic.Int64
+}
+
+func (s *updateCounter) Update(ctx context.Context, fn func(casegate.Tx) error) error {
+	defer s.ended.Add(1)
+	return s.Store.Update(ctx, fn)
 }
 
 func TestBackoffBounds(t *testing.T) {

@@ -262,16 +262,8 @@ func TestPostgresUnavailable(t *testing.T) {
 	}
 
 	proxy.Reopen()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := write()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Update after the database came back: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !testenv.Eventually(10*time.Second, func() bool { err = write(); return err == nil }) {
+		t.Fatalf("Update after the database came back: %v", err)
 	}
 }
 

@@ -226,7 +226,10 @@ func TestUpdateCancelledMidwaySaysCancelled(t *testing.T) {
 			return err
 		}
 		cancel()
-		time.Sleep(50 * time.Millisecond) // database/sql rolls back when it sees ctx end
+		// A real pause: database/sql's own goroutine rolls the transaction
+		// back when it sees ctx end, with no signal to wait for, and the
+		// commit must meet a transaction already rolled back.
+		time.Sleep(50 * time.Millisecond)
 		return nil
 	})
 	if !errors.Is(err, context.Canceled) {

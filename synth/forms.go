@@ -28,9 +28,6 @@ type form struct {
 	aNumber    float64 // chance the applicant or beneficiary has an A-Number
 }
 
-// serviceCenters are the offices that decide most forms.
-var serviceCenters = []string{"NBC", "MSC", "TSC", "VSC", "CSC", "NSC", "POTOMAC"}
-
 // fieldOffices interview and naturalise.
 var fieldOffices = []string{"Los Angeles", "New York City", "Houston", "Miami", "Chicago", "Newark", "San Francisco", "Atlanta"}
 

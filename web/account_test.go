@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/internal/testenv"
 )
 
 // ana is the fixture's representative on jose's case.
@@ -212,7 +213,7 @@ func TestStatusEventNotifiesExactlyTheSubscribers(t *testing.T) {
 		t.Fatalf("notification to %v %q:\n%s", n.To, n.Subject, n.Text)
 	}
 	post("interview_scheduled") // the same event again: nothing new
-	time.Sleep(300 * time.Millisecond)
+	s.settle()
 	if got := len(s.smtp.Messages()); got != 3 {
 		t.Fatalf("%d messages after posting the same event twice, want 3", got)
 	}
@@ -223,7 +224,7 @@ func TestStatusEventNotifiesExactlyTheSubscribers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	s.settle()
 	got := map[string]int{}
 	for _, m := range s.smtp.Messages()[3:] {
 		got[m.To[0]]++
@@ -268,7 +269,7 @@ func TestProcessingTimesAPIAndMetrics(t *testing.T) {
 	}
 	// The worker records a delivery just after the server took it: allow it a moment.
 	var text string
-	for deadline := time.Now().Add(5 * time.Second); ; {
+	if testenv.Eventually(5*time.Second, func() bool {
 		resp, body = s.do("GET", "/metrics", nil, bearerH(admin))
 		text = string(body)
 		missing := 0
@@ -277,13 +278,9 @@ func TestProcessingTimesAPIAndMetrics(t *testing.T) {
 				missing++
 			}
 		}
-		if resp.StatusCode == http.StatusOK && missing == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
+		return resp.StatusCode == http.StatusOK && missing == 0
+	}) {
+		return
 	}
 	for _, w := range want {
 		if !strings.Contains(text, w) {

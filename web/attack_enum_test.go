@@ -92,7 +92,7 @@ func TestRequestOutcomesLookAlike(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(300 * time.Millisecond)
+	s.settle()
 	if n := len(s.smtp.Messages()); n != 1 {
 		t.Errorf("%d messages sent, want only Pia's first code", n)
 	}

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/casegate/casegate/web"
 )
@@ -268,7 +267,7 @@ func (ss *signedInStack) fill(pattern string) string {
 // session still live. The same request from the site itself gets through.
 func TestCrossOriginRefusedOnEveryStateChange(t *testing.T) {
 	ss := newSignedInStack(t)
-	time.Sleep(200 * time.Millisecond)
+	ss.settle()
 	events, mails := len(ss.auditAll(t)), len(ss.smtp.Messages())
 	crossSite := []map[string]string{
 		{"Origin": "https://evil.example"},
@@ -290,7 +289,7 @@ func TestCrossOriginRefusedOnEveryStateChange(t *testing.T) {
 			}
 		}
 	}
-	time.Sleep(200 * time.Millisecond)
+	ss.settle()
 	if n := len(ss.auditAll(t)); n != events {
 		t.Errorf("%d audit events after the cross-origin requests, want still %d", n, events)
 	}

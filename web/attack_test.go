@@ -168,7 +168,7 @@ func (s *stack) joseAfter(t testing.TB) partyAfter {
 		t.Fatal(err)
 	}
 	out.locks = s.auditCount(t, "party.lock")
-	time.Sleep(300 * time.Millisecond) // let the worker send what is due
+	s.settle() // the worker has sent what is due
 	for _, m := range s.smtp.Messages() {
 		if len(m.To) != 1 || m.To[0] != "jose@example.com" {
 			continue

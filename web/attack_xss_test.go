@@ -168,7 +168,7 @@ func TestStatusTitleCannotInjectMailHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	s.settle()
 	if n := len(s.smtp.Messages()); n != 2 {
 		t.Errorf("%d messages, want the code and one status message", n)
 	}

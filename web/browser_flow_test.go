@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/internal/testenv"
 	"github.com/casegate/casegate/portal"
 )
 
@@ -119,6 +120,8 @@ func TestBrowserNoJavaScript(t *testing.T) {
 		t.Errorf("resend before the cooldown: status %d, want 429", resp.Status)
 	}
 	b.mustHave(`#error-summary a[href="#resend-submit"]`, "resend too soon")
+	// A real wait: the server and the page both count the cooldown on the
+	// wall clock (a person's browser cannot share a fake one).
 	time.Sleep(time.Until(sent.Add(cooldown + 200*time.Millisecond)))
 	b.click("#resend-submit", "resent")
 	b.wantPath("/verify?resent=1", "resent")
@@ -164,33 +167,31 @@ func (b *browserTab) fillRequest(p formPerson) {
 // to, and returns the code the newest one carries, as a person reads it.
 func (b *browserTab) readCode(to string, nth int) string {
 	b.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	var texts []string // newest first
+	arrived := testenv.Eventually(15*time.Second, func() bool {
 		b.navigate("/dev/mailbox")
 		var msgs []struct{ To, Text string }
 		b.eval(`[...document.querySelectorAll('article.message')].map(a => ({
 			To: (a.querySelector('.message-to') || {}).textContent || '',
 			Text: (a.querySelector('pre.message-text') || {}).textContent || ''}))`, &msgs)
-		var texts []string // newest first
+		texts = nil
 		for _, m := range msgs {
 			if strings.Contains(m.To, to) {
 				texts = append(texts, m.Text)
 			}
 		}
-		if len(texts) >= nth {
-			b.check("mailbox")
-			match := codeInMail.FindStringSubmatch(texts[0])
-			if match == nil {
-				b.t.Fatalf("the newest message to %s carries no code", to)
-			}
-			return match[1]
-		}
-		if time.Now().After(deadline) {
-			b.check("mailbox-waiting")
-			b.t.Fatalf("%d messages to %s in /dev/mailbox (article.message .message-to) after 15 s, want %d", len(texts), to, nth)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return len(texts) >= nth
+	})
+	if !arrived {
+		b.check("mailbox-waiting")
+		b.t.Fatalf("%d messages to %s in /dev/mailbox (article.message .message-to) after 15 s, want %d", len(texts), to, nth)
 	}
+	b.check("mailbox")
+	match := codeInMail.FindStringSubmatch(texts[0])
+	if match == nil {
+		b.t.Fatalf("the newest message to %s carries no code", to)
+	}
+	return match[1]
 }
 
 // typoOf changes the first symbol of code to another of the alphabet: the

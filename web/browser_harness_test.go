@@ -280,15 +280,13 @@ func (b *browserTab) back(name string) (restored bool) {
 	case <-time.After(10 * time.Second):
 		b.t.Fatalf("the back button led nowhere in 10 s")
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	var err error
+	if !testenv.Eventually(10*time.Second, func() bool {
 		var complete bool
-		err := chromedp.Run(b.ctx, chromedp.Evaluate(`document.readyState === 'complete'`, &complete))
-		if err == nil && complete {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.t.Fatalf("the page after the back button never finished loading: %v", err)
-		}
+		err = chromedp.Run(b.ctx, chromedp.Evaluate(`document.readyState === 'complete'`, &complete))
+		return err == nil && complete
+	}) {
+		b.t.Fatalf("the page after the back button never finished loading: %v", err)
 	}
 	b.check(name)
 	return restored

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casegate/casegate/internal/testenv"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
@@ -179,7 +180,7 @@ func TestBrowserCrossOriginPost(t *testing.T) {
 			t.Logf("the refusal is %s, not a page (no language, no way back)", resp.MimeType)
 		}
 	}
-	time.Sleep(500 * time.Millisecond) // the worker sends within a few milliseconds of a request
+	s.settle() // whatever a post queued has been sent
 	if n := len(s.mailbox.Messages()); n != 0 {
 		t.Errorf("%d messages sent after cross-origin posts; want none", n)
 	}
@@ -188,9 +189,10 @@ func TestBrowserCrossOriginPost(t *testing.T) {
 // waitDocument waits up to 10 s for the tab to receive a page from url.
 func (b *browserTab) waitDocument(url string) *network.Response {
 	b.t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	var found *network.Response
+	received := testenv.Eventually(10*time.Second, func() bool {
 		b.mu.Lock()
-		var found *network.Response
+		found = nil
 		for _, d := range b.docs {
 			if d.URL == url {
 				found = d
@@ -198,14 +200,14 @@ func (b *browserTab) waitDocument(url string) *network.Response {
 		}
 		b.mu.Unlock()
 		if found == nil {
-			continue
+			return false
 		}
 		var loaded bool
 		b.eval(fmt.Sprintf(`location.href === %q && document.readyState === 'complete'`, url), &loaded)
-		if loaded {
-			return found
-		}
+		return loaded
+	})
+	if !received {
+		b.t.Fatalf("the tab never received %s", url)
 	}
-	b.t.Fatalf("the tab never received %s", url)
-	return nil
+	return found
 }

@@ -49,8 +49,18 @@ var (
 type browserStack struct {
 	t       *testing.T
 	url     string // http://127.0.0.1:port, also the public URL
+	store   casegate.Store
 	mailbox *delivery.Mailbox
-	logs    *syncBuffer
+	logs    *testenv.LogBuffer
+}
+
+// settle waits until the outbox holds no pending delivery that is due now:
+// a message queued by mistake has reached the mailbox by then.
+func (s *browserStack) settle() {
+	s.t.Helper()
+	if !testenv.Eventually(10*time.Second, func() bool { return outboxSettled(s.t, s.store, time.Now()) }) {
+		s.t.Fatal("deliveries due still pending after 10 s")
+	}
 }
 
 func newBrowserStack(t *testing.T, opts ...stackOption) *browserStack {
@@ -66,7 +76,7 @@ func newBrowserStackWithSetup(t *testing.T, setup func(casegate.Store, *portal.P
 	ctx := context.Background()
 	st, _ := testenv.SQLite(t)
 	keys := testenv.Keyring(t)
-	s := &browserStack{t: t, mailbox: &delivery.Mailbox{}, logs: &syncBuffer{}}
+	s := &browserStack{t: t, store: st, mailbox: &delivery.Mailbox{}, logs: &testenv.LogBuffer{}}
 	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	// The server starts before the handler exists: the public URL is its address.

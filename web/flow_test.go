@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/internal/testenv"
 	"github.com/casegate/casegate/portal"
 )
 
@@ -97,7 +98,7 @@ func TestUnmatchedRequestSendsNothingAndAnswersTheSame(t *testing.T) {
 		}
 	}
 	s.waitCode(1)
-	time.Sleep(300 * time.Millisecond) // give a wrongly queued second message time to arrive
+	s.settle() // a wrongly queued second message has arrived by now
 	if n := len(s.smtp.Messages()); n != 1 {
 		t.Fatalf("%d messages sent, want only the matched one", n)
 	}
@@ -271,7 +272,7 @@ func TestPartyLockoutAndNotice(t *testing.T) {
 	}
 	// A new request while locked answers the same 202 and sends nothing.
 	s.requestCode(jose)
-	time.Sleep(300 * time.Millisecond)
+	s.settle()
 	if n := len(s.smtp.Messages()); n != 11 {
 		t.Fatalf("%d messages, want no code while locked", n)
 	}
@@ -288,7 +289,7 @@ func TestPartyLockoutAndNotice(t *testing.T) {
 	}
 	s.clock.Advance(time.Hour + time.Minute)
 	s.requestCode(jose)
-	time.Sleep(300 * time.Millisecond)
+	s.settle()
 	if n := len(s.smtp.Messages()); n != 13 {
 		t.Fatalf("%d messages an hour into a two-hour lock, want 13", n)
 	}
@@ -313,7 +314,7 @@ func TestConsecutiveFailuresNeedAnOperator(t *testing.T) {
 	}
 	s.clock.Advance(30 * 24 * time.Hour)
 	s.requestCode(jose)
-	time.Sleep(300 * time.Millisecond)
+	s.settle()
 	before := len(s.smtp.Messages())
 	if before != 13 { // 12 codes and the lockout notice, no new code
 		t.Fatalf("%d messages a month later, want 13: the lock lasts until an operator lifts it", before)
@@ -341,21 +342,21 @@ func TestSMTPDownThenUpStillDelivers(t *testing.T) {
 	s.smtp.Stop()
 	iss := s.requestCode(jose)
 	// Wait until the worker has tried and recorded a retry.
-	deadline := time.Now().Add(10 * time.Second)
-	for !s.hasAudit("delivery.retry") {
-		if time.Now().After(deadline) {
-			t.Fatal("no failed attempt was recorded while the SMTP server was down")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testenv.Eventually(10*time.Second, func() bool { return s.hasAudit("delivery.retry") }) {
+		t.Fatal("no failed attempt was recorded while the SMTP server was down")
 	}
 	if n := len(s.smtp.Messages()); n != 0 {
 		t.Fatalf("%d messages with the server down", n)
 	}
 	s.smtp.Restart()
-	for len(s.smtp.Messages()) == 0 && time.Now().Before(deadline) {
-		s.clock.Advance(2 * time.Second) // past the retry backoff
-		time.Sleep(50 * time.Millisecond)
-	}
+	// The clock moves to each retry as it falls due (waitCode below fails if none arrives).
+	testenv.Eventually(10*time.Second, func() bool {
+		if len(s.smtp.Messages()) > 0 {
+			return true
+		}
+		s.passBackoff()
+		return false
+	})
 	_, code := s.waitCode(1)
 	if status, body := s.redeem(iss.RequestID, code); status != http.StatusCreated {
 		t.Fatalf("redeem after retry: %d %s", status, body)
@@ -396,7 +397,7 @@ func TestResendCooldownDoublesAndStopsAfterFiveSends(t *testing.T) {
 		!strings.Contains(string(ba), "too_many_attempts") || string(ba) != string(bb) {
 		t.Fatalf("sixth send: %d %s / %d %s, want the same 429 too_many_attempts without Retry-After", ra.StatusCode, ba, rb.StatusCode, bb)
 	}
-	time.Sleep(200 * time.Millisecond)
+	s.settle()
 	if n := len(s.smtp.Messages()); n != 5 {
 		t.Fatalf("%d codes sent, want 5", n)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,19 +43,6 @@ var stranger = map[string]string{
 	"date_of_birth": "1970-01-01", "country_of_birth": "FR", "channel": "email", "language": "en",
 }
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // stack is a whole casegate in-process: a real SQLite file, a real SMTP
 // server, the delivery worker and the HTTP server.
 type stack struct {
@@ -66,7 +54,7 @@ type stack struct {
 	worker *delivery.Worker
 	srv    *httptest.Server
 	clock  *testenv.Clock // shared by portal and worker
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 	client *http.Client
 
 	mu     sync.Mutex
@@ -89,7 +77,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	ctx := context.Background()
 	st, dbFile := testenv.SQLite(t)
 	keys := testenv.Keyring(t)
-	s := &stack{t: t, store: st, dbFile: dbFile, clock: testenv.NewClock(time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)), logs: &syncBuffer{}}
+	s := &stack{t: t, store: st, dbFile: dbFile, clock: testenv.NewClock(time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)), logs: &testenv.LogBuffer{}}
 	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -305,6 +293,55 @@ func (s *stack) signIn(who map[string]string, nth int) string {
 	}
 	mustJSON(s.t, body, &out)
 	return out.Token
+}
+
+// settle waits until the outbox holds no pending delivery that is due: all
+// that the requests so far queued has reached the mail server or failed, so
+// a message queued by mistake has arrived too.
+func (s *stack) settle() {
+	s.t.Helper()
+	if !testenv.Eventually(10*time.Second, func() bool { return outboxSettled(s.t, s.store, s.clock.Now()) }) {
+		s.t.Fatal("deliveries due still pending after 10 s")
+	}
+}
+
+// outboxSettled reports whether st holds no pending delivery due at now.
+// The worker marks a delivery sent only once the mail server accepted it.
+func outboxSettled(t testing.TB, st casegate.Store, now time.Time) bool {
+	t.Helper()
+	var due bool
+	err := st.View(context.Background(), func(tx casegate.Tx) error {
+		ds, err := tx.Deliveries(context.Background(), casegate.DeliveryPending, 0)
+		due = slices.ContainsFunc(ds, func(d casegate.Delivery) bool { return !d.NextAttempt.After(now) })
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return !due
+}
+
+// passBackoff moves the clock just past the soonest next attempt of a
+// delivery waiting out a retry backoff, so the worker tries it again.
+func (s *stack) passBackoff() {
+	s.t.Helper()
+	now := s.clock.Now()
+	var next time.Time
+	err := s.store.View(context.Background(), func(tx casegate.Tx) error {
+		ds, err := tx.Deliveries(context.Background(), casegate.DeliveryPending, 0)
+		for _, d := range ds {
+			if d.NextAttempt.After(now) && (next.IsZero() || d.NextAttempt.Before(next)) {
+				next = d.NextAttempt
+			}
+		}
+		return err
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if !next.IsZero() {
+		s.clock.Advance(next.Sub(now) + time.Millisecond)
+	}
 }
 
 // hasAudit reports whether an audit event with action was recorded.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/casegate/casegate/internal/testenv"
 )
 
 // series is one line of the Prometheus text format: a metric and its labels.
@@ -102,14 +104,11 @@ func TestMetricLabelsAreBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.signIn(jose, 1) // some ordinary traffic too
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		// The worker records the code's delivery just after it was sent.
-		if slices.ContainsFunc(scrapeMetrics(t, s, admin), func(sr series) bool { return sr.name == "casegate_deliveries_total" }) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the sign-in's delivery never showed in /metrics")
-		}
+	// The worker records the code's delivery just after it was sent.
+	if !testenv.Eventually(5*time.Second, func() bool {
+		return slices.ContainsFunc(scrapeMetrics(t, s, admin), func(sr series) bool { return sr.name == "casegate_deliveries_total" })
+	}) {
+		t.Fatal("the sign-in's delivery never showed in /metrics")
 	}
 	sent := clientChosen(t, s)
 	first := scrapeMetrics(t, s, admin)

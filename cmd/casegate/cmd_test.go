@@ -14,10 +14,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/casegate/casegate/internal/testenv"
 	_ "modernc.org/sqlite"
 )
 
@@ -34,25 +34,12 @@ func runCmd(t *testing.T, vars map[string]string, args ...string) (string, strin
 	return out.String(), errOut.String(), err
 }
 
-// lockedWriter lets a test read what a running command has printed so far.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-func (w *lockedWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }
-
 // TestDemoWalkThrough follows the README: start the demo, request a code for
 // the first identity it prints, read the code from the dev mailbox, sign in and
 // read GET /api/v1/me.
 func TestDemoWalkThrough(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
-	out := &lockedWriter{}
+	out := &testenv.LogBuffer{}
 	done := make(chan error, 1)
 	dir := t.TempDir()
 	go func() {
@@ -99,7 +86,7 @@ func TestDemoWalkThrough(t *testing.T) {
 	postJSON(t, base+"/api/v1/access-codes", string(body), http.StatusAccepted, &issued)
 
 	var code string
-	for code == "" && time.Now().Before(deadline) {
+	testenv.Eventually(time.Until(deadline), func() bool {
 		var box struct {
 			Messages []struct {
 				Text string `json:"text"`
@@ -111,8 +98,8 @@ func TestDemoWalkThrough(t *testing.T) {
 				code = c
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return code != ""
+	})
 	if code == "" {
 		t.Fatal("no code arrived in the dev mailbox")
 	}

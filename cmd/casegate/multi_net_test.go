@@ -4,27 +4,12 @@ import (
 	"net"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/casegate/casegate/internal/testenv"
 )
 
-// Network stand-ins for the multi-instance test: a proxy in front of the
-// database that can be cut, and a mail server that never answers.
-
-// listenAgain listens on addr, retrying for a second while a port that was
-// just closed is released.
-func listenAgain(t *testing.T, addr string) net.Listener {
-	t.Helper()
-	var ln net.Listener
-	var err error
-	for range 50 {
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			return ln
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("listen on %s: %v", addr, err)
-	return nil
-}
+// A network stand-in for the multi-instance test: a mail server that never
+// answers. (The proxy in front of the database that can be cut is testenv's.)
 
 // blackHole listens on addr and accepts connections without ever answering:
 // a mail server that hangs. Sends to it wait until their timeout, holding
@@ -37,7 +22,11 @@ type blackHole struct {
 
 func startBlackHole(t *testing.T, addr string) *blackHole {
 	t.Helper()
-	b := &blackHole{ln: listenAgain(t, addr)}
+	ln, err := testenv.ListenAgain(addr)
+	if err != nil {
+		t.Fatalf("listen on %s: %v", addr, err)
+	}
+	b := &blackHole{ln: ln}
 	go func() {
 		for {
 			c, err := b.ln.Accept()

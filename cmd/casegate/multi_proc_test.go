@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/casegate/casegate/internal/testenv"
 )
 
 // This file holds what the multi-instance test needs around it: the casegate
@@ -49,7 +51,7 @@ type cluster struct {
 type instance struct {
 	cmd    *exec.Cmd
 	base   string // http://127.0.0.1:port
-	stderr *procLog
+	stderr *testenv.LogBuffer
 	done   chan struct{} // closed when the process has exited
 }
 
@@ -90,7 +92,7 @@ func (c *cluster) launch(t *testing.T, name string, extra ...string) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{cmd: cmd, stderr: &procLog{}, done: make(chan struct{})}
+	in := &instance{cmd: cmd, stderr: &testenv.LogBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = in.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -195,24 +197,6 @@ func (c *cluster) logs() string {
 		fmt.Fprintf(&b, "--- instance %d (pid %d)\n%s", i, in.cmd.Process.Pid, in.stderr.String())
 	}
 	return b.String()
-}
-
-// procLog keeps what a process writes, for reading while it runs.
-type procLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *procLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *procLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // jsonReply is an HTTP answer: the status and the JSON body.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/internal/smtptest"
+	"github.com/casegate/casegate/internal/testenv"
 	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/store"
 )
@@ -24,7 +26,7 @@ import (
 // served is `casegate serve` running in this process through run.
 type served struct {
 	base   string // http://127.0.0.1:port
-	stderr *lockedWriter
+	stderr *testenv.LogBuffer
 	cancel context.CancelFunc
 	done   chan error
 	once   sync.Once
@@ -40,8 +42,8 @@ func startServe(t *testing.T, vars map[string]string) *served {
 		env[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &lockedWriter{}
-	s := &served{stderr: &lockedWriter{}, cancel: cancel, done: make(chan error, 1)}
+	out := &testenv.LogBuffer{}
+	s := &served{stderr: &testenv.LogBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		s.done <- run(ctx, []string{"casegate", "serve"}, testEnv(env), strings.NewReader(""), out, s.stderr)
 	}()
@@ -122,6 +124,16 @@ func queueCodes(t *testing.T, vars map[string]string, n int) {
 	}
 }
 
+// accepting reports whether a server at base (http://host:port) accepts a
+// connection.
+func accepting(base string) bool {
+	c, err := net.DialTimeout("tcp", strings.TrimPrefix(base, "http://"), time.Second)
+	if err == nil {
+		c.Close()
+	}
+	return err == nil
+}
+
 // countRows runs query, a SELECT count(*), on the SQLite file at path.
 func countRows(t *testing.T, path, query string) int {
 	t.Helper()
@@ -165,13 +177,9 @@ func TestShutdownFinishesRequestsAndHandsBackLeases(t *testing.T) {
 	// The worker claims a batch at once (16 or more) and sends a few at a
 	// time: those hang on the mail server, the rest wait under its lease.
 	leased := `SELECT count(*) FROM deliveries WHERE status = 'pending' AND lease_owner IS NOT NULL`
-	for deadline := time.Now().Add(10 * time.Second); countRows(t, db, leased) < 16; {
-		if time.Now().After(deadline) {
-			t.Fatalf("the worker claimed %d deliveries within 10s, want 16 or more", countRows(t, db, leased))
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testenv.Eventually(10*time.Second, func() bool { return countRows(t, db, leased) >= 16 }) {
+		t.Fatalf("the worker claimed %d deliveries within 10s, want 16 or more", countRows(t, db, leased))
 	}
-	time.Sleep(100 * time.Millisecond)
 	held := countRows(t, db, leased)
 
 	// An import whose body arrives in two halves, with the shutdown between
@@ -199,16 +207,17 @@ func TestShutdownFinishesRequestsAndHandsBackLeases(t *testing.T) {
 		io.WriteString(pw, line(i))
 	}
 	loaded := `SELECT count(*) FROM cases WHERE receipt LIKE 'WAC26%'`
-	for deadline := time.Now().Add(20 * time.Second); countRows(t, db, loaded) == 0; {
-		if time.Now().After(deadline) {
-			t.Fatalf("the import loaded nothing of its first %d lines within 20s", lines/2)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testenv.Eventually(20*time.Second, func() bool { return countRows(t, db, loaded) > 0 }) {
+		t.Fatalf("the import loaded nothing of its first %d lines within 20s", lines/2)
 	}
 	start := time.Now()
 	stopped := make(chan error, 1)
 	go func() { stopped <- s.stop(t) }()
-	time.Sleep(500 * time.Millisecond) // serve is shutting down; the import is in flight
+	// Serve is shutting down once its listener refuses connections; the
+	// import is in flight.
+	if !testenv.Eventually(10*time.Second, func() bool { return !accepting(s.base) }) {
+		t.Fatalf("serve still accepts connections 10s after it was told to stop")
+	}
 	for i := lines / 2; i < lines; i++ {
 		if _, err := io.WriteString(pw, line(i)); err != nil {
 			t.Fatalf("the import's body was cut off at line %d after %v: %v\n%s", i, time.Since(start), err, s.stderr.String())

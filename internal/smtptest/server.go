@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casegate/casegate/internal/testenv"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
@@ -80,14 +81,7 @@ func (s *Server) Restart() {
 	if running {
 		return
 	}
-	var l net.Listener
-	var err error
-	for range 50 { // the port is usually free at once; allow for a slow close
-		if l, err = net.Listen("tcp", s.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	l, err := testenv.ListenAgain(s.addr) // the port is usually free at once; allow for a slow close
 	if err != nil {
 		s.tb.Fatalf("smtptest: listen again on %s: %v", s.addr, err)
 	}

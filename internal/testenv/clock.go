@@ -15,6 +15,7 @@ type Clock struct {
 // NewClock returns a clock standing at t.
 func NewClock(t time.Time) *Clock { return &Clock{now: t} }
 
+// Now is the time the clock stands at.
 func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 
 // Advance moves the clock on by d.

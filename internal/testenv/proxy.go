@@ -5,7 +5,6 @@ import (
 	"net"
 	"sync"
 	"testing"
-	"time"
 )
 
 // Proxy forwards TCP connections from a loopback port to a target, and can
@@ -40,14 +39,7 @@ func (p *Proxy) Addr() string {
 // Reopen listens again, on the same port after a Cut.
 func (p *Proxy) Reopen() {
 	p.t.Helper()
-	var ln net.Listener
-	var err error
-	for range 50 {
-		if ln, err = net.Listen("tcp", p.Addr()); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	ln, err := ListenAgain(p.Addr())
 	if err != nil {
 		p.t.Fatalf("proxy: listen on %s: %v", p.Addr(), err)
 	}
