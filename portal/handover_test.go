@@ -77,8 +77,8 @@ func TestCodesAreHandedToTheRunningWorker(t *testing.T) {
 	}
 	sent := func(n int) {
 		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			var ds []casegate.Delivery
+		var ds []casegate.Delivery
+		read := func() bool {
 			if err := st.View(ctx, func(tx casegate.Tx) error {
 				var err error
 				ds, err = tx.Deliveries(ctx, casegate.DeliverySent, 0)
@@ -86,18 +86,19 @@ func TestCodesAreHandedToTheRunningWorker(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			if len(ds) == n {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d deliveries recorded sent, want %d", len(ds), n)
-			}
+			return len(ds) == n
+		}
+		if !testenv.Eventually(5*time.Second, read) {
+			t.Fatalf("%d deliveries recorded sent, want %d", len(ds), n)
 		}
 	}
-	// counts waits out the hand-over delay and checks what the worker got.
+	// counts waits until the worker got what it should, then out the
+	// hand-over delay again, in which nothing more may reach it.
 	counts := func(what string, handed, woken int32) {
 		t.Helper()
-		time.Sleep(10 * handOverDelay)
+		got := func() bool { return out.handed.Load() == handed && out.woken.Load() == woken }
+		testenv.Eventually(5*time.Second, got)
+		time.Sleep(10 * handOverDelay) // waiting out what must not happen: there is no event to wait for
 		if h, wk := out.handed.Load(), out.woken.Load(); h != handed || wk != woken {
 			t.Errorf("%s: handed over %d, woken %d; want %d, %d", what, h, wk, handed, woken)
 		}
@@ -113,13 +114,8 @@ func TestCodesAreHandedToTheRunningWorker(t *testing.T) {
 	if _, err := server.WaitFor(1, 5*time.Second); err != nil {
 		t.Fatalf("the queued code was not claimed when the worker started: %v", err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, ok := w.Reserve(); ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the worker did not start taking hand-overs")
-		}
+	if !testenv.Eventually(5*time.Second, func() bool { _, ok := w.Reserve(); return ok }) {
+		t.Fatal("the worker did not start taking hand-overs")
 	}
 
 	// A running worker gets the code from the portal the moment it is committed.

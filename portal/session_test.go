@@ -271,11 +271,8 @@ func TestLastSeenWriterRuns(t *testing.T) {
 	c.Advance(time.Minute)
 	alive(t, p, token)
 	start := time.Now()
-	for !storedLastSeen(t, st, token).Equal(c.Now()) {
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("the writer did not write a use within 10 s")
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !testenv.Eventually(10*time.Second, func() bool { return storedLastSeen(t, st, token).Equal(c.Now()) }) {
+		t.Fatal("the writer did not write a use within 10 s")
 	}
 	t.Logf("written %v after the use (the writer runs every %v)", time.Since(start).Round(time.Millisecond), lastSeenEvery)
 
