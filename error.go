@@ -73,10 +73,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	text := e.Message
-	if e.Msg.Key != "" {
-		text = e.Msg.English()
-	}
+	text := e.Text()
 	if len(e.Fields) == 0 {
 		return fmt.Sprintf("%s: %s", e.Code, text)
 	}
@@ -85,6 +82,15 @@ func (e *Error) Error() string {
 		fields = append(fields, k+": "+e.Fields[k].English())
 	}
 	return fmt.Sprintf("%s: %s [%s]", e.Code, text, strings.Join(fields, "; "))
+}
+
+// Text is the error's message in English, for operators: its Msg when it
+// has one, else its Message.
+func (e *Error) Text() string {
+	if e.Msg.Key != "" {
+		return e.Msg.English()
+	}
+	return e.Message
 }
 
 // NewError returns an *Error with code and the message key, its args as

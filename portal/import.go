@@ -220,7 +220,7 @@ func (b *bulkLoad) end() {
 // storeReason says why the store refused a case, without internal detail.
 func storeReason(err error) string {
 	if e, ok := casegate.AsError(err); ok && e.Code != casegate.EInternal {
-		return e.Message
+		return e.Text()
 	}
 	return "the case could not be saved (database error); try this line again"
 }

@@ -161,7 +161,7 @@ func (s *jsonlSource) read() *importChunk {
 
 func importReason(err error) string {
 	if e, ok := casegate.AsError(err); ok {
-		return e.Message
+		return e.Text()
 	}
 	return err.Error()
 }

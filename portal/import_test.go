@@ -500,3 +500,21 @@ func BenchmarkImport(b *testing.B) {
 	}
 	b.ReportMetric(float64(10_000*b.N)/b.Elapsed().Seconds(), "cases/s")
 }
+
+// TestImportReasonsSayWhy: a store error with a message key, not English
+// text (the database unavailable, a row not found), still gives an import
+// line a reason to show the operator.
+func TestImportReasonsSayWhy(t *testing.T) {
+	for _, err := range []error{
+		casegate.NewError(casegate.EUnavailable, "error.unavailable"),
+		casegate.ErrNotFound,
+		&casegate.Error{Code: casegate.EConflict, Message: "receipt number IOE0000000001 given twice"},
+	} {
+		if r := storeReason(err); r == "" {
+			t.Errorf("storeReason(%v) is empty", err)
+		}
+		if r := importReason(err); r == "" {
+			t.Errorf("importReason(%v) is empty", err)
+		}
+	}
+}
