@@ -77,7 +77,7 @@ type Party struct {
 	ANumber        string // canonical "A" + 9 digits, or empty
 	Email          string // empty when none on file
 	Phone          string // E.164, empty when none on file
-	Language       string // "en" or "es"
+	Language       string // a catalog language ("en", "es", …)
 
 	// Lockout state, kept by portal.
 	LockedUntil         time.Time // zero when not locked for a time

@@ -42,7 +42,7 @@ type Party struct {
 	ANumber        string // "A" + 9 digits, or empty
 	Email          string // or empty
 	Phone          string // E.164, or empty; a line gives at least one of email and phone
-	Language       string // "en" or "es", or empty (a new party gets "en")
+	Language       string // a catalog language as the catalog writes it, or empty (a new party gets "en")
 	// PhoneKind is what kind of line Phone is; empty without a phone. The
 	// importer keeps only phones that can be texted (portal).
 	PhoneKind identity.PhoneKind

@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/catalog"
 	"github.com/casegate/casegate/identity"
 )
 
@@ -246,11 +247,12 @@ func (in partyInput) parse(prefix string, errs *fieldErrors) Party {
 	if strings.TrimSpace(in.Email) == "" && strings.TrimSpace(in.Phone) == "" {
 		errs.add(prefix+"email", "a party needs an email or a phone")
 	}
-	switch lang := strings.ToLower(strings.TrimSpace(in.Language)); lang {
-	case "", "en", "es":
-		p.Language = lang
-	default:
-		errs.add(prefix+"language", `must be "en" or "es"`)
+	if strings.TrimSpace(in.Language) != "" {
+		if lang, ok := catalog.Default().Language(in.Language); ok {
+			p.Language = lang
+		} else {
+			errs.add(prefix+"language", "must be one of "+strings.Join(catalog.Default().Languages(), ", "))
+		}
 	}
 	return p
 }

@@ -110,6 +110,29 @@ func (c *Catalog) Languages() []string { return slices.Clone(c.langs) }
 // Supported reports whether lang has a message file.
 func (c *Catalog) Supported(lang string) bool { _, ok := c.loc[lang]; return ok }
 
+// Language is the catalog language a language tag names, as written in
+// the catalog ("zh-Hans"), and whether there is one: the tag itself, any
+// case, or the tag with its last subtags dropped ("es-MX" is "es",
+// "zh-hans-CN" is "zh-Hans"). Every place that takes a language from
+// outside — a request, an import line, a stored delivery — reads it here,
+// so a language added as a file is taken everywhere at once.
+func (c *Catalog) Language(tag string) (string, bool) {
+	tag = strings.TrimSpace(tag)
+	for tag != "" {
+		for _, l := range c.langs {
+			if strings.EqualFold(tag, l) {
+				return l, true
+			}
+		}
+		i := strings.LastIndexAny(tag, "-_")
+		if i < 0 {
+			break
+		}
+		tag = tag[:i]
+	}
+	return "", false
+}
+
 // Keys are the keys of lang's file, sorted.
 func (c *Catalog) Keys(lang string) []string { return slices.Clone(c.keys[lang]) }
 

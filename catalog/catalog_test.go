@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -136,6 +137,43 @@ func TestFormats(t *testing.T) {
 	for i, tc := range cases {
 		if tc.got != tc.want {
 			t.Errorf("%d: got %q, want %q", i, tc.got, tc.want)
+		}
+	}
+}
+
+// TestLanguageReadsTags: a tag from outside names a catalog language in any
+// case and with subtags the catalog does not have; a language added as a
+// file is found as written.
+func TestLanguageReadsTags(t *testing.T) {
+	c, err := Load(fstest.MapFS{
+		"locales/en.json":      {Data: []byte(`{"k": "x"}`)},
+		"locales/es.json":      {Data: []byte(`{"k": "x"}`)},
+		"locales/zh-Hans.json": {Data: []byte(`{"k": "x"}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		tag, want string
+		ok        bool
+	}{
+		{"en", "en", true},
+		{" ES ", "es", true},
+		{"es-MX", "es", true},
+		{"es_419", "es", true},
+		{"zh-Hans", "zh-Hans", true},
+		{"zh-hans-CN", "zh-Hans", true},
+		{"ZH-HANS", "zh-Hans", true},
+		{"zh", "", false},
+		{"zh-Hant", "", false},
+		{"fr", "", false},
+		{"", "", false},
+		{"-", "", false},
+		{"e", "", false},
+	} {
+		got, ok := c.Language(tc.tag)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("Language(%q) = %q, %v; want %q, %v", tc.tag, got, ok, tc.want, tc.ok)
 		}
 	}
 }

@@ -94,8 +94,8 @@ func Render(d casegate.Delivery, code, publicURL string, loc *time.Location) (ca
 		return casegate.Message{}, fmt.Errorf("delivery: no template %q", d.Template)
 	}
 	cat := catalog.Default()
-	lang, _, _ := strings.Cut(strings.ToLower(d.Language), "-")
-	if !cat.Supported(lang) {
+	lang, ok := cat.Language(d.Language)
+	if !ok {
 		lang = catalog.Reference
 	}
 	v, err := newView(d, code, publicURL, lang, loc)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/catalog"
 	"github.com/casegate/casegate/identity"
 )
 
@@ -129,13 +130,10 @@ func formatMsg(err error) casegate.Msg {
 
 // Language returns a supported language for tag, defaulting to English.
 func Language(tag string) string {
-	tag = strings.ToLower(strings.TrimSpace(tag))
-	for _, l := range casegate.Languages {
-		if tag == l || strings.HasPrefix(tag, l+"-") {
-			return l
-		}
+	if l, ok := catalog.Default().Language(tag); ok {
+		return l
 	}
-	return casegate.Languages[0]
+	return catalog.Reference
 }
 
 // RequestCode handles a code request. Whatever the records say, a valid request
