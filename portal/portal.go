@@ -111,8 +111,9 @@ type Deps struct {
 	// Channels are the ones a sender is configured for; codes and notices go
 	// only through them. Nil means both.
 	Channels []casegate.Channel
-	// ReadCacheTTL is how long sessions and dashboards read from the store
-	// are reused (see readCache); 0 turns the cache off.
+	// ReadCacheTTL is how long dashboards and the processing times read
+	// from the store are reused (see readCache); 0 turns the cache off.
+	// Sessions are read every time.
 	ReadCacheTTL time.Duration
 	// Retention is how long what is stored is kept; the zero value means DefaultRetention.
 	Retention Retention

@@ -264,7 +264,7 @@ func settings() []setting {
 			return nil
 		}},
 		intSetting("CASEGATE_PROCESSING_MIN_CASES", "processing-min-cases", "finished cases a processing-time figure must come from to be published; below, the whole form's figure or \"not enough recent cases\"", func(c *config) *int { return &c.Limits.ProcessingMinCases }, d.ProcessingMinCases, 1, 1_000_000),
-		{"CASEGATE_READ_CACHE_TTL", "read-cache-ttl", "1s", "how long a session or dashboard read is reused (0s: never); changes made on other instances show after at most this", func(c *config, v string) error {
+		{"CASEGATE_READ_CACHE_TTL", "read-cache-ttl", "1s", "how long a dashboard or the processing times are reused (0s: never); statuses, subscriptions and imports made on other instances show after at most this (sessions are read every time)", func(c *config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 || d > time.Minute {
 				return fmt.Errorf("want a duration from 0s to 1m, such as 1s, got %q", v)
