@@ -59,7 +59,7 @@ const scrubBand = 48 * time.Hour
 // records it as one audit event. Audit events older than the retention are
 // cut off the start of the chain; a signed checkpoint of the last one cut
 // stays as the anchor that the remaining chain is verified from, and the
-// purge's own event, appended first, keeps the head newer than the cut.
+// purge's own event, appended before the cut, keeps the head newer than it.
 func (p *Portal) Purge(ctx context.Context) (casegate.PurgeCounts, int64, error) {
 	now := p.clock()
 	r := p.retention
@@ -80,7 +80,10 @@ func (p *Portal) Purge(ctx context.Context) (casegate.PurgeCounts, int64, error)
 	var counts casegate.PurgeCounts
 	var cutEvents int64
 	err := p.store.Update(ctx, func(tx casegate.Tx) error {
-		cancelled, err := p.cancelExpiredCodes(ctx, tx, cut.Challenges, now, "retention")
+		// The store's work first, the audit events last: on PostgreSQL the
+		// first append takes the chain's lock until the commit, and every
+		// audited request on every instance would wait behind the deletes.
+		cancelled, err := tx.CancelExpiredCodes(ctx, cut.Challenges)
 		if err != nil {
 			return err
 		}
@@ -103,6 +106,11 @@ func (p *Portal) Purge(ctx context.Context) (casegate.PurgeCounts, int64, error)
 			details["audit_through_seq"] = strconv.FormatInt(last.Seq, 10)
 		} else if counts == (casegate.PurgeCounts{}) {
 			return nil // nothing happened, nothing to record
+		}
+		if cancelled > 0 {
+			if err := p.audit(ctx, tx, now, "", expiredCodesEvent(cancelled, "retention")); err != nil {
+				return err
+			}
 		}
 		if err := p.audit(ctx, tx, now, "", casegate.AuditEvent{
 			Actor: "system", Action: "data.purge", Target: "retention", Outcome: "ok", Details: details,
@@ -140,7 +148,7 @@ func (p *Portal) CancelExpiredCodes(ctx context.Context) (int64, error) {
 	var n int64
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
 		var err error
-		n, err = p.cancelExpiredCodes(ctx, tx, now, now, "")
+		n, err = p.cancelExpiredCodes(ctx, tx, now)
 		return err
 	})
 	if err != nil {
@@ -150,19 +158,26 @@ func (p *Portal) CancelExpiredCodes(ctx context.Context) (int64, error) {
 }
 
 // cancelExpiredCodes cancels in tx the unsent messages whose code expired
-// by expiredBy, wiping the sealed codes, and audits it as one event with
-// how many, and why when it is not the code's expiry alone (the purge
-// says "retention"): a message's state changes only with an audit event.
-func (p *Portal) cancelExpiredCodes(ctx context.Context, tx casegate.Tx, expiredBy, now time.Time, reason string) (int64, error) {
-	n, err := tx.CancelExpiredCodes(ctx, expiredBy)
+// by now, wiping the sealed codes, and audits it as one event with how
+// many.
+func (p *Portal) cancelExpiredCodes(ctx context.Context, tx casegate.Tx, now time.Time) (int64, error) {
+	n, err := tx.CancelExpiredCodes(ctx, now)
 	if err != nil || n == 0 {
 		return n, err
 	}
+	return n, p.audit(ctx, tx, now, "", expiredCodesEvent(n, ""))
+}
+
+// expiredCodesEvent is the audit event of n unsent codes cancelled, and
+// why when it is not their expiry alone (the purge says "retention"). A
+// code replaced by a resend is cancelled under the resend's own event
+// (code.resend), so every code that goes unsent has an event saying why.
+func expiredCodesEvent(n int64, reason string) casegate.AuditEvent {
 	details := map[string]string{"deliveries": strconv.FormatInt(n, 10)}
 	if reason != "" {
 		details["reason"] = reason
 	}
-	return n, p.audit(ctx, tx, now, "", casegate.AuditEvent{
+	return casegate.AuditEvent{
 		Actor: "system", Action: "delivery.expire", Target: "deliveries", Outcome: "cancelled", Details: details,
-	})
+	}
 }
