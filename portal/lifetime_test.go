@@ -50,6 +50,17 @@ func TestRequestEndsWhenThePortalSays(t *testing.T) {
 	if _, err := p.Resend(ctx, issued.RequestID, "192.0.2.1"); casegate.ErrorCodeOf(err) != casegate.ECodeExpired {
 		t.Errorf("resend after the request ended: %v, want code_expired", err)
 	}
+	// At the very instant the request ends, it has ended (the flow cookie
+	// has too).
+	fresh, err := p.RequestCode(ctx, CodeRequest{ReceiptNumber: "IOE0000000001", GivenName: "P1", FamilyName: "Test",
+		DateOfBirth: "1990-01-01", CountryOfBirth: "MX", Channel: "email", ClientIP: "192.0.2.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Set(fresh.Until)
+	if _, err := p.Resend(ctx, fresh.RequestID, "192.0.2.3"); casegate.ErrorCodeOf(err) != casegate.ECodeExpired {
+		t.Errorf("resend at the instant the request ends: %v, want code_expired", err)
+	}
 
 	// With one send allowed, the request ends with its only code.
 	l.MaxSends = 1

@@ -344,7 +344,7 @@ func (p *Portal) Resend(ctx context.Context, requestID, clientIP string) (CodeIs
 			return fmt.Errorf("portal: resend: %w", err)
 		case !ch.ConsumedAt.IsZero():
 			refused = errUsed()
-		case now.Sub(ch.CreatedAt) > p.limits.requestLifetime():
+		case now.Sub(ch.CreatedAt) >= p.limits.requestLifetime(): // at Until it has ended, as the flow cookie has
 			refused = errExpired()
 		case ch.Attempts >= p.limits.MaxAttempts:
 			refused = errTooManyAttempts()
