@@ -1,5 +1,5 @@
 // Package delivery sends the outbox: a worker claims queued deliveries with a
-// lease, renders them from embedded templates (English and Spanish), hands
+// lease, renders them from embedded templates with the catalog's words, hands
 // them to a Sender (SMTP, the demo Mailbox, SMS gateways) and reports each
 // outcome to its Recorder (the portal), which records the row's new state
 // and its audit event. See docs/delivery.md.

@@ -20,7 +20,7 @@ func (p *Portal) RecordDeliveries(ctx context.Context, outs []casegate.DeliveryO
 	now := p.clock()
 	rows := make([]casegate.ClaimedDelivery, len(outs))
 	for i, o := range outs {
-		rows[i] = settle(o, now)
+		rows[i] = outcomeRow(o, now)
 	}
 	recorded := make([]bool, len(outs))
 	rerouted := false
@@ -65,10 +65,10 @@ func (p *Portal) RecordDeliveries(ctx context.Context, outs []casegate.DeliveryO
 	return recorded, nil
 }
 
-// settle is the row an outcome leaves: sent, due again, failed or
+// outcomeRow is the row an outcome leaves: sent, due again, failed or
 // cancelled, with the attempt counted when a send was tried. The store
 // wipes the sealed code of a row that is no longer pending.
-func settle(o casegate.DeliveryOutcome, now time.Time) casegate.ClaimedDelivery {
+func outcomeRow(o casegate.DeliveryOutcome, now time.Time) casegate.ClaimedDelivery {
 	d := o.Delivery
 	d.Attempts = o.Attempts()
 	d.LastError = o.Error

@@ -19,7 +19,7 @@ type texts struct {
 }
 
 // newCatalog returns the catalog built into the binary.
-func newCatalog() (*texts, error) { return &texts{c: catalog.Default()}, nil }
+func newCatalog() *texts { return &texts{c: catalog.Default()} }
 
 // tr returns the message key in lang.
 func (t *texts) tr(lang, key string) string { return t.c.Text(lang, key, nil) }

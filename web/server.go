@@ -81,10 +81,8 @@ func New(d Deps) (*Server, error) {
 	if d.Keys != nil {
 		s.signFlow = func(payload string) string { return d.Keys.Tag("flow-cookie", payload) }
 	}
+	s.cat = newCatalog()
 	var err error
-	if s.cat, err = newCatalog(); err != nil {
-		return nil, err
-	}
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err
 	}
