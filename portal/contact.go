@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -28,8 +29,9 @@ func (p *Portal) checkReauth(s casegate.Session, now time.Time) error {
 
 // StartContactChange sends a code to a new email address or phone number of
 // the signed-in party. Exactly one of email and phone is given. It works only
-// soon after sign-in.
-func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, email, phone, clientIP string) (ContactChange, error) {
+// soon after sign-in. The person asked for the code, so it speaks lang, the
+// language they are using (the party's on file when lang is "").
+func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, email, phone, lang, clientIP string) (ContactChange, error) {
 	now := p.clock()
 	if err := p.checkReauth(s, now); err != nil {
 		return ContactChange{}, err
@@ -64,7 +66,7 @@ func (p *Portal) StartContactChange(ctx context.Context, s casegate.Session, ema
 			refused = rateLimited(res.wait)
 			return nil
 		}
-		c.Language = Language(party.Language)
+		c.Language = Language(cmp.Or(lang, party.Language))
 		d := p.codeDelivery(c, party.ID, dest, casegate.TemplateContactCode, sealed, map[string]string{"changed": changedName(ch)}, now)
 		if ch == casegate.ChannelSMS {
 			if refused, err = p.gateContactSMS(ctx, tx, &d, now); err != nil || refused != nil {
@@ -197,4 +199,31 @@ func (p *Portal) ConfirmContactChange(ctx context.Context, s casegate.Session, c
 	}
 	p.reads.forgetDashboard(s.PartyID)
 	return view, nil
+}
+
+// SetLanguage makes lang (a catalog language, else English) the signed-in
+// party's language on file, the one the notices it does not cause speak:
+// the person chose it.
+func (p *Portal) SetLanguage(ctx context.Context, s casegate.Session, lang string) error {
+	l := Language(lang)
+	changed := false
+	err := p.store.Update(ctx, func(tx casegate.Tx) error {
+		party, err := tx.Party(ctx, s.PartyID)
+		if err != nil {
+			return fmt.Errorf("portal: set language: %w", err)
+		}
+		if changed = party.Language != l; !changed {
+			return nil
+		}
+		party.Language = l
+		party.Revision++
+		if err := tx.UpdateParty(ctx, party); err != nil {
+			return fmt.Errorf("portal: set language: %w", err)
+		}
+		return nil
+	})
+	if err == nil && changed {
+		p.reads.forgetDashboard(s.PartyID)
+	}
+	return err
 }

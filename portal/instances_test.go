@@ -146,7 +146,7 @@ func TestChangesShowOnEveryInstanceAtOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			sA := r.on(r.a, token)
-			change, err := r.a.StartContactChange(ctx, sA, "new.address@example.org", "", "192.0.2.1")
+			change, err := r.a.StartContactChange(ctx, sA, "new.address@example.org", "", "", "192.0.2.1")
 			if err != nil {
 				t.Fatal(err)
 			}

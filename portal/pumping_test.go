@@ -288,7 +288,7 @@ func TestSMSLimitsOnContactChangeAndNotices(t *testing.T) {
 	s := casegate.Session{PartyID: 1, CreatedAt: r.now}
 
 	// A new number abroad is refused plainly: the person is signed in.
-	_, err := r.p.StartContactChange(ctx, s, "", "+52 55 1234 5678", "192.0.2.1")
+	_, err := r.p.StartContactChange(ctx, s, "", "+52 55 1234 5678", "", "192.0.2.1")
 	if e, ok := err.(*casegate.Error); !ok || e.Code != casegate.EInvalid || e.Fields["phone"].Key == "" {
 		t.Fatalf("a number abroad: %v, want a field error", err)
 	}
@@ -313,21 +313,21 @@ func TestSMSLimitsOnContactChangeAndNotices(t *testing.T) {
 	// The notices did not spend the contact changes' share.
 	r.now = r.now.Add(time.Minute)
 	s.CreatedAt = r.now
-	if _, err := r.p.StartContactChange(ctx, s, "", "+1 201 555 0199", "192.0.2.1"); err != nil {
+	if _, err := r.p.StartContactChange(ctx, s, "", "+1 201 555 0199", "", "192.0.2.1"); err != nil {
 		t.Fatalf("a new number with the notices' share spent: %v", err)
 	}
 	r.wantQueued("code to the new number", "sms +12015550199")
 	// With that share spent, the next new number is refused as rate limited.
 	r.now = r.now.Add(time.Minute)
 	s.CreatedAt = r.now
-	_, err = r.p.StartContactChange(ctx, s, "", "+1 201 555 0198", "192.0.2.1")
+	_, err = r.p.StartContactChange(ctx, s, "", "+1 201 555 0198", "", "192.0.2.1")
 	if e, ok := err.(*casegate.Error); !ok || e.Code != casegate.ERateLimited || e.RetryAfter <= 0 {
 		t.Fatalf("share spent: %v, want rate_limited with a wait", err)
 	}
 	r.wantQueued("no code while spent")
 	r.now = r.now.Add(24 * time.Hour)
 	s.CreatedAt = r.now
-	if _, err := r.p.StartContactChange(ctx, s, "", "+1 201 555 0198", "192.0.2.1"); err != nil {
+	if _, err := r.p.StartContactChange(ctx, s, "", "+1 201 555 0198", "", "192.0.2.1"); err != nil {
 		t.Fatalf("after the share refilled: %v", err)
 	}
 	r.wantQueued("code to the next number", "sms +12015550198")

@@ -168,7 +168,7 @@ func (p *Portal) attempt(ctx context.Context, tx casegate.Tx, purpose casegate.P
 		if purpose != casegate.PurposeSignIn {
 			return verdict{}, nil
 		}
-		return verdict{}, p.clearFailures(ctx, tx, party)
+		return verdict{}, p.signedIn(ctx, tx, party, ch.Language)
 	}
 	var v verdict
 	switch {
@@ -289,14 +289,26 @@ func (p *Portal) queueLockoutNotice(ctx context.Context, tx casegate.Tx, party c
 	return queued, nil
 }
 
-// clearFailures resets a party's failure counts after a sign-in.
-func (p *Portal) clearFailures(ctx context.Context, tx casegate.Tx, party casegate.Party) error {
-	if party.ConsecutiveFailures == 0 && party.LockCount == 0 {
+// signedIn records a sign-in on the party: its failures are cleared, and
+// the language the code was asked for in becomes its language on file, the
+// one notices it did not cause speak (docs/decisions.md, "Which language a
+// message speaks").
+func (p *Portal) signedIn(ctx context.Context, tx casegate.Tx, party casegate.Party, lang string) error {
+	failed := party.ConsecutiveFailures != 0 || party.LockCount != 0
+	relang := lang != "" && party.Language != lang
+	if !failed && !relang {
 		return nil
 	}
 	party.ConsecutiveFailures, party.LockCount = 0, 0
+	if relang {
+		party.Language = lang
+		party.Revision++ // the dashboard shows the language
+	}
 	if err := tx.UpdateParty(ctx, party); err != nil {
-		return fmt.Errorf("portal: clear failures: %w", err)
+		return fmt.Errorf("portal: signed in: %w", err)
+	}
+	if !failed {
+		return nil
 	}
 	return p.resetLimit(ctx, tx, partyFailures(party.ID))
 }

@@ -78,7 +78,7 @@ func TestContactChangeRefusesNumbersThatCannotReceiveTexts(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range notTextable {
 		r.now = r.now.Add(3 * time.Minute)
-		_, err := r.p.StartContactChange(ctx, r.session(1), "", c.number, "192.0.2.1")
+		_, err := r.p.StartContactChange(ctx, r.session(1), "", c.number, "", "192.0.2.1")
 		if e, ok := err.(*casegate.Error); !ok || e.Code != casegate.EInvalid || e.Fields["phone"].Key == "" {
 			t.Errorf("%s %s: %v, want a field error on phone", c.kind, c.number, err)
 		}
@@ -88,7 +88,7 @@ func TestContactChangeRefusesNumbersThatCannotReceiveTexts(t *testing.T) {
 	// landline, get their code.
 	for _, c := range []struct{ typed, e164 string }{{"+44 7911 123456", "+447911123456"}, {"+1 201 555 0199", "+12015550199"}} {
 		r.now = r.now.Add(3 * time.Minute)
-		if _, err := r.p.StartContactChange(ctx, r.session(1), "", c.typed, "192.0.2.1"); err != nil {
+		if _, err := r.p.StartContactChange(ctx, r.session(1), "", c.typed, "", "192.0.2.1"); err != nil {
 			t.Errorf("%s: %v", c.typed, err)
 		}
 		r.wantQueued(c.typed, "sms "+c.e164)
@@ -219,26 +219,26 @@ func TestContactChangeTextsPerPersonPerDay(t *testing.T) {
 	for i := range 3 {
 		r.now = start.Add(time.Duration(i) * time.Hour)
 		number := fmt.Sprintf("+1201555015%d", i)
-		if _, err := r.p.StartContactChange(ctx, r.session(1), "", number, "192.0.2.1"); err != nil {
+		if _, err := r.p.StartContactChange(ctx, r.session(1), "", number, "", "192.0.2.1"); err != nil {
 			t.Fatalf("change %d: %v", i, err)
 		}
 		r.wantQueued(number, "sms "+number)
 	}
 	// The fourth new number of the day is refused, plainly: the person is signed in.
 	r.now = start.Add(3 * time.Hour)
-	_, err := r.p.StartContactChange(ctx, r.session(1), "", "+12015550159", "192.0.2.1")
+	_, err := r.p.StartContactChange(ctx, r.session(1), "", "+12015550159", "", "192.0.2.1")
 	e, ok := err.(*casegate.Error)
 	if !ok || e.Code != casegate.ERateLimited || e.RetryAfter != 5*time.Hour {
 		t.Fatalf("a fourth number: %v, want rate_limited for 5h", err)
 	}
 	r.wantQueued("the fourth number")
 	// Changing the email is not a text, and is not held back.
-	if _, err := r.p.StartContactChange(ctx, r.session(1), "ana.new@example.com", "", "192.0.2.1"); err != nil {
+	if _, err := r.p.StartContactChange(ctx, r.session(1), "ana.new@example.com", "", "", "192.0.2.1"); err != nil {
 		t.Fatalf("an email change: %v", err)
 	}
 	r.wantQueued("an email change", "email ana.new@example.com")
 	r.now = start.Add(8 * time.Hour)
-	if _, err := r.p.StartContactChange(ctx, r.session(1), "", "+12015550159", "192.0.2.1"); err != nil {
+	if _, err := r.p.StartContactChange(ctx, r.session(1), "", "+12015550159", "", "192.0.2.1"); err != nil {
 		t.Fatalf("after the wait: %v", err)
 	}
 	r.wantQueued("after the wait", "sms +12015550159")
@@ -287,7 +287,7 @@ func TestSMSBudgetCannotBeStarvedByAnAttacker(t *testing.T) {
 	}
 	for i := range 3 {
 		r.now = r.now.Add(3 * time.Minute)
-		r.p.StartContactChange(ctx, r.session(1), "", fmt.Sprintf("+1201555030%d", i), "192.0.2.1") // refused or not
+		r.p.StartContactChange(ctx, r.session(1), "", fmt.Sprintf("+1201555030%d", i), "", "192.0.2.1") // refused or not
 	}
 	texts, byTemplate := 0, map[string]int{}
 	for _, d := range r.outbox() {
@@ -509,7 +509,7 @@ func TestVoIPNumbersOnlyWhereAllowed(t *testing.T) {
 			limits = voip
 		}
 		r := newPumpingRig(t, limits, `"email":"ana0@example.com","phone":"+12015550101"`)
-		_, err := r.p.StartContactChange(ctx, r.session(1), "", "+33 9 12 34 56 78", "192.0.2.1")
+		_, err := r.p.StartContactChange(ctx, r.session(1), "", "+33 9 12 34 56 78", "", "192.0.2.1")
 		if e, ok := err.(*casegate.Error); allow && err != nil || !allow && (!ok || e.Fields["phone"].Key != "sms.refused_voip") {
 			t.Errorf("allowed %v: a VoIP number: %v", allow, err)
 		}
@@ -518,7 +518,7 @@ func TestVoIPNumbersOnlyWhereAllowed(t *testing.T) {
 		}
 		// Service numbers stay refused.
 		r.now = r.now.Add(3 * time.Minute)
-		if _, err := r.p.StartContactChange(ctx, r.session(1), "", "+19005550123", "192.0.2.1"); err == nil {
+		if _, err := r.p.StartContactChange(ctx, r.session(1), "", "+19005550123", "", "192.0.2.1"); err == nil {
 			t.Errorf("allowed %v: a premium-rate number was let through", allow)
 		}
 		// The worker's last look follows the same setting.

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,7 +19,10 @@ var ana = map[string]string{"receipt_number": "IOE0912345678", "given_name": "An
 func TestContactChangeEndToEnd(t *testing.T) {
 	s := newStack(t, relaxed)
 	s.spec = newSpecChecker(t)
-	token := s.signIn(jose, 1)
+	// José signs in in Spanish, which makes Spanish his language on file.
+	joseES := maps.Clone(jose)
+	joseES["language"] = "es"
+	token := s.signIn(joseES, 1)
 	resp, body := s.do("POST", "/api/v1/me/contact", map[string]string{"email": "Jose.New@Example.org"}, bearerH(token))
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("start: %d %s", resp.StatusCode, body)

@@ -17,7 +17,12 @@ func (s *Server) startContactChange(w http.ResponseWriter, r *http.Request) erro
 	if err := decodeJSON(w, r, &b); err != nil {
 		return err
 	}
-	c, err := s.portal.StartContactChange(r.Context(), session(r), b.Email, b.Phone, s.clientIP(r))
+	// The code speaks the language the client asks in, else the party's.
+	lang := ""
+	if h := r.Header.Get("Accept-Language"); h != "" {
+		lang = s.cat.acceptLanguage(h)
+	}
+	c, err := s.portal.StartContactChange(r.Context(), session(r), b.Email, b.Phone, lang, s.clientIP(r))
 	if err != nil {
 		return err
 	}

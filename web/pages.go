@@ -129,6 +129,15 @@ func (s *Server) switchLanguage(w http.ResponseWriter, r *http.Request) error {
 			Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
 		})
+		// Signed in, the choice is the party's too: the notices it does not
+		// cause speak it from now on (docs/decisions.md).
+		if c, err := r.Cookie(s.cookie); err == nil && c.Value != "" {
+			if sess, err := s.portal.Authenticate(r.Context(), c.Value); err == nil {
+				if err := s.portal.SetLanguage(r.Context(), sess, lang); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	next := r.PostForm.Get("next")
 	if !localPath(next) {

@@ -114,7 +114,7 @@ func (s *Server) submitContact(w http.ResponseWriter, r *http.Request) error {
 		return s.renderContact(w, r, http.StatusBadRequest, d)
 	}
 	// The address as sent: the portal refuses an invisible character at its ends too.
-	c, err := s.portal.StartContactChange(r.Context(), session(r), r.PostForm.Get("email"), phone, s.clientIP(r))
+	c, err := s.portal.StartContactChange(r.Context(), session(r), r.PostForm.Get("email"), phone, d.Lang, s.clientIP(r))
 	if e, ok := casegate.AsError(err); ok {
 		switch e.Code {
 		case casegate.EReauthRequired:

@@ -125,9 +125,10 @@ func TestContactChangeThroughPages(t *testing.T) {
 	}
 	wantRedirect(t, ps.confirm(t, wrong, code), "/dashboard?contact_changed=1")
 
-	// The notice goes to the OLD address, in Jose's language, and carries no code.
+	// The notice goes to the OLD address, in Jose's language on file (English
+	// since he signed in in English), and carries no code.
 	notice, noticeCode := ps.mailTo(t, 3, "jose@example.com")
-	if noticeCode != "" || !strings.Contains(notice, "Se cambió el correo electrónico") {
+	if noticeCode != "" || !strings.Contains(notice, "The email address on your account") {
 		t.Errorf("the notice to the old address: %q", notice)
 	}
 

@@ -106,7 +106,7 @@ func TestEveryPortalMessageHasSpanish(t *testing.T) {
 	for _, number := range []string{"+19005550123", "+442079460958", "+33912345678", "+15555550199",
 		"+12015550151", "+12015550152", "+12015550153", "+12015550154"} {
 		s.clock.Advance(2 * time.Minute) // within the request limit and the sign-in's 20 minutes
-		if _, err := s.portal.StartContactChange(ctx, sess, "", number, "192.0.2.3"); err != nil {
+		if _, err := s.portal.StartContactChange(ctx, sess, "", number, "", "192.0.2.3"); err != nil {
 			collect("contact change to "+number, err)
 		}
 	}
