@@ -4,7 +4,8 @@ import "github.com/casegate/casegate/catalog"
 
 // StatusInfo describes a status code of the built-in list. Its name and
 // description in each language are catalog messages, status.<code>.title
-// and status.<code>.description.
+// and status.<code>.description (to the applicant) and
+// status.<code>.description_watcher (to anyone else linked to the case).
 type StatusInfo struct {
 	Code     string
 	Terminal bool // the case is finished: processing times count to the first terminal event
@@ -15,9 +16,21 @@ func (s StatusInfo) Title(lang string) string {
 	return catalog.Default().Text(lang, "status."+s.Code+".title", nil)
 }
 
-// Description says in lang what the status means for the person, in plain words.
+// Description says in lang what the status means for the applicant, in plain
+// words: "We approved your case and mailed you…".
 func (s StatusInfo) Description(lang string) string {
 	return catalog.Default().Text(lang, "status."+s.Code+".description", nil)
+}
+
+// DescriptionFor says what the status means to a party with role: the
+// applicant is told about their case; anyone else linked to it (a
+// representative, a petitioner, a beneficiary) about the case, in words
+// that do not take them for the applicant (status.<code>.description_watcher).
+func (s StatusInfo) DescriptionFor(lang string, role Role) string {
+	if role == RoleApplicant {
+		return s.Description(lang)
+	}
+	return catalog.Default().Text(lang, "status."+s.Code+".description_watcher", nil)
 }
 
 // statusCatalog is the built-in list. Imports and events may use these

@@ -259,6 +259,17 @@ func (v view) StatusTitle() (string, error) {
 	return casegate.StatusTitle(v.params["status"], v.params["title"], v.Lang), nil
 }
 
+// StatusDescription says what a catalog status means, in the words for
+// the party's role parameter (the applicant's, else a watcher's); "" for a
+// custom status.
+func (v view) StatusDescription() string {
+	st, ok := casegate.Status(v.params["status"])
+	if !ok {
+		return ""
+	}
+	return st.DescriptionFor(v.Lang, casegate.Role(v.params["role"]))
+}
+
 // ChangedEmail reports whether the changed parameter says the email address
 // changed (else the phone number did).
 func (v view) ChangedEmail() (bool, error) {

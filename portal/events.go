@@ -114,6 +114,12 @@ func (p *Portal) notifySubscribers(ctx context.Context, tx casegate.Tx, c casega
 		if err != nil {
 			return 0, fmt.Errorf("portal: notify: %w", err)
 		}
+		// The message says what the status means in words for the party's
+		// role: a representative is not told "we mailed you".
+		role, err := roleOf(ctx, tx, c.ID, party.ID)
+		if err != nil && !casegate.IsNotFound(err) {
+			return 0, fmt.Errorf("portal: notify: %w", err)
+		}
 		for ch, want := range map[casegate.Channel]bool{casegate.ChannelEmail: s.Email, casegate.ChannelSMS: s.SMS} {
 			if !want || party.Contact(ch) == "" {
 				continue
@@ -121,7 +127,7 @@ func (p *Portal) notifySubscribers(ctx context.Context, tx casegate.Tx, c casega
 			d := casegate.Delivery{
 				PartyID: party.ID, Channel: ch, Destination: party.Contact(ch), Template: casegate.TemplateStatusUpdate,
 				Language: Language(party.Language),
-				Params:   map[string]string{"receipt_number": c.ReceiptNumber, "status": e.Status, "title": e.Title},
+				Params:   map[string]string{"receipt_number": c.ReceiptNumber, "status": e.Status, "title": e.Title, "role": string(role)},
 				Status:   casegate.DeliveryPending, NextAttempt: now, CreatedAt: now,
 			}
 			queued, err := p.enqueue(ctx, tx, &d, party, now)

@@ -195,7 +195,7 @@ func caseJSON(c portal.CaseView, lang string) caseBody {
 	for _, e := range c.History {
 		ev := eventBody{Status: e.Status, Title: casegate.StatusTitle(e.Status, e.Title, lang), At: e.At.UTC()}
 		if info, ok := casegate.Status(e.Status); ok {
-			ev.Description = info.Description(lang)
+			ev.Description = info.DescriptionFor(lang, c.Role)
 		}
 		b.History = append(b.History, ev)
 	}

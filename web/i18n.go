@@ -73,14 +73,14 @@ func (t *texts) wait(lang string, d time.Duration) string { return t.c.Wait(lang
 // date writes a day in lang: "March 14, 2025" or "14 de marzo de 2025".
 func (t *texts) date(lang string, tm time.Time) string { return t.c.Date(lang, "date.long", tm) }
 
-// statusDescription says in lang what a catalog status means for the
-// person; "" for a custom status, which has only its title.
-func statusDescription(code, lang string) string {
+// statusDescription says in lang what a catalog status means for a person
+// with role on the case; "" for a custom status, which has only its title.
+func statusDescription(code, lang string, role casegate.Role) string {
 	st, ok := casegate.Status(code)
 	if !ok {
 		return ""
 	}
-	return st.Description(lang)
+	return st.DescriptionFor(lang, role)
 }
 
 // The messages the web package itself puts on pages or in problems.
