@@ -82,8 +82,14 @@ func TestSignInThroughPages(t *testing.T) {
 			t.Errorf("#help does not mention %q", want)
 		}
 	}
-	if b := verify.doc.Find("#resend-submit").Text(); !strings.Contains(b, "30 seconds") {
-		t.Errorf("the resend button says %q during the cooldown, want the wait", b)
+	// Without a script nothing counts down, so the page says when, as a
+	// clock time; the script turns the button into the countdown.
+	at := ps.clock.Now().Add(30 * time.Second).UTC()
+	if b := verify.doc.Find("#resend-at").Text(); !strings.Contains(b, at.Format("15:04")+" UTC") {
+		t.Errorf("#resend-at says %q during the cooldown, want the time the wait ends, %s UTC", b, at.Format("15:04"))
+	}
+	if until := verify.doc.Find("#resend-submit").AttrOr("data-until", ""); until != at.Format(time.RFC3339) {
+		t.Errorf("the resend button's countdown runs to %q, want %s", until, at.Format(time.RFC3339))
 	}
 
 	// A wrong code: the summary, the field message with attempts left, the box emptied.
@@ -189,8 +195,10 @@ func TestResendThroughPages(t *testing.T) {
 	if again.doc.Find("#resend-notice").Length() != 1 {
 		t.Errorf("no #resend-notice after a resend")
 	}
-	if b := again.doc.Find("#resend-submit").Text(); !strings.Contains(b, "60 seconds") {
-		t.Errorf("resend button %q, want the doubled cooldown", b)
+	at := ps.clock.Now().Add(60 * time.Second).UTC()
+	if b := again.doc.Find("#resend-at").Text(); !strings.Contains(b, at.Format("15:04")+" UTC") ||
+		again.doc.Find("#resend-submit").AttrOr("data-until", "") != at.Format(time.RFC3339) {
+		t.Errorf("#resend-at %q, want the doubled cooldown, to %s UTC", b, at.Format("15:04"))
 	}
 	_, second := ps.waitCode(2)
 	if p := ps.post(t, "/verify", url.Values{"code": {first}}); p.status() == http.StatusSeeOther {

@@ -15,7 +15,25 @@ type verifyPage struct {
 	Left        time.Duration // until the code expires; 0 once it has
 	ResendAfter time.Time
 	ResendWait  time.Duration // until a new code may be asked for; 0 when it may
+	ResendClock string        // when a new code may be asked for, as a clock time
 	Resent      bool          // a new code was just sent
+	Ended       bool          // too many wrong codes: only a new request helps
+}
+
+// resendClock writes t as the code messages write times: a 24-hour clock in
+// UTC with the zone named, "15:04 UTC". The server knows no person's time
+// zone; the script turns it into a countdown (docs/decisions.md).
+func resendClock(t time.Time) string { return t.UTC().Format("15:04 MST") }
+
+// renderEnded shows the verify page of a request that can no longer sign
+// anyone in: the message in d, no code box, no resend, and the way to a new
+// request. The flow is over, so the flow cookie goes.
+func (s *Server) renderEnded(w http.ResponseWriter, r *http.Request, status int, d *pageData) error {
+	s.clearFlow(w)
+	d.Path = "/verify"
+	d.Page = verifyPage{Ended: true}
+	w.Header().Set("Cache-Control", "no-store")
+	return s.render(w, r, status, "verify", d)
 }
 
 // renderVerify shows the verify page for f with the errors already in d.
@@ -25,7 +43,7 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, status int
 	d.Page = verifyPage{
 		ExpiresAt: f.ExpiresAt, Left: max(f.ExpiresAt.Sub(now), 0),
 		ResendAfter: f.ResendAfter, ResendWait: max(f.ResendAfter.Sub(now), 0),
-		Resent: resent,
+		ResendClock: resendClock(f.ResendAfter), Resent: resent,
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return s.render(w, r, status, "verify", d)
@@ -78,6 +96,11 @@ func (s *Server) submitCode(w http.ResponseWriter, r *http.Request) error {
 		msg += " " + s.cat.trCount(d.Lang, msgAttemptsLeft, e.AttemptsRemaining)
 	}
 	s.codeError(d, msg)
+	if e.Code == casegate.ETooManyAttempts {
+		d.FieldErrs = nil // there is no code box to hold it
+		d.Errors[0].ID = "new-request"
+		return s.renderEnded(w, r, statusOf[e.Code], d)
+	}
 	return s.renderVerify(w, r, statusOf[e.Code], d, f, false)
 }
 
