@@ -78,7 +78,7 @@ func pageFuncs(cat *texts, a assets, lang string) template.FuncMap {
 		"date":           func(t time.Time) string { return cat.date(lang, t) },
 		// status names a status in lang: the catalog title, else the custom title.
 		"status":      func(code, title string) string { return casegate.StatusTitle(code, title, lang) },
-		"description": func(code string) string { return statusDescription(code, lang) },
+		"description": func(code string, role casegate.Role) string { return statusDescription(code, lang, role) },
 		"role": func(r casegate.Role) string {
 			if r.Valid() {
 				return cat.tr(lang, "role."+string(r))
@@ -116,12 +116,19 @@ func otherLanguages(cat *texts, lang string) []languageChoice {
 type pageData struct {
 	Lang      string            // the page's language
 	Path      string            // the local address the language switch returns to
-	SignedIn  bool              // shows the sign-out form
+	SignedIn  bool              // shows "Your cases" and the sign-out form
 	PublicURL string            // the only address where codes are entered
 	Errors    []summaryItem     // the error summary, in form order
 	Form      map[string]string // what the person typed, by field id
 	FieldErrs map[string]string // messages by field id
 	Page      any               // the page's own data
+}
+
+// ShowsError reports whether the page shows an error, a form's or the error
+// page's: its title then begins "Error:", the first thing a screen reader says.
+func (d *pageData) ShowsError() bool {
+	_, isErr := d.Page.(errorPage)
+	return isErr || len(d.Errors) > 0
 }
 
 // summaryItem is one line of the error summary: a link to its field.
@@ -135,7 +142,21 @@ func (s *Server) newPage(r *http.Request, page any) *pageData {
 	if r.Method == http.MethodGet && r.URL.RawQuery != "" {
 		p = r.URL.RequestURI()
 	}
-	return &pageData{Lang: s.pageLang(r), Path: p, PublicURL: s.public.String(), Page: page}
+	return &pageData{Lang: s.pageLang(r), Path: p, PublicURL: s.public.String(), Page: page, SignedIn: s.signedInNow(r)}
+}
+
+// signedInNow reports whether r comes with a live session: the header then
+// offers the way back to the cases and out, on every page.
+func (s *Server) signedInNow(r *http.Request) bool {
+	if sess, ok := r.Context().Value(sessionKey).(casegate.Session); ok && sess.PartyID != 0 {
+		return true
+	}
+	c, err := r.Cookie(s.cookie)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	_, err = s.portal.Authenticate(r.Context(), c.Value)
+	return err == nil
 }
 
 // render executes page name into a buffer and only then writes it, so that a
@@ -153,7 +174,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", d.Lang)
 	h.Add("Vary", "Cookie, Accept-Language")
-	if h.Get("Cache-Control") == "" {
+	if d.SignedIn {
+		h.Set("Cache-Control", "no-store") // it shows who is signed in
+	} else if h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "no-cache")
 	}
 	w.WriteHeader(status)
