@@ -186,7 +186,10 @@ func TestStatusEventNotifiesExactlyTheSubscribers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jt := s.signIn(jose, 1)
+	// José signs in in Spanish, which keeps Spanish his language on file.
+	joseES := maps.Clone(jose)
+	joseES["language"] = "es"
+	jt := s.signIn(joseES, 1)
 	at := s.signIn(ana, 2)
 	if resp, body := s.do("PUT", "/api/v1/cases/IOE0912345678/subscription", map[string]bool{"email": true, "sms": false}, bearerH(jt)); resp.StatusCode != http.StatusOK {
 		t.Fatalf("subscribe: %d %s", resp.StatusCode, body)

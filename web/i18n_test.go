@@ -186,9 +186,10 @@ func TestStatusFuncs(t *testing.T) {
 	title := func(lang, code, custom string) string {
 		return funcs[lang]["status"].(func(string, string) string)(code, custom)
 	}
-	describe := func(lang, code string) string {
-		return funcs[lang]["description"].(func(string) string)(code)
+	describeFor := func(lang, code string, role casegate.Role) string {
+		return funcs[lang]["description"].(func(string, casegate.Role) string)(code, role)
 	}
+	describe := func(lang, code string) string { return describeFor(lang, code, casegate.RoleApplicant) }
 	cases := []struct{ got, want string }{
 		{title("es", "received", ""), "Caso recibido"},
 		{title("en", "biometrics_completed", ""), "Biometrics taken"},
@@ -198,6 +199,8 @@ func TestStatusFuncs(t *testing.T) {
 		{describe("en", "approved"), "We approved your case and mailed you an approval notice."},
 		{describe("es", "approved"), "Aprobamos su caso y le enviamos por correo un aviso de aprobación."},
 		{describe("es", "oath_ceremony_scheduled"), ""},
+		{describeFor("en", "approved", casegate.RoleRepresentative), "We approved this case and mailed an approval notice."},
+		{describeFor("es", "approved", casegate.RoleBeneficiary), "Aprobamos este caso y enviamos por correo un aviso de aprobación."},
 	}
 	for i, c := range cases {
 		if c.got != c.want {
@@ -208,6 +211,9 @@ func TestStatusFuncs(t *testing.T) {
 		for _, lang := range casegate.Languages {
 			if title(lang, st.Code, "") == st.Code || describe(lang, st.Code) == "" {
 				t.Errorf("%s in %s: no title or description", st.Code, lang)
+			}
+			if w := describeFor(lang, st.Code, casegate.RoleRepresentative); w == "" || w == describe(lang, st.Code) {
+				t.Errorf("%s in %s: no watcher's description of its own", st.Code, lang)
 			}
 		}
 	}
