@@ -12,7 +12,7 @@ type rtlLayout struct {
 	Dir, Direction string     // the html element's dir attribute and computed direction
 	Name, Actions  rect       // the header's service name and its actions (language switch)
 	Label, Input   rect       // the given name's label text and its input
-	Wrap           rect       // the header's row
+	Month, Year    rect       // the date of birth's first and last boxes
 	InputBidi      string     // computed unicode-bidi of the receipt number input
 	TimeBidi       string     // of a time element, "" when the page has none
 	Invalid        [2]float64 // the first invalid field's left and right border widths
@@ -31,6 +31,7 @@ const rtlLayoutJS = `(() => {
     direction: cs(document.documentElement).direction,
     name: box(q('.service-name')), actions: box(q('.header-actions')),
     label: text(q('label[for=given_name]')), input: box(q('#given_name')),
+    month: box(q('#dob_month')), year: box(q('#dob_year')),
     inputBidi: q('#receipt_number') ? cs(q('#receipt_number')).unicodeBidi : '',
     timeBidi: t ? cs(t).unicodeBidi : '',
     invalid: inv ? [parseFloat(cs(inv).borderLeftWidth), parseFloat(cs(inv).borderRightWidth)] : [0, 0],
@@ -63,7 +64,7 @@ func TestBrowserArabicMirrors(t *testing.T) {
 
 	b.open("/request", "request-en")
 	b.measure(&en)
-	if en.Direction != "ltr" || !(en.Name.Left < en.Actions.Left) || !near(en.Label.Left, en.Input.Left) {
+	if en.Direction != "ltr" || !(en.Name.Left < en.Actions.Left) || !near(en.Label.Left, en.Input.Left) || !(en.Month.Left < en.Year.Left) {
 		t.Errorf("English request page is not left to right as expected: %+v", en)
 	}
 
@@ -82,6 +83,11 @@ func TestBrowserArabicMirrors(t *testing.T) {
 	}
 	if !near(ar.Label.Right, ar.Input.Right) || near(ar.Label.Left, ar.Input.Left) {
 		t.Errorf("Arabic label text %+v is not aligned to the right edge of its input %+v", ar.Label, ar.Input)
+	}
+	// The date's boxes run from the right, month first, as the hint's
+	// example "4 2 1990" does in a right-to-left line.
+	if !(ar.Month.Left > ar.Year.Left) {
+		t.Errorf("Arabic date boxes not mirrored: month %+v, year %+v", ar.Month, ar.Year)
 	}
 	if ar.InputBidi != "plaintext" {
 		t.Errorf("the receipt number input has unicode-bidi %q, want plaintext so that it keeps its left-to-right order", ar.InputBidi)
