@@ -56,7 +56,8 @@ func near(a, b float64) bool { return math.Abs(a-b) < 2 }
 // labels start at the right edge of their inputs, an invalid field's bar is
 // on its right, and values written left to right (codes, receipt numbers,
 // dates) take their own direction. open and click run every page check,
-// axe-core included, on each Arabic page.
+// axe-core included, on each Arabic page; French and Chinese pages get
+// them too, and stay left to right.
 func TestBrowserArabicMirrors(t *testing.T) {
 	s := newBrowserStack(t)
 	b := openTab(t, s.url, tabOptions{})
@@ -113,5 +114,17 @@ func TestBrowserArabicMirrors(t *testing.T) {
 	b.measure(&times)
 	if times.TimeBidi != "" && times.TimeBidi != "isolate" {
 		t.Errorf("a date's time element has unicode-bidi %q, want isolate", times.TimeBidi)
+	}
+
+	// The other new languages, left to right, through the same switch and
+	// the same checks.
+	for _, lang := range []string{"fr", "zh-Hans"} {
+		b.opts.lang = lang
+		b.click(`form.language-switch button[name=lang][value="`+lang+`"]`, "times-"+lang)
+		var l rtlLayout
+		b.measure(&l)
+		if l.Dir != "ltr" || l.Direction != "ltr" || !(l.Name.Left < l.Actions.Left) {
+			t.Errorf("%s: not left to right: %+v", lang, l)
+		}
 	}
 }
