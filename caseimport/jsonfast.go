@@ -203,7 +203,7 @@ func (d *fastDecoder) str(dst *string) bool {
 // workers to share.
 var interned = func() map[string]string {
 	m := map[string]string{}
-	for _, s := range []string{"applicant", "petitioner", "beneficiary", "representative", "en", "es", ""} {
+	for _, s := range append([]string{"applicant", "petitioner", "beneficiary", "representative", ""}, casegate.Languages...) {
 		m[s] = s
 	}
 	for _, st := range casegate.Statuses() {

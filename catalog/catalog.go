@@ -207,7 +207,14 @@ func (c *Catalog) Wait(lang string, d time.Duration) string {
 	return c.Text(lang, "wait.minutes", map[string]any{"Count": (secs + 59) / 60})
 }
 
-// Number writes n with lang's digits and grouping (CLDR, through x/text).
+// Number writes n with lang's grouping (CLDR, through x/text) in Latin
+// digits: receipt numbers, codes, dates and counts in messages are written
+// in them in every language, so a table's figures are too (CLDR's default
+// for Arabic would be Arabic-Indic digits).
 func (c *Catalog) Number(lang string, n int) string {
-	return message.NewPrinter(language.Make(lang)).Sprint(number.Decimal(n))
+	tag, err := language.Make(lang).SetTypeForKey("nu", "latn")
+	if err != nil {
+		tag = language.Make(lang)
+	}
+	return message.NewPrinter(tag).Sprint(number.Decimal(n))
 }

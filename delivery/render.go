@@ -179,6 +179,10 @@ func newView(d casegate.Delivery, code, publicURL, lang string, loc *time.Locati
 	}, nil
 }
 
+// Dir is the message's writing direction, "ltr" or "rtl", for the HTML
+// layout.
+func (v view) Dir() string { return v.cat.Direction(v.Lang) }
+
 // Code is the access code in display form, "K7M2Q-9XH4R".
 func (v view) Code() (string, error) {
 	if v.code == "" {

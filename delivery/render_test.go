@@ -9,6 +9,7 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/catalog"
 )
 
 const testURL = "https://portal.example.org"
@@ -43,8 +44,11 @@ func lockoutDelivery(ch casegate.Channel, lang, lockedUntil string) casegate.Del
 }
 
 var warnings = map[string]string{
-	"en": "We will never ask you for this code by phone, email or text. Enter it only at " + testURL + ".",
-	"es": "Nunca le pediremos este código por teléfono, correo electrónico ni mensaje de texto. Ingréselo solo en " + testURL + ".",
+	"en":      "We will never ask you for this code by phone, email or text. Enter it only at " + testURL + ".",
+	"es":      "Nunca le pediremos este código por teléfono, correo electrónico ni mensaje de texto. Ingréselo solo en " + testURL + ".",
+	"fr":      "Nous ne vous demanderons jamais ce code par téléphone, par courriel ou par SMS. Saisissez-le uniquement sur " + testURL + ".",
+	"zh-Hans": "我们绝不会通过电话、电子邮件或短信向您索要此验证码。请只在 " + testURL + " 输入。",
+	"ar":      "لن نطلب منك هذا الرمز أبدًا عبر الهاتف أو البريد الإلكتروني أو الرسائل النصية. لا تُدخله إلا على " + testURL + ".",
 }
 
 func TestRenderAccessCodeEmail(t *testing.T) {
@@ -54,7 +58,11 @@ func TestRenderAccessCodeEmail(t *testing.T) {
 		{"en", "en", "It expires at 14:05 UTC (in 10 minutes).", "Your access code for portal.example.org"},
 		{"es", "es", "Vence a las 14:05 UTC (dentro de 10 minutos).", "Su código de acceso para portal.example.org"},
 		{"es-MX", "es", "Vence a las 14:05 UTC (dentro de 10 minutos).", "Su código de acceso para portal.example.org"},
-		{"fr", "en", "It expires at 14:05 UTC (in 10 minutes).", "Your access code for portal.example.org"},
+		{"fr", "fr", "Il expire à 14:05 UTC (dans 10 minutes).", "Votre code d'accès pour portal.example.org"},
+		{"fr-CA", "fr", "Il expire à 14:05 UTC (dans 10 minutes).", "Votre code d'accès pour portal.example.org"},
+		{"zh-Hans", "zh-Hans", "有效期至 14:05 UTC（10 分钟后）。", "您在 portal.example.org 的访问码"},
+		{"ar", "ar", "تنتهي صلاحيته في 14:05 UTC (بعد 10 دقائق).", "رمز الدخول الخاص بك إلى portal.example.org"},
+		{"de", "en", "It expires at 14:05 UTC (in 10 minutes).", "Your access code for portal.example.org"},
 		{"", "en", "It expires at 14:05 UTC (in 10 minutes).", "Your access code for portal.example.org"},
 	}
 	for _, tt := range tests {
@@ -88,10 +96,11 @@ func TestRenderAccessCodeEmail(t *testing.T) {
 			if strings.Contains(m.Subject, display) || strings.Contains(m.Subject, code) {
 				t.Error("the subject carries the code")
 			}
-			if !strings.Contains(m.HTML, `<html lang="`+tt.wantLang+`">`) {
-				t.Errorf("HTML is not marked as %s", tt.wantLang)
+			dir := catalog.Default().Direction(tt.wantLang)
+			if !strings.Contains(m.HTML, `<html lang="`+tt.wantLang+`" dir="`+dir+`">`) {
+				t.Errorf("HTML is not marked as %s, %s", tt.wantLang, dir)
 			}
-			if !strings.HasSuffix(m.Text, ".\n") {
+			if !strings.HasSuffix(m.Text, ".\n") && !strings.HasSuffix(m.Text, "。\n") {
 				t.Errorf("text does not end with one newline: %q", m.Text[len(m.Text)-10:])
 			}
 		})
@@ -99,7 +108,7 @@ func TestRenderAccessCodeEmail(t *testing.T) {
 }
 
 func TestRenderAccessCodeSMS(t *testing.T) {
-	for _, lang := range []string{"en", "es"} {
+	for _, lang := range casegate.Languages {
 		code := testCode(t)
 		m, err := Render(codeDelivery(casegate.ChannelSMS, lang), code, "https://portal.example.org:8443/start", time.UTC)
 		if err != nil {

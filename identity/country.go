@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 )
 
 // CountryEntry is a country with its name in one language.
@@ -116,18 +117,60 @@ func Country(s string) (string, error) {
 	return "", ErrCountry
 }
 
-// CountryName returns the short name of the country with alpha-2 code code, in
-// Spanish when lang is "es" (or a regional Spanish such as "es-MX") and in
-// English otherwise; "" when the code is unknown.
+// CountryName returns the short name of the country with alpha-2 code code in
+// lang: the table's Spanish name when lang is "es" (or a regional Spanish
+// such as "es-MX"), CLDR's name (golang.org/x/text/language/display) for
+// another language CLDR names regions in ("fr", "zh-Hans", "ar"), and the
+// table's English name otherwise; "" when the code is unknown. Only the
+// table's names, English and Spanish, are matched when typed (Country).
 func CountryName(code, lang string) string {
 	c, ok := countryByCode[strings.ToUpper(code)]
 	if !ok {
 		return ""
 	}
+	return c.name(countryLanguage(lang))
+}
+
+// countryNames is a language country names are shown in: English or
+// Spanish from the table, or another language's CLDR names.
+type countryNames struct {
+	key   string // "en", "es" or the tag, for the cache of sorted lists
+	tag   language.Tag
+	cldr  display.Namer // nil for English and Spanish
+	table func(*country) string
+}
+
+// countryLanguage is the language country names are given in for lang.
+func countryLanguage(lang string) countryNames {
 	if spanish(lang) {
-		return c.es
+		return countryNames{key: "es", tag: language.Spanish, table: func(c *country) string { return c.es }}
 	}
-	return c.en
+	english := countryNames{key: "en", tag: language.English, table: func(c *country) string { return c.en }}
+	tag, err := language.Parse(lang)
+	if err != nil {
+		return english
+	}
+	if base, _ := tag.Base(); base.String() == "en" {
+		return english
+	}
+	namer := display.Regions(tag)
+	if namer == nil {
+		return english
+	}
+	return countryNames{key: tag.String(), tag: tag, cldr: namer, table: english.table}
+}
+
+// name is c's name in n: CLDR's when n has CLDR names and CLDR names c,
+// else the table's.
+func (c *country) name(n countryNames) string {
+	if n.cldr != nil {
+		if r, err := language.ParseRegion(c.alpha2); err == nil {
+			if s := n.cldr.Name(r); s != "" {
+				return s
+			}
+		}
+	}
+	return n.table(c)
 }
 
 // spanish reports whether lang asks for Spanish.
@@ -136,33 +179,29 @@ func spanish(lang string) bool {
 	return lang == "es" || strings.HasPrefix(lang, "es-")
 }
 
-var sortedCountries = struct {
-	en, es func() []CountryEntry
-}{
-	en: sync.OnceValue(func() []CountryEntry { return sortCountries(language.English, false) }),
-	es: sync.OnceValue(func() []CountryEntry { return sortCountries(language.Spanish, true) }),
-}
+// sortedCountries caches Countries by countryNames.key.
+var sortedCountries sync.Map
 
-// Countries returns every country with its name in lang ("es" for Spanish,
-// English otherwise), sorted by that name as a reader of the language expects
-// (Spanish: Ñ after N, accents ignored). The slice is the caller's to keep.
+// Countries returns every country with its name in lang (as CountryName
+// names it), sorted by that name as a reader of the language expects
+// (Spanish: Ñ after N, accents ignored; Chinese by pinyin). The slice is the
+// caller's to keep.
 func Countries(lang string) []CountryEntry {
-	if spanish(lang) {
-		return slices.Clone(sortedCountries.es())
+	n := countryLanguage(lang)
+	if list, ok := sortedCountries.Load(n.key); ok {
+		return slices.Clone(list.([]CountryEntry))
 	}
-	return slices.Clone(sortedCountries.en())
+	list, _ := sortedCountries.LoadOrStore(n.key, sortCountries(n))
+	return slices.Clone(list.([]CountryEntry))
 }
 
-// sortCountries lists the countries named in one language, collated in tag.
-func sortCountries(tag language.Tag, es bool) []CountryEntry {
+// sortCountries lists the countries named in n, collated in its language.
+func sortCountries(n countryNames) []CountryEntry {
 	list := make([]CountryEntry, len(countries))
-	for i, c := range countries {
-		list[i] = CountryEntry{Code: c.alpha2, Name: c.en}
-		if es {
-			list[i].Name = c.es
-		}
+	for i := range countries {
+		list[i] = CountryEntry{Code: countries[i].alpha2, Name: countries[i].name(n)}
 	}
-	col := collate.New(tag)
+	col := collate.New(n.tag)
 	slices.SortStableFunc(list, func(a, b CountryEntry) int { return col.CompareString(a.Name, b.Name) })
 	return list
 }

@@ -99,7 +99,8 @@ func TestCountry(t *testing.T) {
 func TestCountryName(t *testing.T) {
 	tests := []struct{ code, lang, want string }{
 		{"MX", "en", "Mexico"}, {"MX", "es", "México"}, {"MX", "es-MX", "México"}, {"MX", "", "Mexico"},
-		{"MX", "fr", "Mexico"}, {"mx", "es", "México"}, {"US", "es", "Estados Unidos"}, {"KR", "en", "South Korea"},
+		{"MX", "xx", "Mexico"}, {"MX", "en-GB", "Mexico"}, {"MX", "fr", "Mexique"}, {"MX", "fr-CA", "Mexique"},
+		{"MX", "zh-Hans", "墨西哥"}, {"MX", "ar", "المكسيك"}, {"DE", "fr", "Allemagne"}, {"mx", "es", "México"}, {"US", "es", "Estados Unidos"}, {"KR", "en", "South Korea"},
 		{"TR", "en", "Türkiye"}, {"XK", "en", ""}, {"", "en", ""}, {"MEX", "en", ""},
 	}
 	for _, tt := range tests {
@@ -110,7 +111,7 @@ func TestCountryName(t *testing.T) {
 }
 
 func TestCountries(t *testing.T) {
-	for _, lang := range []string{"en", "es"} {
+	for _, lang := range []string{"en", "es", "fr", "zh-Hans", "ar"} {
 		list := Countries(lang)
 		if len(list) != len(countries) {
 			t.Fatalf("Countries(%q) has %d entries, want %d", lang, len(list), len(countries))
@@ -148,6 +149,16 @@ func TestCountries(t *testing.T) {
 	order("es", "Islandia", "Islas Åland", "Islas Caimán")
 	order("es", "Nueva Zelanda", "Omán")
 	order("es", "Egipto", "El Salvador", "Emiratos Árabes Unidos")
+	order("fr", "Afghanistan", "Afrique du Sud", "Albanie")
+	order("fr", "Émirats arabes unis", "Équateur", "Érythrée", "Espagne")
+	order("zh-Hans", "阿尔巴尼亚", "德国", "墨西哥") // pinyin: a, de, mo
+	order("ar", "ألمانيا", "المكسيك", "اليابان")
+	// Typed names stay English and Spanish, whatever the page's language.
+	for _, s := range []string{"Mexico", "México", "Germany", "Alemania"} {
+		if _, err := Country(s); err != nil {
+			t.Errorf("Country(%q): %v", s, err)
+		}
+	}
 	if first := Countries("es")[0]; first.Code != "AF" {
 		t.Errorf("Countries(es) starts with %v, want Afganistán", first)
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/catalog"
 	"github.com/chromedp/cdproto/emulation"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -76,7 +78,7 @@ type everyPage struct {
 	H1s          int      `json:"h1s"`
 	SkipLink     bool     `json:"skipLink"`
 	Main         bool     `json:"main"`
-	Switch       string   `json:"switch"` // value of the language switch's button
+	Switch       string   `json:"switch"` // the language switch's buttons: value=lang=dir=text|…
 	SwitchOK     bool     `json:"switchOK"`
 	InlineScript int      `json:"inlineScript"`
 	StyleAttrs   []string `json:"styleAttrs"`
@@ -87,14 +89,14 @@ type everyPage struct {
 const everyPageJS = `(() => {
   const q = s => document.querySelector(s), qa = s => [...document.querySelectorAll(s)];
   const sw = q('form.language-switch');
-  const btn = sw && sw.querySelector('button[name=lang]');
+  const btns = sw ? [...sw.querySelectorAll('button[name=lang]')] : [];
   const local = u => { try { const x = new URL(u, location.href); return x.origin === location.origin && x.pathname.startsWith('/static/'); } catch (e) { return false; } };
   return {
     lang: document.documentElement.getAttribute('lang') || '',
     h1s: qa('h1').length,
     skipLink: !!q('a.skip-link[href="#main"]'),
     main: !!q('main#main'),
-    switch: btn ? btn.value : '',
+    switch: btns.map(b => b.value + '=' + b.lang + '=' + b.dir + '=' + b.textContent.trim()).join('|'),
     switchOK: !!sw && (sw.getAttribute('method') || '').toLowerCase() === 'post' && new URL(sw.action).pathname === '/language' && !!sw.querySelector('input[type=hidden][name=next]'),
     inlineScript: qa('script:not([src])').filter(s => !s.type || s.type.includes('javascript') || s.type === 'module').length,
     styleAttrs: qa('[style]').map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')),
@@ -117,9 +119,9 @@ func (b *browserTab) checkEveryPage(name string) {
 	if !p.SkipLink || !p.Main {
 		t.Errorf("page %s: skip link a.skip-link[href=\"#main\"] present=%v, main#main present=%v; want both", name, p.SkipLink, p.Main)
 	}
-	other := map[string]string{"en": "es", "es": "en"}[b.opts.lang]
+	other := switchButtons(b.opts.lang)
 	if !p.SwitchOK || p.Switch != other {
-		t.Errorf("page %s: language switch form.language-switch (POST /language, hidden next) ok=%v with button[name=lang] value %q, want %q", name, p.SwitchOK, p.Switch, other)
+		t.Errorf("page %s: language switch form.language-switch (POST /language, hidden next) ok=%v with button[name=lang] %q, want %q", name, p.SwitchOK, p.Switch, other)
 	}
 	if p.InlineScript > 0 || len(p.StyleAttrs) > 0 || len(p.Foreign) > 0 {
 		t.Errorf("page %s: inline scripts %d, style attributes on %v, scripts/styles not from /static/ %v; want none", name, p.InlineScript, p.StyleAttrs, p.Foreign)
@@ -259,4 +261,18 @@ func (b *browserTab) checkFocusVisible() {
 	if !seen {
 		b.t.Errorf("%s: focused element %s shows no focus outline or ring", where, bad)
 	}
+}
+
+// switchButtons is what the language switch of a page in lang must offer:
+// every other catalog language, in catalog order, each named in itself
+// and marked with its own lang and dir, as value=lang=dir=text joined by |.
+func switchButtons(lang string) string {
+	var out []string
+	for _, l := range casegate.Languages {
+		if l != lang {
+			c := catalog.Default()
+			out = append(out, l+"="+l+"="+c.Direction(l)+"="+c.Text(l, "language.name", nil))
+		}
+	}
+	return strings.Join(out, "|")
 }

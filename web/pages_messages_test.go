@@ -166,7 +166,10 @@ func TestProblemsSpeakTheRequestedLanguage(t *testing.T) {
 	}{
 		{"", "Some of the information is not in the right form.", "Enter the receipt number as 3 letters"},
 		{"es-US,es;q=0.9,en;q=0.5", "Parte de la información no tiene el formato correcto.", "Escriba el número de recibo"},
-		{"fr", "Some of the information is not in the right form.", "Enter the receipt number"},
+		{"fr", "Certaines informations ne sont pas dans le bon format.", "Saisissez le numéro de reçu"},
+		{"zh-CN", "部分信息的格式不正确。", "请按 3 个字母加 10 位数字的格式输入收据号码"},
+		{"ar", "بعض المعلومات ليست بالصيغة الصحيحة.", "أدخل رقم الإيصال"},
+		{"de", "Some of the information is not in the right form.", "Enter the receipt number"},
 	}
 	for _, c := range cases {
 		h := map[string]string{"Content-Type": "application/json"}

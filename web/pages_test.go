@@ -304,7 +304,8 @@ func TestLanguageComesFromTheCookieElseAcceptLanguage(t *testing.T) {
 	ps := newPageStack(t)
 	fresh := ps.newBrowser(t)
 	cases := []struct{ header, want string }{
-		{"", "en"}, {"es-MX,es;q=0.9", "es"}, {"fr, en;q=0.5", "en"}, {"fr, es;q=0.5", "es"},
+		{"", "en"}, {"es-MX,es;q=0.9", "es"}, {"de, en;q=0.5", "en"}, {"de, es;q=0.5", "es"},
+		{"fr-FR,fr;q=0.9", "fr"}, {"zh-CN", "zh-Hans"}, {"ar-SA,en;q=0.5", "ar"},
 	}
 	for _, c := range cases {
 		p := ps.send(t, fresh, "GET", "/", nil, map[string]string{"Accept-Language": c.header})
@@ -337,7 +338,7 @@ func TestOpenRedirectsRefused(t *testing.T) {
 		wantRedirect(t, p, "/")
 	}
 	// An unknown language changes nothing and still goes back.
-	p := ps.post(t, "/language", url.Values{"lang": {"fr"}, "next": {"/request"}})
+	p := ps.post(t, "/language", url.Values{"lang": {"de"}, "next": {"/request"}})
 	wantRedirect(t, p, "/request")
 	if len(p.resp.Cookies()) != 0 {
 		t.Errorf("an unknown language set cookies %v", p.resp.Cookies())
