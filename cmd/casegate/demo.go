@@ -10,15 +10,23 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/delivery"
+	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/synth"
 )
 
 // demoSeed makes every demo start with the same people.
 const demoSeed = 20261126
 
+// demoCases is how many cases the demo loads unless told otherwise: enough
+// that, with the default minimum of CASEGATE_PROCESSING_MIN_CASES, most forms
+// publish figures for their busiest categories and offices, each from a
+// spread of finished cases, and not only whole-form figures or "not enough
+// recent cases".
+const demoCases = 3000
+
 func cmdDemo(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("demo", e.stderr)
-	cases := fs.Int("cases", 500, "how many synthetic cases to load")
+	cases := fs.Int("cases", demoCases, "how many synthetic cases to load")
 	dir := fs.String("dir", "casegate-data/demo", "folder for the demo database and secret; emptied at each start")
 	cfg, err := loadConfig(fs, args, func(k string) string {
 		switch k {
@@ -53,15 +61,9 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 // loadDemo imports n synthetic cases and prints the identities to try.
 func loadDemo(ctx context.Context, e env, a *app, n int) error {
 	opts := synth.Options{Seed: demoSeed}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(synth.Write(pw, n, opts, nil)) }()
-	im := a.portal.Importer()
-	res, err := im.Import(ctx, pr, "jsonl", "system:demo", nil)
+	res, _, err := seedDemo(ctx, a, n, opts)
 	if err != nil {
-		return fmt.Errorf("demo: load cases: %w", err)
-	}
-	if _, err := a.portal.RecomputeProcessingTimes(ctx, "system:demo"); err != nil {
-		return fmt.Errorf("demo: processing times: %w", err)
+		return err
 	}
 	fmt.Fprintf(e.stdout, "casegate demo: loaded %d synthetic cases (%d rejected).\n", res.Created, len(res.Rejected))
 	fmt.Fprintf(e.stdout, "Messages go to the demo mailbox: %s/dev/mailbox\n\nIdentities to try:\n", a.cfg.PublicURL)
@@ -71,6 +73,22 @@ func loadDemo(ctx context.Context, e env, a *app, n int) error {
 	}
 	fmt.Fprintln(e.stdout, "\nPress Ctrl-C to stop.")
 	return nil
+}
+
+// seedDemo imports n synthetic cases of opts and publishes their processing
+// times, which it returns.
+func seedDemo(ctx context.Context, a *app, n int, opts synth.Options) (portal.ImportResult, []casegate.ProcessingTime, error) {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(synth.Write(pw, n, opts, nil)) }()
+	res, err := a.portal.Importer().Import(ctx, pr, "jsonl", "system:demo", nil)
+	if err != nil {
+		return res, nil, fmt.Errorf("demo: load cases: %w", err)
+	}
+	pts, err := a.portal.RecomputeProcessingTimes(ctx, "system:demo")
+	if err != nil {
+		return res, nil, fmt.Errorf("demo: processing times: %w", err)
+	}
+	return res, pts, nil
 }
 
 // demoIdentities picks three people: one by receipt number, one by A-Number,
