@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"path/filepath"
 	"testing"
 
@@ -17,15 +16,7 @@ import (
 func TestDemoProcessingTimesHaveADistribution(t *testing.T) {
 	dir := t.TempDir()
 	vars := map[string]string{"CASEGATE_DB": filepath.Join(dir, "demo.db"), "CASEGATE_SECRET_FILE": filepath.Join(dir, "secret.key")}
-	cfg, err := loadConfig(newFlagSet("test", io.Discard), nil, testEnv(vars))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := openApp(t.Context(), env{getenv: testEnv(vars), stdout: io.Discard, stderr: io.Discard}, cfg, true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := openTestApp(t, vars)
 	res, pts, err := seedDemo(t.Context(), a, demoCases, synth.Options{Seed: demoSeed})
 	if err != nil {
 		t.Fatal(err)
