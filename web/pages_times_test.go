@@ -349,6 +349,10 @@ func TestCasePageWithTooFewCases(t *testing.T) {
 	if dash.doc.Find("li.case .case-outside-normal").Length() != 0 {
 		t.Errorf("the dashboard marks Jose's case outside normal processing time from 3 cases")
 	}
+	jose := dash.doc.Find(`li.case:has(a.case-link[href="/cases/IOE0912345678"])`)
+	if txt := jose.Find(".case-processing-time").Text(); !strings.Contains(txt, "too few recent cases") || jose.Find(".case-inquiry-date").Length() != 0 {
+		t.Errorf("the dashboard from 3 cases: .case-processing-time %q, %d inquiry dates; want too few and none", txt, jose.Find(".case-inquiry-date").Length())
+	}
 	p := ps.get(t, "/cases/IOE0912345678")
 	checkLayout(t, p, "en")
 	note := p.doc.Find("#case-processing-time #not-enough-cases")
@@ -510,5 +514,62 @@ func TestSubscriptionWithoutAPhoneOnFile(t *testing.T) {
 	checkFieldErrors(t, es, "subscribe-sms")
 	if msg, en := es.doc.Find("#subscribe-sms-error").Text(), bad.doc.Find("#subscribe-sms-error").Text(); msg == en {
 		t.Errorf("the message is not in Spanish: %q", msg)
+	}
+}
+
+// TestDashboardShowsProcessingTimeAndInquiryDate: each case on the dashboard
+// gives how long such cases take and, while undecided, its inquiry date
+// (received + the 80th percentile), as DESIGN §4.4 lists.
+func TestDashboardShowsProcessingTimeAndInquiryDate(t *testing.T) {
+	ps := newPageStack(t)
+	dash := ps.signInThroughPages(t, joseForm, 1)
+	jose := dash.doc.Find(`li.case:has(a.case-link[href="/cases/IOE0912345678"])`)
+	if jose.Length() != 1 {
+		t.Fatalf("no case IOE0912345678 on the dashboard")
+	}
+	if txt := jose.Find(".case-processing-time").Text(); !strings.Contains(txt, "not published") {
+		t.Errorf("before any is published .case-processing-time reads %q", txt)
+	}
+	if jose.Find(".case-inquiry-date").Length() != 0 {
+		t.Errorf("an inquiry date shows before processing times are published")
+	}
+
+	timesForJose(t, ps.store, ps.portal, ps.clock.Now, 3)
+	age := int(ps.clock.Now().Sub(joseReceived) / (24 * time.Hour))
+	jose = ps.get(t, "/dashboard").doc.Find(`li.case:has(a.case-link[href="/cases/IOE0912345678"])`)
+	how := jose.Find(".case-processing-time").Text()
+	for _, want := range []string{fmt.Sprintf("%d days", age+1), fmt.Sprintf("%d days", age+3)} {
+		if !strings.Contains(how, want) {
+			t.Errorf(".case-processing-time %q lacks %q", how, want)
+		}
+	}
+	inquiry := joseReceived.AddDate(0, 0, age+3)
+	tm := jose.Find(".case-inquiry-date time")
+	if at, err := time.Parse(time.RFC3339, tm.AttrOr("datetime", "")); err != nil || !at.Equal(inquiry) {
+		t.Errorf(".case-inquiry-date time datetime %q, want %s", tm.AttrOr("datetime", ""), inquiry.Format(time.DateOnly))
+	}
+	if tm.Text() != inquiry.Format("January 2, 2006") {
+		t.Errorf(".case-inquiry-date reads %q", tm.Text())
+	}
+	ps.setLang(t, "es")
+	es := ps.get(t, "/dashboard").doc.Find(`li.case:has(a.case-link[href="/cases/IOE0912345678"])`)
+	if txt := es.Find(".case-processing-time").Text(); !strings.Contains(txt, fmt.Sprintf("%d días", age+3)) {
+		t.Errorf("Spanish .case-processing-time %q", txt)
+	}
+	if txt := es.Find(".case-inquiry-date").Text(); !strings.Contains(txt, "Fecha de consulta") {
+		t.Errorf("Spanish .case-inquiry-date %q", txt)
+	}
+	ps.setLang(t, "en")
+
+	// A decided case has no inquiry date any more; the figure stays.
+	if _, _, err := ps.portal.PostStatusEvent(context.Background(), "IOE0912345678", portal.StatusEventInput{Status: "approved"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	jose = ps.get(t, "/dashboard").doc.Find(`li.case:has(a.case-link[href="/cases/IOE0912345678"])`)
+	if jose.Find(".case-inquiry-date").Length() != 0 {
+		t.Errorf("a decided case still shows an inquiry date")
+	}
+	if jose.Find(".case-processing-time").Length() != 1 {
+		t.Errorf("a decided case lost its processing time")
 	}
 }
