@@ -170,6 +170,7 @@ type processingTime struct {
 type timesPage struct {
 	Forms, Offices []string // the choices, from the published rows
 	Form, Office   string   // the chosen ones; "" for all
+	Chosen         bool     // the form was sent: the rows show only then, so a phone is not handed every row at once
 	Rows           []processingTime
 	Categories     bool      // some row has a category: the table shows the column
 	AsOf           time.Time // when the figures were computed
@@ -215,6 +216,7 @@ func (s *Server) processingTimesPage(w http.ResponseWriter, r *http.Request) err
 	slices.Sort(p.Forms)
 	slices.Sort(p.Offices)
 	q := r.URL.Query()
+	p.Chosen = q.Has("form") || q.Has("office")
 	if f := q.Get("form"); slices.Contains(p.Forms, f) {
 		p.Form = f
 	}
@@ -222,6 +224,9 @@ func (s *Server) processingTimesPage(w http.ResponseWriter, r *http.Request) err
 		p.Office = o
 	}
 	for _, row := range rows {
+		if !p.Chosen {
+			break
+		}
 		// A whole-form row covers every office, so an office's choice keeps it.
 		if (p.Form == "" || row.FormType == p.Form) && (p.Office == "" || row.WholeForm || row.Office == p.Office) {
 			p.Rows = append(p.Rows, row)

@@ -85,7 +85,7 @@ func TestProcessingTimesPage(t *testing.T) {
 	age := int(now.Sub(joseReceived) / (24 * time.Hour))
 	timesForJose(t, ps.store, ps.portal, ps.clock.Now, 3)
 
-	p := ps.get(t, "/processing-times")
+	p := ps.get(t, "/processing-times?form=")
 	checkLayout(t, p, "en")
 	if p.doc.Find("#no-data").Length() != 0 {
 		t.Errorf("#no-data shows with processing times published")
@@ -139,13 +139,53 @@ func TestProcessingTimesPage(t *testing.T) {
 	}
 
 	ps.setLang(t, "es")
-	es := ps.get(t, "/processing-times")
+	es := ps.get(t, "/processing-times?form=")
 	checkLayout(t, es, "es")
 	if c := es.doc.Find("table#processing-times caption").Text(); !strings.Contains(c, "de noviembre de") && !strings.Contains(c, fmt.Sprint(now.Year())) {
 		t.Errorf("Spanish caption %q", c)
 	}
 	if h := es.doc.Find("table#processing-times thead th").Last().Text(); h != "Casos contados" {
 		t.Errorf("Spanish column %q", h)
+	}
+}
+
+// TestProcessingTimesAsksForTheFormFirst: the page opens with the choice of
+// form and office and no rows, which come once the choice is sent (a GET
+// form, so it works without JavaScript), and only those chosen.
+func TestProcessingTimesAsksForTheFormFirst(t *testing.T) {
+	ps := newPageStack(t)
+	timesForJose(t, ps.store, ps.portal, ps.clock.Now, 3)
+
+	p := ps.get(t, "/processing-times")
+	checkLayout(t, p, "en")
+	if p.doc.Find("table#processing-times, #no-data").Length() != 0 {
+		t.Errorf("the page shows rows (or #no-data) before a form is chosen")
+	}
+	if txt := p.doc.Find("#choose-form").Text(); !strings.Contains(txt, "Choose a form") {
+		t.Errorf("#choose-form %q, want the page to ask for a form", txt)
+	}
+	f := p.doc.Find(`form#processing-times-form[method="get"][action="/processing-times"]`)
+	if f.Find(`select#form[name="form"] option[value="I-765"]`).Length() != 1 || f.Find(`select#office[name="office"]`).Length() != 1 ||
+		f.Find(`button[type="submit"]`).Length() != 1 {
+		t.Errorf("the form lacks its selects or its submit button")
+	}
+	if p.doc.Find("#min-cases").Length() != 1 {
+		t.Errorf("the method is not explained before a form is chosen")
+	}
+
+	// What the form sends when I-765 and all offices are chosen.
+	one := ps.get(t, "/processing-times?form=I-765&office=")
+	if one.doc.Find("#choose-form").Length() != 0 {
+		t.Errorf("#choose-form shows after a form was chosen")
+	}
+	rows := one.doc.Find("table#processing-times tbody tr")
+	if rows.Length() != 2 || rows.Filter(`:has(th:contains("I-485"))`).Length() != 0 {
+		t.Errorf("form I-765 chosen: %d rows, want its 2 and none of I-485", rows.Length())
+	}
+
+	ps.setLang(t, "es")
+	if txt := ps.get(t, "/processing-times").doc.Find("#choose-form").Text(); !strings.Contains(txt, "Elija un formulario") {
+		t.Errorf("Spanish #choose-form %q", txt)
 	}
 }
 
@@ -229,7 +269,7 @@ func TestProcessingTimesPageWithholdsSmallGroups(t *testing.T) {
 		finishedCases("MSC", "N-400", "", "NBC", done, 200, 210))
 	timesForJose(t, ps.store, ps.portal, ps.clock.Now, 3)
 
-	p := ps.get(t, "/processing-times")
+	p := ps.get(t, "/processing-times?form=")
 	checkLayout(t, p, "en")
 	rows := p.doc.Find("table#processing-times tbody tr")
 	for i, want := range [][]string{
@@ -262,7 +302,7 @@ func TestProcessingTimesPageWithholdsSmallGroups(t *testing.T) {
 	}
 
 	ps.setLang(t, "es")
-	es := ps.get(t, "/processing-times")
+	es := ps.get(t, "/processing-times?form=")
 	checkLayout(t, es, "es")
 	last := es.doc.Find("table#processing-times tbody tr").Last()
 	if got := strings.Join(rowCells(last), "|"); got != "N-400|Todas las categorías|Todas las oficinas|No hay suficientes casos recientes" {
