@@ -28,17 +28,7 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("demo", e.stderr)
 	cases := fs.Int("cases", demoCases, "how many synthetic cases to load")
 	dir := fs.String("dir", "casegate-data/demo", "folder for the demo database and secret; emptied at each start")
-	cfg, err := loadConfig(fs, args, func(k string) string {
-		switch k {
-		case "CASEGATE_DB", "CASEGATE_SECRET_FILE", "CASEGATE_SMTP_URL", "CASEGATE_SMS_URL":
-			return "" // the demo keeps its own database and delivers to its mailbox
-		case "CASEGATE_SMS_COUNTRIES":
-			if e.getenv(k) == "" {
-				return "*" // the synthetic people live in many countries; texts only reach the mailbox
-			}
-		}
-		return e.getenv(k)
-	})
+	cfg, err := loadConfig(fs, args, demoGetenv(e.getenv))
 	if err != nil {
 		return err
 	}
@@ -56,6 +46,28 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	return serve(ctx, e, cfg, senders, mailbox, func(a *app, addr string) error {
 		return loadDemo(ctx, e, a, *cases)
 	})
+}
+
+// demoGetenv is the environment as the demo reads it: its own database and
+// mailbox, texts to every country, and requests not logged unless asked
+// (CASEGATE_LOG_LEVEL or -log-level), so that the identities it prints do
+// not scroll away under a line per request.
+func demoGetenv(getenv func(string) string) func(string) string {
+	return func(k string) string {
+		switch k {
+		case "CASEGATE_DB", "CASEGATE_SECRET_FILE", "CASEGATE_SMTP_URL", "CASEGATE_SMS_URL":
+			return "" // the demo keeps its own database and delivers to its mailbox
+		case "CASEGATE_SMS_COUNTRIES":
+			if getenv(k) == "" {
+				return "*" // the synthetic people live in many countries; texts only reach the mailbox
+			}
+		case "CASEGATE_LOG_LEVEL":
+			if getenv(k) == "" {
+				return "warn"
+			}
+		}
+		return getenv(k)
+	}
 }
 
 // loadDemo imports n synthetic cases and prints the identities to try.
@@ -104,9 +116,9 @@ func demoIdentities(g *synth.Generator, n int) []string {
 			case p.Role == string(casegate.RoleApplicant) && byReceipt == "" && p.Email != "":
 				byReceipt = "receipt_number=" + c.ReceiptNumber + " " + who + " (code by email)"
 			case p.Role == string(casegate.RoleApplicant) && byANumber == "" && p.ANumber != "" && i > 0:
-				byANumber = "a_number=" + p.ANumber + " " + who
+				byANumber = "a_number=" + p.ANumber + " " + who + " (" + demoChannel(p) + ")"
 			case p.Role != string(casegate.RoleApplicant) && watcher == "":
-				watcher = "receipt_number=" + c.ReceiptNumber + " " + who + " (" + p.Role + ")"
+				watcher = "receipt_number=" + c.ReceiptNumber + " " + who + " (" + p.Role + ", " + demoChannel(p) + ")"
 			}
 		}
 	}
@@ -117,4 +129,13 @@ func demoIdentities(g *synth.Generator, n int) []string {
 		}
 	}
 	return out
+}
+
+// demoChannel says which channel to choose for p: email when it has one
+// on file, else a text message.
+func demoChannel(p synth.ImportParty) string {
+	if p.Email != "" {
+		return "code by email"
+	}
+	return "code by text message"
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/casegate/casegate/synth"
@@ -51,5 +53,38 @@ func TestDemoProcessingTimesHaveADistribution(t *testing.T) {
 	}
 	if figures == 0 || spread*10 < figures*9 {
 		t.Errorf("%d of %d published figures have a median below the 80th percentile, want at least 9 in 10", spread, figures)
+	}
+}
+
+// TestDemoIdentitiesSayTheirChannel: each identity the demo prints says
+// which channel to choose, email or text message, as the one on file.
+func TestDemoIdentitiesSayTheirChannel(t *testing.T) {
+	ids := demoIdentities(synth.New(synth.Options{Seed: demoSeed}), demoCases)
+	if len(ids) != 3 {
+		t.Fatalf("%d identities, want 3", len(ids))
+	}
+	for i, id := range ids {
+		if !strings.Contains(id, "code by email") && !strings.Contains(id, "code by text message") {
+			t.Errorf("identity %d does not say its channel: %s", i+1, id)
+		}
+	}
+}
+
+// TestDemoLogsRequestsOnlyWhenAsked: the demo logs at warn unless
+// CASEGATE_LOG_LEVEL says otherwise, so a line per request does not push
+// the identities it printed out of sight.
+func TestDemoLogsRequestsOnlyWhenAsked(t *testing.T) {
+	for _, tc := range []struct{ set, want string }{{"", "warn"}, {"debug", "debug"}, {"info", "info"}} {
+		cfg, err := loadConfig(newFlagSet("demo", io.Discard), nil, demoGetenv(testEnv(map[string]string{"CASEGATE_LOG_LEVEL": tc.set})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.LogLevel != tc.want {
+			t.Errorf("CASEGATE_LOG_LEVEL=%q: the demo logs at %q, want %q", tc.set, cfg.LogLevel, tc.want)
+		}
+	}
+	cfg, err := loadConfig(newFlagSet("demo", io.Discard), []string{"-log-level", "info"}, demoGetenv(testEnv(nil)))
+	if err != nil || cfg.LogLevel != "info" {
+		t.Errorf("-log-level info: %q, %v; want info", cfg.LogLevel, err)
 	}
 }
