@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/caseimport"
 	"github.com/casegate/casegate/delivery"
 	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/synth"
@@ -87,9 +90,26 @@ func loadDemo(ctx context.Context, e env, a *app, n int) error {
 	return nil
 }
 
-// seedDemo imports n synthetic cases of opts and publishes their processing
-// times, which it returns.
+// seedDemo imports the synthetic office catalog and n synthetic cases of
+// opts, and publishes their processing times, which it returns.
 func seedDemo(ctx context.Context, a *app, n int, opts synth.Options) (portal.ImportResult, []casegate.ProcessingTime, error) {
+	var lines bytes.Buffer // the catalog as an operator would load it
+	enc := json.NewEncoder(&lines)
+	for _, o := range synth.Offices() {
+		if err := enc.Encode(o); err != nil {
+			return portal.ImportResult{}, nil, fmt.Errorf("demo: offices: %w", err)
+		}
+	}
+	offices, bad, err := caseimport.ReadOffices(&lines)
+	if err == nil && len(bad) > 0 {
+		err = fmt.Errorf("line %d: %s", bad[0].Line, bad[0].Error)
+	}
+	if err == nil {
+		_, _, err = a.portal.ImportOffices(ctx, offices, "system:demo")
+	}
+	if err != nil {
+		return portal.ImportResult{}, nil, fmt.Errorf("demo: offices: %w", err)
+	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(synth.Write(pw, n, opts, nil)) }()
 	res, err := a.portal.Importer().Import(ctx, pr, "jsonl", "system:demo", nil)

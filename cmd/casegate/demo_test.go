@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,10 +32,17 @@ func TestDemoProcessingTimesHaveADistribution(t *testing.T) {
 	if minCases != 10 {
 		t.Fatalf("minimum of cases %d, want the default 10", minCases)
 	}
+	offices, err := a.portal.Offices(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	var figures, groups, spread int
 	for _, pt := range pts {
 		if pt.Withheld {
 			continue
+		}
+		if !pt.WholeForm() && offices[pt.Office].Name == "" {
+			t.Errorf("office %q of a published figure is not in the demo's office catalog", pt.Office)
 		}
 		figures++
 		if !pt.WholeForm() {
@@ -86,5 +95,38 @@ func TestDemoLogsRequestsOnlyWhenAsked(t *testing.T) {
 	cfg, err := loadConfig(newFlagSet("demo", io.Discard), []string{"-log-level", "info"}, demoGetenv(testEnv(nil)))
 	if err != nil || cfg.LogLevel != "info" {
 		t.Errorf("-log-level info: %q, %v; want info", cfg.LogLevel, err)
+	}
+}
+
+// TestImportOffices loads an office catalog with a bad line, then the same
+// file again: the good lines load once, the bad one is reported.
+func TestImportOffices(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"CASEGATE_DB": filepath.Join(dir, "c.db"), "CASEGATE_SECRET_FILE": filepath.Join(dir, "secret.key")}
+	file := filepath.Join(dir, "offices.jsonl")
+	lines := `{"code":"NBC","name":"National Benefits Center","phone":"+1 800 555 0100","url":"https://offices.example.org/nbc"}
+{"code":"TSC","name":"Texas Service Center","url":"javascript:alert(1)"}
+{"code":"Los Angeles","name":"Los Angeles Field Office"}
+`
+	if err := os.WriteFile(file, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"2 offices created, 0 updated, 1 rejected", "0 offices created, 0 updated, 1 rejected"} {
+		out, _, err := runCmd(t, vars, "import-offices", file)
+		var ee exitError
+		if !errors.As(err, &ee) || int(ee) != exitRejected {
+			t.Fatalf("import %d with a bad line: %v, want exit status %d", i+1, err, exitRejected)
+		}
+		if !strings.Contains(out, want) || !strings.Contains(out, "offices.jsonl:2: url:") {
+			t.Fatalf("import %d report:\n%s\nwant %q and line 2's reason", i+1, out, want)
+		}
+	}
+	a := openTestApp(t, vars)
+	offices, err := a.portal.Offices(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(offices) != 2 || offices["NBC"].Phone != "+1 800 555 0100" || offices["Los Angeles"].Name != "Los Angeles Field Office" {
+		t.Errorf("offices on file %+v", offices)
 	}
 }
