@@ -1,13 +1,10 @@
 package caseimport
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/casegate/casegate"
 )
@@ -29,24 +26,13 @@ const maxOfficePhone = 40
 // The code is read as a case's office is, so that the two meet. The error
 // is a *casegate.Error (EInvalid) naming every wrong field.
 func ParseOfficeLine(line []byte) (casegate.Office, error) {
-	if len(line) > MaxLine {
-		return casegate.Office{}, lineError(ErrLineTooLong.Error())
+	trimmed, err := objectLine(line)
+	if err != nil {
+		return casegate.Office{}, err
 	}
-	if !utf8.Valid(line) {
-		return casegate.Office{}, lineError("the line is not valid UTF-8 text")
-	}
-	trimmed := bytes.TrimSpace(line)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return casegate.Office{}, lineError("the line must be one JSON object, starting with {")
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.DisallowUnknownFields()
 	var in officeInput
-	if err := dec.Decode(&in); err != nil {
-		return casegate.Office{}, lineError(jsonProblem(err, len(trimmed)))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return casegate.Office{}, lineError("the line has more after the JSON object; put one office per line")
+	if err := decodeStrict(trimmed, &in, "office"); err != nil {
+		return casegate.Office{}, err
 	}
 	var errs fieldErrors
 	o := casegate.Office{
