@@ -230,6 +230,17 @@ type ProcessingTime struct {
 // WholeForm reports whether p covers every category and office of its form.
 func (p ProcessingTime) WholeForm() bool { return p.Office == "" }
 
+// Office is one office of the agency as the office catalog names it: cases
+// and processing times carry its Code, people read its Name and where to
+// reach it. Address, Phone and URL may be empty.
+type Office struct {
+	Code    string // as cases name it: "NBC", "Los Angeles"
+	Name    string // "National Benefits Center"
+	Address string // postal address, lines joined with ", "
+	Phone   string // as it is dialled: "+1 800 555 0100"
+	URL     string // the office's web page, http or https
+}
+
 // Completion is one finished case, the raw material of processing times.
 type Completion struct {
 	FormType    string

@@ -48,6 +48,7 @@ type Tx interface {
 	Audit
 	Processing
 	Subscriptions
+	Offices
 	Housekeeping
 }
 
@@ -171,6 +172,14 @@ type Processing interface {
 	Completions(ctx context.Context, since time.Time, terminal []string, fn func(Completion) error) error
 	ReplaceProcessingTimes(ctx context.Context, pts []ProcessingTime) error // all rows at once
 	ProcessingTimes(ctx context.Context) ([]ProcessingTime, error)
+}
+
+// Offices are the office catalog: names and contacts by office code.
+type Offices interface {
+	// PutOffices upserts each office by its code and reports how many were
+	// new and how many changed; offices not given stay.
+	PutOffices(ctx context.Context, offices []Office) (created, updated int, err error)
+	Offices(ctx context.Context) ([]Office, error) // ordered by code, byte by byte
 }
 
 // Subscriptions are how parties want to hear of status changes.

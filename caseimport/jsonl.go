@@ -15,29 +15,49 @@ import (
 // *casegate.Error (EInvalid) whose Message names every wrong field and what is
 // wrong with it, fit to show an operator.
 func ParseJSONLine(line []byte) (Case, error) {
-	if len(line) > MaxLine {
-		return Case{}, lineError(ErrLineTooLong.Error())
-	}
-	if !utf8.Valid(line) {
-		return Case{}, lineError("the line is not valid UTF-8 text")
-	}
-	trimmed := bytes.TrimSpace(line)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return Case{}, lineError("the line must be one JSON object, starting with {")
+	trimmed, err := objectLine(line)
+	if err != nil {
+		return Case{}, err
 	}
 	if in, ok := decodeCaseFast(trimmed); ok {
 		return in.parse()
 	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.DisallowUnknownFields()
 	var in caseInput
-	if err := dec.Decode(&in); err != nil {
-		return Case{}, lineError(jsonProblem(err, len(trimmed)))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Case{}, lineError("the line has more after the JSON object; put one case per line")
+	if err := decodeStrict(trimmed, &in, "case"); err != nil {
+		return Case{}, err
 	}
 	return in.parse()
+}
+
+// objectLine checks that line may hold one JSON object (not too long, UTF-8,
+// starting with {) and returns it trimmed.
+func objectLine(line []byte) ([]byte, error) {
+	if len(line) > MaxLine {
+		return nil, lineError(ErrLineTooLong.Error())
+	}
+	if !utf8.Valid(line) {
+		return nil, lineError("the line is not valid UTF-8 text")
+	}
+	trimmed := bytes.TrimSpace(line)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, lineError("the line must be one JSON object, starting with {")
+	}
+	return trimmed, nil
+}
+
+// decodeStrict decodes the one JSON object of trimmed into v, refusing
+// unknown fields and anything after the object; what names a line's record
+// ("case", "office") in the reason.
+func decodeStrict(trimmed []byte, v any, what string) error {
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return lineError(jsonProblem(err, len(trimmed)))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return lineError("the line has more after the JSON object; put one " + what + " per line")
+	}
+	return nil
 }
 
 // jsonProblem says in plain words what is wrong with a line that does not decode.

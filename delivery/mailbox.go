@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"sync"
 	"time"
@@ -17,6 +18,23 @@ type MailboxMessage struct {
 	casegate.Message
 	ID         int64 // 1 for the first message received, counting up
 	ReceivedAt time.Time
+}
+
+// mailboxJSON is a MailboxMessage as /dev/mailbox answers it: snake_case
+// keys, as the API's, and no empty subject or HTML.
+type mailboxJSON struct {
+	ID         int64            `json:"id"`
+	ReceivedAt time.Time        `json:"received_at"`
+	Channel    casegate.Channel `json:"channel"`
+	To         string           `json:"to"`
+	Subject    string           `json:"subject,omitempty"`
+	Text       string           `json:"text"`
+	HTML       string           `json:"html,omitempty"`
+}
+
+// MarshalJSON writes m with the keys of mailboxJSON.
+func (m MailboxMessage) MarshalJSON() ([]byte, error) {
+	return json.Marshal(mailboxJSON{ID: m.ID, ReceivedAt: m.ReceivedAt, Channel: m.Channel, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
 }
 
 // Mailbox is an in-memory Sender for demo mode: it accepts messages of every

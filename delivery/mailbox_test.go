@@ -2,7 +2,9 @@ package delivery
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -61,5 +63,33 @@ func TestMailboxConcurrentAndCancelled(t *testing.T) {
 	cancel()
 	if err := b.Send(ctx, casegate.Message{To: "late"}); err == nil {
 		t.Error("Send with a cancelled context succeeded")
+	}
+}
+
+// TestMailboxJSONKeys: /dev/mailbox answers snake_case keys, as the API does,
+// not the Go names of the fields.
+func TestMailboxJSONKeys(t *testing.T) {
+	at := time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
+	b := &Mailbox{Now: func() time.Time { return at }}
+	if err := b.Send(context.Background(), casegate.Message{Channel: casegate.ChannelEmail, To: "a@example.com", Subject: "Your code", Text: "code", HTML: "<p>code</p>"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(context.Background(), casegate.Message{Channel: casegate.ChannelSMS, To: "+15555550123", Text: "sms"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(b.Messages())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []map[string]any{
+		{"id": 2.0, "received_at": "2026-03-02T14:00:00Z", "channel": "sms", "to": "+15555550123", "text": "sms"},
+		{"id": 1.0, "received_at": "2026-03-02T14:00:00Z", "channel": "email", "to": "a@example.com", "subject": "Your code", "text": "code", "html": "<p>code</p>"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("mailbox JSON %s,\nwant %v", data, want)
 	}
 }

@@ -26,6 +26,7 @@ type CaseView struct {
 	FormType      string
 	Category      string
 	Office        string
+	OfficeInfo    *casegate.Office // the office catalog's entry for Office; nil when it has none
 	ReceivedOn    time.Time
 	Role          casegate.Role
 	Status        string // the newest event's status, "" when none
@@ -116,6 +117,13 @@ func (p *Portal) Case(ctx context.Context, s casegate.Session, receipt string) (
 			return err
 		}
 		v = viewCase(c, role, pts, p.clock())
+		offices, err := tx.Offices(ctx)
+		if err != nil {
+			return err
+		}
+		if o, ok := officesByCode(offices)[c.Office]; ok {
+			v.OfficeInfo = &o
+		}
 		v.Subscription, err = tx.Subscription(ctx, s.PartyID, c.ID)
 		return err
 	})

@@ -351,3 +351,24 @@ func BenchmarkWrite(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestOfficesCoverEveryOfficeOfTheCases: the office catalog names every
+// office a generated case is filed at, once, with fictional contacts.
+func TestOfficesCoverEveryOfficeOfTheCases(t *testing.T) {
+	catalog := map[string]ImportOffice{}
+	for _, o := range Offices() {
+		if _, dup := catalog[o.Code]; dup {
+			t.Errorf("office %s twice", o.Code)
+		}
+		if o.Name == "" || !strings.HasPrefix(o.URL, "https://offices.example.org/") || !strings.HasPrefix(o.Phone, "+1 800 555 01") {
+			t.Errorf("office %+v: want a name, a page at example.org and a 555-01xx number", o)
+		}
+		catalog[o.Code] = o
+	}
+	g := testGen()
+	for i := range 5000 {
+		if c := g.Case(i); catalog[c.Office].Code == "" {
+			t.Fatalf("case %d is filed at %q, which the office catalog lacks", i, c.Office)
+		}
+	}
+}

@@ -36,8 +36,8 @@ func browserFlow(t *testing.T, lang string) {
 	for _, sel := range []string{`form#processing-times-form[method="get"] select#form`, "form#processing-times-form select#office"} {
 		b.mustHave(sel, "processing times")
 	}
-	if !b.exists("table#processing-times") && !b.exists("#no-data") {
-		t.Errorf("/processing-times shows neither table#processing-times nor #no-data")
+	if !b.exists("#choose-form") && !b.exists("#no-data") {
+		t.Errorf("/processing-times shows neither #choose-form nor #no-data")
 	}
 	b.open("/", "home-again")
 	if lang == "es" {

@@ -11,7 +11,8 @@ import (
 	"github.com/casegate/casegate/portal"
 )
 
-// TestBrowserProcessingTimes reads the public processing times, filters them,
+// TestBrowserProcessingTimes is asked for a form, reads the public processing
+// times of all forms, filters them,
 // switches to Spanish, then signs in and finds Jose's case outside normal
 // processing time, and subscribes to it.
 func TestBrowserProcessingTimes(t *testing.T) {
@@ -22,6 +23,12 @@ func TestBrowserProcessingTimes(t *testing.T) {
 	b.open("/", "home")
 	b.click("a#processing-times-link", "times")
 	b.wantPath("/processing-times", "times")
+	b.mustHave("#choose-form", "times")
+	if b.exists("table#processing-times") {
+		t.Errorf("the rows show before a form is chosen")
+	}
+	b.click("#processing-times-form button[type=submit]", "times-all")
+	b.wantPath("/processing-times?form=&office=", "times all")
 	b.mustHave("table#processing-times caption", "times")
 	if n := b.count("table#processing-times tbody tr"); n != 4 {
 		t.Errorf("%d rows of processing times, want 4 (two forms, each whole and in one group)", n)

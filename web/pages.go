@@ -179,10 +179,12 @@ type processingTime struct {
 type timesPage struct {
 	Forms, Offices []string // the choices, from the published rows
 	Form, Office   string   // the chosen ones; "" for all
+	Chosen         bool     // the form was sent: the rows show only then, so a phone is not handed every row at once
 	Rows           []processingTime
-	Categories     bool      // some row has a category: the table shows the column
-	AsOf           time.Time // when the figures were computed
-	MinCases       int       // a figure comes from at least this many cases
+	Categories     bool              // some row has a category: the table shows the column
+	AsOf           time.Time         // when the figures were computed
+	MinCases       int               // a figure comes from at least this many cases
+	OfficeNames    map[string]string // the office catalog's names by code; a code without one shows as itself
 }
 
 // processingTimes returns the published processing times, by form, category
@@ -212,7 +214,14 @@ func (s *Server) processingTimesPage(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	p := timesPage{AsOf: asOf, MinCases: s.portal.ProcessingMinCases()}
+	offices, err := s.portal.Offices(r.Context())
+	if err != nil {
+		return err
+	}
+	p := timesPage{AsOf: asOf, MinCases: s.portal.ProcessingMinCases(), OfficeNames: make(map[string]string, len(offices))}
+	for code, o := range offices {
+		p.OfficeNames[code] = o.Name
+	}
 	for _, row := range rows {
 		if !slices.Contains(p.Forms, row.FormType) {
 			p.Forms = append(p.Forms, row.FormType)
@@ -224,6 +233,7 @@ func (s *Server) processingTimesPage(w http.ResponseWriter, r *http.Request) err
 	slices.Sort(p.Forms)
 	slices.Sort(p.Offices)
 	q := r.URL.Query()
+	p.Chosen = q.Has("form") || q.Has("office")
 	if f := q.Get("form"); slices.Contains(p.Forms, f) {
 		p.Form = f
 	}
@@ -231,6 +241,9 @@ func (s *Server) processingTimesPage(w http.ResponseWriter, r *http.Request) err
 		p.Office = o
 	}
 	for _, row := range rows {
+		if !p.Chosen {
+			break
+		}
 		// A whole-form row covers every office, so an office's choice keeps it.
 		if (p.Form == "" || row.FormType == p.Form) && (p.Office == "" || row.WholeForm || row.Office == p.Office) {
 			p.Rows = append(p.Rows, row)

@@ -306,6 +306,14 @@ func TestMailboxPageAndJSON(t *testing.T) {
 	if ct := api.resp.Header.Get("Content-Type"); ct != "application/json" || !strings.Contains(string(api.body), `"messages"`) {
 		t.Errorf("mailbox without Accept: %s %s", ct, api.body)
 	}
+	var box struct {
+		Messages []map[string]any `json:"messages"`
+	}
+	mustJSON(t, api.body, &box)
+	if len(box.Messages) != 2 || box.Messages[0]["to"] != "+15555550123" || box.Messages[0]["text"] != "second" ||
+		box.Messages[1]["subject"] != "Your code" || box.Messages[1]["channel"] != "email" {
+		t.Errorf("mailbox JSON %s: want snake_case keys to, text, subject, channel", api.body)
+	}
 }
 
 func casegateMessage(to, subject, text string) casegate.Message {

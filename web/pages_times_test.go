@@ -85,7 +85,7 @@ func TestProcessingTimesPage(t *testing.T) {
 	age := int(now.Sub(joseReceived) / (24 * time.Hour))
 	timesForJose(t, ps.store, ps.portal, ps.clock.Now, 3)
 
-	p := ps.get(t, "/processing-times")
+	p := ps.get(t, "/processing-times?form=")
 	checkLayout(t, p, "en")
 	if p.doc.Find("#no-data").Length() != 0 {
 		t.Errorf("#no-data shows with processing times published")
@@ -139,13 +139,53 @@ func TestProcessingTimesPage(t *testing.T) {
 	}
 
 	ps.setLang(t, "es")
-	es := ps.get(t, "/processing-times")
+	es := ps.get(t, "/processing-times?form=")
 	checkLayout(t, es, "es")
 	if c := es.doc.Find("table#processing-times caption").Text(); !strings.Contains(c, "de noviembre de") && !strings.Contains(c, fmt.Sprint(now.Year())) {
 		t.Errorf("Spanish caption %q", c)
 	}
 	if h := es.doc.Find("table#processing-times thead th").Last().Text(); h != "Casos contados" {
 		t.Errorf("Spanish column %q", h)
+	}
+}
+
+// TestProcessingTimesAsksForTheFormFirst: the page opens with the choice of
+// form and office and no rows, which come once the choice is sent (a GET
+// form, so it works without JavaScript), and only those chosen.
+func TestProcessingTimesAsksForTheFormFirst(t *testing.T) {
+	ps := newPageStack(t)
+	timesForJose(t, ps.store, ps.portal, ps.clock.Now, 3)
+
+	p := ps.get(t, "/processing-times")
+	checkLayout(t, p, "en")
+	if p.doc.Find("table#processing-times, #no-data").Length() != 0 {
+		t.Errorf("the page shows rows (or #no-data) before a form is chosen")
+	}
+	if txt := p.doc.Find("#choose-form").Text(); !strings.Contains(txt, "Choose a form") {
+		t.Errorf("#choose-form %q, want the page to ask for a form", txt)
+	}
+	f := p.doc.Find(`form#processing-times-form[method="get"][action="/processing-times"]`)
+	if f.Find(`select#form[name="form"] option[value="I-765"]`).Length() != 1 || f.Find(`select#office[name="office"]`).Length() != 1 ||
+		f.Find(`button[type="submit"]`).Length() != 1 {
+		t.Errorf("the form lacks its selects or its submit button")
+	}
+	if p.doc.Find("#min-cases").Length() != 1 {
+		t.Errorf("the method is not explained before a form is chosen")
+	}
+
+	// What the form sends when I-765 and all offices are chosen.
+	one := ps.get(t, "/processing-times?form=I-765&office=")
+	if one.doc.Find("#choose-form").Length() != 0 {
+		t.Errorf("#choose-form shows after a form was chosen")
+	}
+	rows := one.doc.Find("table#processing-times tbody tr")
+	if rows.Length() != 2 || rows.Filter(`:has(th:contains("I-485"))`).Length() != 0 {
+		t.Errorf("form I-765 chosen: %d rows, want its 2 and none of I-485", rows.Length())
+	}
+
+	ps.setLang(t, "es")
+	if txt := ps.get(t, "/processing-times").doc.Find("#choose-form").Text(); !strings.Contains(txt, "Elija un formulario") {
+		t.Errorf("Spanish #choose-form %q", txt)
 	}
 }
 
@@ -229,7 +269,7 @@ func TestProcessingTimesPageWithholdsSmallGroups(t *testing.T) {
 		finishedCases("MSC", "N-400", "", "NBC", done, 200, 210))
 	timesForJose(t, ps.store, ps.portal, ps.clock.Now, 3)
 
-	p := ps.get(t, "/processing-times")
+	p := ps.get(t, "/processing-times?form=")
 	checkLayout(t, p, "en")
 	rows := p.doc.Find("table#processing-times tbody tr")
 	for i, want := range [][]string{
@@ -262,7 +302,7 @@ func TestProcessingTimesPageWithholdsSmallGroups(t *testing.T) {
 	}
 
 	ps.setLang(t, "es")
-	es := ps.get(t, "/processing-times")
+	es := ps.get(t, "/processing-times?form=")
 	checkLayout(t, es, "es")
 	last := es.doc.Find("table#processing-times tbody tr").Last()
 	if got := strings.Join(rowCells(last), "|"); got != "N-400|Todas las categorías|Todas las oficinas|No hay suficientes casos recientes" {
@@ -348,6 +388,10 @@ func TestCasePageWithTooFewCases(t *testing.T) {
 	dash := ps.signInThroughPages(t, joseForm, 1)
 	if dash.doc.Find("li.case .case-outside-normal").Length() != 0 {
 		t.Errorf("the dashboard marks Jose's case outside normal processing time from 3 cases")
+	}
+	jose := dash.doc.Find(`li.case:has(a.case-link[href="/cases/IOE0912345678"])`)
+	if txt := jose.Find(".case-processing-time").Text(); !strings.Contains(txt, "too few recent cases") || jose.Find(".case-inquiry-date").Length() != 0 {
+		t.Errorf("the dashboard from 3 cases: .case-processing-time %q, %d inquiry dates; want too few and none", txt, jose.Find(".case-inquiry-date").Length())
 	}
 	p := ps.get(t, "/cases/IOE0912345678")
 	checkLayout(t, p, "en")
@@ -510,5 +554,62 @@ func TestSubscriptionWithoutAPhoneOnFile(t *testing.T) {
 	checkFieldErrors(t, es, "subscribe-sms")
 	if msg, en := es.doc.Find("#subscribe-sms-error").Text(), bad.doc.Find("#subscribe-sms-error").Text(); msg == en {
 		t.Errorf("the message is not in Spanish: %q", msg)
+	}
+}
+
+// TestDashboardShowsProcessingTimeAndInquiryDate: each case on the dashboard
+// gives how long such cases take and, while undecided, its inquiry date
+// (received + the 80th percentile), as DESIGN §4.4 lists.
+func TestDashboardShowsProcessingTimeAndInquiryDate(t *testing.T) {
+	ps := newPageStack(t)
+	dash := ps.signInThroughPages(t, joseForm, 1)
+	jose := dash.doc.Find(`li.case:has(a.case-link[href="/cases/IOE0912345678"])`)
+	if jose.Length() != 1 {
+		t.Fatalf("no case IOE0912345678 on the dashboard")
+	}
+	if txt := jose.Find(".case-processing-time").Text(); !strings.Contains(txt, "not published") {
+		t.Errorf("before any is published .case-processing-time reads %q", txt)
+	}
+	if jose.Find(".case-inquiry-date").Length() != 0 {
+		t.Errorf("an inquiry date shows before processing times are published")
+	}
+
+	timesForJose(t, ps.store, ps.portal, ps.clock.Now, 3)
+	age := int(ps.clock.Now().Sub(joseReceived) / (24 * time.Hour))
+	jose = ps.get(t, "/dashboard").doc.Find(`li.case:has(a.case-link[href="/cases/IOE0912345678"])`)
+	how := jose.Find(".case-processing-time").Text()
+	for _, want := range []string{fmt.Sprintf("%d days", age+1), fmt.Sprintf("%d days", age+3)} {
+		if !strings.Contains(how, want) {
+			t.Errorf(".case-processing-time %q lacks %q", how, want)
+		}
+	}
+	inquiry := joseReceived.AddDate(0, 0, age+3)
+	tm := jose.Find(".case-inquiry-date time")
+	if at, err := time.Parse(time.RFC3339, tm.AttrOr("datetime", "")); err != nil || !at.Equal(inquiry) {
+		t.Errorf(".case-inquiry-date time datetime %q, want %s", tm.AttrOr("datetime", ""), inquiry.Format(time.DateOnly))
+	}
+	if tm.Text() != inquiry.Format("January 2, 2006") {
+		t.Errorf(".case-inquiry-date reads %q", tm.Text())
+	}
+	ps.setLang(t, "es")
+	es := ps.get(t, "/dashboard").doc.Find(`li.case:has(a.case-link[href="/cases/IOE0912345678"])`)
+	if txt := es.Find(".case-processing-time").Text(); !strings.Contains(txt, fmt.Sprintf("%d días", age+3)) {
+		t.Errorf("Spanish .case-processing-time %q", txt)
+	}
+	if txt := es.Find(".case-inquiry-date").Text(); !strings.Contains(txt, "Fecha de consulta") {
+		t.Errorf("Spanish .case-inquiry-date %q", txt)
+	}
+	ps.setLang(t, "en")
+
+	// A decided case has no inquiry date any more; the figure stays.
+	if _, _, err := ps.portal.PostStatusEvent(context.Background(), "IOE0912345678", portal.StatusEventInput{Status: "approved"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	jose = ps.get(t, "/dashboard").doc.Find(`li.case:has(a.case-link[href="/cases/IOE0912345678"])`)
+	if jose.Find(".case-inquiry-date").Length() != 0 {
+		t.Errorf("a decided case still shows an inquiry date")
+	}
+	if jose.Find(".case-processing-time").Length() != 1 {
+		t.Errorf("a decided case lost its processing time")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/casegate/casegate/caseimport"
 	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/synth"
 )
@@ -66,6 +67,44 @@ func cmdImport(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(e.stdout, "%s:%d: warning: %s\n", name, w.Line, w.Warning)
 		}
 		rejected += len(res.Rejected)
+	}
+	if rejected > 0 {
+		return exitError(exitRejected)
+	}
+	return nil
+}
+
+// cmdImportOffices loads office catalogs (JSON Lines, one office per line;
+// docs/import.md): each office upserted by its code.
+func cmdImportOffices(ctx context.Context, e env, args []string) error {
+	a, files, err := openForCommand(ctx, e, "import-offices", args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if len(files) == 0 {
+		return errors.New("usage: casegate import-offices FILE.jsonl …")
+	}
+	rejected := 0
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		offices, bad, err := caseimport.ReadOffices(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		created, updated, err := a.portal.ImportOffices(ctx, offices, "cli")
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Fprintf(e.stdout, "%s: %d offices created, %d updated, %d rejected\n", name, created, updated, len(bad))
+		for _, r := range bad {
+			fmt.Fprintf(e.stdout, "%s:%d: %s\n", name, r.Line, r.Error)
+		}
+		rejected += len(bad)
 	}
 	if rejected > 0 {
 		return exitError(exitRejected)

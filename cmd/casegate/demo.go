@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -9,28 +11,27 @@ import (
 	"strconv"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/caseimport"
 	"github.com/casegate/casegate/delivery"
+	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/synth"
 )
 
 // demoSeed makes every demo start with the same people.
 const demoSeed = 20261126
 
+// demoCases is how many cases the demo loads unless told otherwise: enough
+// that, with the default minimum of CASEGATE_PROCESSING_MIN_CASES, most forms
+// publish figures for their busiest categories and offices, each from a
+// spread of finished cases, and not only whole-form figures or "not enough
+// recent cases".
+const demoCases = 3000
+
 func cmdDemo(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("demo", e.stderr)
-	cases := fs.Int("cases", 500, "how many synthetic cases to load")
+	cases := fs.Int("cases", demoCases, "how many synthetic cases to load")
 	dir := fs.String("dir", "casegate-data/demo", "folder for the demo database and secret; emptied at each start")
-	cfg, err := loadConfig(fs, args, func(k string) string {
-		switch k {
-		case "CASEGATE_DB", "CASEGATE_SECRET_FILE", "CASEGATE_SMTP_URL", "CASEGATE_SMS_URL":
-			return "" // the demo keeps its own database and delivers to its mailbox
-		case "CASEGATE_SMS_COUNTRIES":
-			if e.getenv(k) == "" {
-				return "*" // the synthetic people live in many countries; texts only reach the mailbox
-			}
-		}
-		return e.getenv(k)
-	})
+	cfg, err := loadConfig(fs, args, demoGetenv(e.getenv))
 	if err != nil {
 		return err
 	}
@@ -50,18 +51,34 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	})
 }
 
+// demoGetenv is the environment as the demo reads it: its own database and
+// mailbox, texts to every country, and requests not logged unless asked
+// (CASEGATE_LOG_LEVEL or -log-level), so that the identities it prints do
+// not scroll away under a line per request.
+func demoGetenv(getenv func(string) string) func(string) string {
+	return func(k string) string {
+		switch k {
+		case "CASEGATE_DB", "CASEGATE_SECRET_FILE", "CASEGATE_SMTP_URL", "CASEGATE_SMS_URL":
+			return "" // the demo keeps its own database and delivers to its mailbox
+		case "CASEGATE_SMS_COUNTRIES":
+			if getenv(k) == "" {
+				return "*" // the synthetic people live in many countries; texts only reach the mailbox
+			}
+		case "CASEGATE_LOG_LEVEL":
+			if getenv(k) == "" {
+				return "warn"
+			}
+		}
+		return getenv(k)
+	}
+}
+
 // loadDemo imports n synthetic cases and prints the identities to try.
 func loadDemo(ctx context.Context, e env, a *app, n int) error {
 	opts := synth.Options{Seed: demoSeed}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(synth.Write(pw, n, opts, nil)) }()
-	im := a.portal.Importer()
-	res, err := im.Import(ctx, pr, "jsonl", "system:demo", nil)
+	res, _, err := seedDemo(ctx, a, n, opts)
 	if err != nil {
-		return fmt.Errorf("demo: load cases: %w", err)
-	}
-	if _, err := a.portal.RecomputeProcessingTimes(ctx, "system:demo"); err != nil {
-		return fmt.Errorf("demo: processing times: %w", err)
+		return err
 	}
 	fmt.Fprintf(e.stdout, "casegate demo: loaded %d synthetic cases (%d rejected).\n", res.Created, len(res.Rejected))
 	fmt.Fprintf(e.stdout, "Messages go to the demo mailbox: %s/dev/mailbox\n\nIdentities to try:\n", a.cfg.PublicURL)
@@ -71,6 +88,39 @@ func loadDemo(ctx context.Context, e env, a *app, n int) error {
 	}
 	fmt.Fprintln(e.stdout, "\nPress Ctrl-C to stop.")
 	return nil
+}
+
+// seedDemo imports the synthetic office catalog and n synthetic cases of
+// opts, and publishes their processing times, which it returns.
+func seedDemo(ctx context.Context, a *app, n int, opts synth.Options) (portal.ImportResult, []casegate.ProcessingTime, error) {
+	var lines bytes.Buffer // the catalog as an operator would load it
+	enc := json.NewEncoder(&lines)
+	for _, o := range synth.Offices() {
+		if err := enc.Encode(o); err != nil {
+			return portal.ImportResult{}, nil, fmt.Errorf("demo: offices: %w", err)
+		}
+	}
+	offices, bad, err := caseimport.ReadOffices(&lines)
+	if err == nil && len(bad) > 0 {
+		err = fmt.Errorf("line %d: %s", bad[0].Line, bad[0].Error)
+	}
+	if err == nil {
+		_, _, err = a.portal.ImportOffices(ctx, offices, "system:demo")
+	}
+	if err != nil {
+		return portal.ImportResult{}, nil, fmt.Errorf("demo: offices: %w", err)
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(synth.Write(pw, n, opts, nil)) }()
+	res, err := a.portal.Importer().Import(ctx, pr, "jsonl", "system:demo", nil)
+	if err != nil {
+		return res, nil, fmt.Errorf("demo: load cases: %w", err)
+	}
+	pts, err := a.portal.RecomputeProcessingTimes(ctx, "system:demo")
+	if err != nil {
+		return res, nil, fmt.Errorf("demo: processing times: %w", err)
+	}
+	return res, pts, nil
 }
 
 // demoIdentities picks three people: one by receipt number, one by A-Number,
@@ -86,9 +136,9 @@ func demoIdentities(g *synth.Generator, n int) []string {
 			case p.Role == string(casegate.RoleApplicant) && byReceipt == "" && p.Email != "":
 				byReceipt = "receipt_number=" + c.ReceiptNumber + " " + who + " (code by email)"
 			case p.Role == string(casegate.RoleApplicant) && byANumber == "" && p.ANumber != "" && i > 0:
-				byANumber = "a_number=" + p.ANumber + " " + who
+				byANumber = "a_number=" + p.ANumber + " " + who + " (" + demoChannel(p) + ")"
 			case p.Role != string(casegate.RoleApplicant) && watcher == "":
-				watcher = "receipt_number=" + c.ReceiptNumber + " " + who + " (" + p.Role + ")"
+				watcher = "receipt_number=" + c.ReceiptNumber + " " + who + " (" + p.Role + ", " + demoChannel(p) + ")"
 			}
 		}
 	}
@@ -99,4 +149,13 @@ func demoIdentities(g *synth.Generator, n int) []string {
 		}
 	}
 	return out
+}
+
+// demoChannel says which channel to choose for p: email when it has one
+// on file, else a text message.
+func demoChannel(p synth.ImportParty) string {
+	if p.Email != "" {
+		return "code by email"
+	}
+	return "code by text message"
 }

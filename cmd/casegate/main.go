@@ -52,6 +52,7 @@ func commands() []command {
 		{"worker", "run only the delivery worker", cmdWorker},
 		{"migrate", "bring the database schema up to date", cmdMigrate},
 		{"import", "import cases from JSON Lines or CSV files", cmdImport},
+		{"import-offices", "import the office catalog (names and contacts by office code) from JSON Lines files", cmdImportOffices},
 		{"generate", "write synthetic cases as JSON Lines", cmdGenerate},
 		{"audit", "audit verify | audit list [-after N]: check or read the audit log", cmdAudit},
 		{"case", "case event RECEIPT STATUS: post a status event; subscribers are notified", cmdCase},

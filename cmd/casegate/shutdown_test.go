@@ -104,7 +104,9 @@ func rosaEmail(i int) string   { return fmt.Sprintf("rosa%02d@example.com", i) }
 // queueCodes asks for a code for each of the first n parties of casesFile
 // through the portal, without a server or a worker, so that n deliveries wait
 // in the outbox.
-func queueCodes(t *testing.T, vars map[string]string, n int) {
+// openTestApp opens the app of the configuration vars, migrated and without
+// a worker, closed at the end of the test.
+func openTestApp(t *testing.T, vars map[string]string) *app {
 	t.Helper()
 	cfg, err := loadConfig(newFlagSet("test", io.Discard), nil, testEnv(vars))
 	if err != nil {
@@ -114,7 +116,13 @@ func queueCodes(t *testing.T, vars map[string]string, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+func queueCodes(t *testing.T, vars map[string]string, n int) {
+	t.Helper()
+	a := openTestApp(t, vars)
 	for i := range n {
 		_, err := a.portal.RequestCode(t.Context(), portal.CodeRequest{ReceiptNumber: rosaReceipt(i), GivenName: "Rosa", FamilyName: "Prueba",
 			DateOfBirth: "1990-04-02", CountryOfBirth: "MX", Channel: "email", ClientIP: clientAddr(i)})

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) casegate.Store) {
 		{"ReadModifyWrite", readModifyWriteTests},
 		{"Stats", statsTests},
 		{"Bulk", bulkTests},
+		{"Offices", officeTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
