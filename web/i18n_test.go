@@ -189,7 +189,10 @@ func TestStatusFuncs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	funcs := map[string]template.FuncMap{"en": pageFuncs(cat, a, "en"), "es": pageFuncs(cat, a, "es")}
+	funcs := map[string]template.FuncMap{}
+	for _, lang := range casegate.Languages {
+		funcs[lang] = pageFuncs(cat, a, lang)
+	}
 	title := func(lang, code, custom string) string {
 		return funcs[lang]["status"].(func(string, string) string)(code, custom)
 	}
