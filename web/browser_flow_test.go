@@ -18,11 +18,16 @@ import (
 
 func TestBrowserFlowEnglish(t *testing.T) { browserFlow(t, "en") }
 func TestBrowserFlowSpanish(t *testing.T) { browserFlow(t, "es") }
+func TestBrowserFlowFrench(t *testing.T)  { browserFlow(t, "fr") }
+func TestBrowserFlowChinese(t *testing.T) { browserFlow(t, "zh-Hans") }
+func TestBrowserFlowArabic(t *testing.T)  { browserFlow(t, "ar") }
 
 // browserFlow is the whole way in, as a person takes it with a mouse: home,
 // the request form (first with mistakes), the code from the mailbox in a
 // second tab, a mistyped code, a wrong code, the right code, the dashboard, a
-// case, sign-out, and the back button.
+// case, sign-out, and the back button; then a second request ended by five
+// wrong codes, and the one way out its page offers. Every state is checked
+// (axe-core among the checks) in lang.
 func browserFlow(t *testing.T, lang string) {
 	s := newBrowserStack(t)
 	b := openTab(t, s.url, tabOptions{})
@@ -40,10 +45,10 @@ func browserFlow(t *testing.T, lang string) {
 		t.Errorf("/processing-times shows neither #choose-form nor #no-data")
 	}
 	b.open("/", "home-again")
-	if lang == "es" {
-		b.opts.lang = "es"
-		b.click(`form.language-switch button[name=lang][value="es"]`, "home-es")
-		b.wantPath("/", "home in Spanish")
+	if lang != "en" {
+		b.opts.lang = lang
+		b.click(`form.language-switch button[name=lang][value="`+lang+`"]`, "home-"+lang)
+		b.wantPath("/", "home in "+lang)
 	}
 	b.click("a#start-request", "request")
 	b.wantPath("/request", "request")
@@ -95,6 +100,24 @@ func browserFlow(t *testing.T, lang string) {
 	b.checkSignedOut("after sign-out and the back button twice", b.back("back-again-after-signout"))
 	b.open("/dashboard", "dashboard-after-signout")
 	b.wantPath("/request", "dashboard after sign-out")
+
+	// A second request, ended by five wrong codes: the page offers only a
+	// new request.
+	b.fillRequest(josePerson)
+	b.click("#request-submit", "verify-again")
+	second := mail.readCode(josePerson.email, 2)
+	for range 5 {
+		b.typeInto("#code", accesscode.Display(wrongCode(t, second)))
+		b.click("#verify-submit", "verify-wrong-again")
+	}
+	for _, sel := range []string{"#code", "#resend-submit", "#time-left"} {
+		if b.exists(sel) {
+			t.Errorf("a dead request still shows %s", sel)
+		}
+	}
+	b.mustHave(`#error-summary a[href="#new-request"]`, "dead request")
+	b.click("#new-request", "new-request")
+	b.wantPath("/request", "the way out")
 }
 
 // TestBrowserNoJavaScript takes the whole way in with the page's JavaScript
