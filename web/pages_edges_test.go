@@ -204,3 +204,17 @@ func TestFaviconIsLinkedAndCached(t *testing.T) {
 		t.Errorf("icon: %d %q %q", icon.status(), icon.resp.Header.Get("Content-Type"), icon.resp.Header.Get("Cache-Control"))
 	}
 }
+
+// TestSentencesEndInTheirLanguage: a sentence that ends with a time ends
+// with the page language's full stop, "。" in Chinese.
+func TestSentencesEndInTheirLanguage(t *testing.T) {
+	for lang, stop := range map[string]string{"en": ".", "zh-Hans": "。"} {
+		ps := newPageStack(t)
+		ps.setLang(t, lang)
+		verify, _ := ps.requestThroughPages(t, joseForm)
+		sel := verify.doc.Find("time").First().Parent()
+		if got := strings.TrimSpace(sel.Text()); !strings.HasSuffix(got, stop) {
+			t.Errorf("%s: the code's lifetime sentence %q does not end with %q", lang, got, stop)
+		}
+	}
+}
