@@ -4,10 +4,12 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 )
@@ -62,6 +64,7 @@ func commands() []command {
 		{"party", "party unlock ID", cmdParty},
 		{"doctor", "check a deployment's configuration and say what to fix", cmdDoctor},
 		{"loadtest", "drive full sign-in cycles against a server and report throughput and latency", cmdLoadtest},
+		{"version", "print the version and the source revision this binary was built from", cmdVersion},
 	}
 }
 
@@ -72,6 +75,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		usage(stdout)
 		return nil
 	}
+	if args[1] == "--version" || args[1] == "-version" {
+		return cmdVersion(ctx, e, nil)
+	}
 	for _, c := range commands() {
 		if c.name == args[1] {
 			if path := getenv("CASEGATE_CPU_PROFILE"); path != "" {
@@ -81,11 +87,54 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 				}
 				defer stop()
 			}
-			return c.run(ctx, e, args[2:])
+			err := c.run(ctx, e, args[2:])
+			if errors.Is(err, flag.ErrHelp) {
+				return nil // -h asked for the help the flag set printed: not a failure
+			}
+			return err
 		}
 	}
 	usage(stderr)
 	return fmt.Errorf("unknown command %q", args[1])
+}
+
+// cmdVersion prints the module version and the source revision from the
+// build information the Go toolchain stamps into the binary: "(devel)" and
+// the commit for a build from a checkout, the tag for `go install …@vX`.
+func cmdVersion(_ context.Context, e env, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("version takes no arguments")
+	}
+	fmt.Fprintln(e.stdout, versionLine())
+	return nil
+}
+
+// versionLine is "casegate VERSION (REVISION[, modified], GOVERSION)".
+func versionLine() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "casegate (no build information)"
+	}
+	version, rev, modified := bi.Main.Version, "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if version == "" {
+		version = "(devel)"
+	}
+	detail := bi.GoVersion
+	if rev != "" {
+		if modified {
+			rev += ", modified"
+		}
+		detail = rev + ", " + detail
+	}
+	return fmt.Sprintf("casegate %s (%s)", version, detail)
 }
 
 func usage(w io.Writer) {

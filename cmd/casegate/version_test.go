@@ -1,0 +1,54 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// TestVersion: a binary built from a checkout names its source revision,
+// and `version` and `--version` say the same.
+func TestVersion(t *testing.T) {
+	rev, err := exec.CommandContext(t.Context(), "git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skipf("skipping: not a git checkout, so the build stamps no revision: %v", err)
+	}
+	// -buildvcs=true: a GOFLAGS of -buildvcs=false, as some machines set,
+	// would otherwise leave the revision out.
+	bin := filepath.Join(t.TempDir(), "casegate")
+	if out, err := exec.CommandContext(t.Context(), "go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	var lines []string
+	for _, arg := range []string{"version", "--version"} {
+		out, err := exec.CommandContext(t.Context(), bin, arg).Output()
+		if err != nil {
+			t.Fatalf("casegate %s: %v", arg, err)
+		}
+		lines = append(lines, strings.TrimSpace(string(out)))
+	}
+	if want := strings.TrimSpace(string(rev)); !strings.Contains(lines[0], want) || !strings.Contains(lines[0], runtime.Version()) {
+		t.Errorf("casegate version = %q, want the revision %s and %s", lines[0], want, runtime.Version())
+	}
+	if lines[1] != lines[0] {
+		t.Errorf("casegate --version = %q, casegate version = %q", lines[1], lines[0])
+	}
+}
+
+// TestHelpIsNotAFailure: -h on a command prints its flags and exits 0.
+func TestHelpIsNotAFailure(t *testing.T) {
+	for _, args := range [][]string{{"import", "-h"}, {"audit", "verify", "-h"}, {"serve", "-help"}} {
+		_, stderr, err := runCmd(t, nil, args...)
+		if err != nil {
+			t.Errorf("casegate %s: %v, want success", strings.Join(args, " "), err)
+		}
+		if !strings.Contains(stderr, "Usage of casegate "+args[0]) {
+			t.Errorf("casegate %s printed no flags: %q", strings.Join(args, " "), stderr)
+		}
+	}
+	if _, _, err := runCmd(t, nil, "version", "extra"); err == nil {
+		t.Error("casegate version extra: no error")
+	}
+}
