@@ -24,6 +24,10 @@ func main() {
 		if errors.As(err, &ee) {
 			os.Exit(int(ee))
 		}
+		var f failure
+		if errors.As(err, &f) {
+			os.Exit(f.status)
+		}
 		os.Exit(1)
 	}
 }
@@ -32,6 +36,14 @@ func main() {
 type exitError int
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// failure is an error a person can act on, with its own exit status.
+type failure struct {
+	status int
+	msg    string
+}
+
+func (f failure) Error() string { return f.msg }
 
 // env is what every subcommand gets.
 type env struct {

@@ -44,7 +44,7 @@ func cmdCase(ctx context.Context, e env, args []string) error {
 		}
 		in.At = t
 	}
-	a, _, err := openForCommand(ctx, e, "case event", nil)
+	a, _, err := openExisting(ctx, e, "case event", nil)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func cmdStats(ctx context.Context, e env, args []string) error {
 	if len(args) < 1 || args[0] != "recompute" {
 		return errors.New("usage: casegate stats recompute")
 	}
-	a, _, err := openForCommand(ctx, e, "stats recompute", args[1:])
+	a, _, err := openExisting(ctx, e, "stats recompute", args[1:])
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func cmdDeliveries(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("deliveries", e.stderr)
 	status := fs.String("status", "failed", "pending, sent, failed or cancelled")
 	limit := fs.Int("limit", 100, "at most this many, newest first")
-	a, _, err := openWithFlags(ctx, e, fs, args)
+	a, _, err := openExistingWithFlags(ctx, e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func cmdAuditList(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("audit list", e.stderr)
 	after := fs.Int64("after", 0, "only events after this sequence number")
 	limit := fs.Int("limit", 100, "at most this many (1–1000)")
-	a, _, err := openWithFlags(ctx, e, fs, args)
+	a, _, err := openExistingWithFlags(ctx, e, fs, args)
 	if err != nil {
 		return err
 	}

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/portal"
+	"github.com/casegate/casegate/store"
 )
 
 // openForCommand loads the configuration for a one-shot command and opens the app.
@@ -21,15 +23,57 @@ func openForCommand(ctx context.Context, e env, name string, args []string) (*ap
 
 // openWithFlags is openForCommand for a command with flags of its own on fs.
 func openWithFlags(ctx context.Context, e env, fs *flag.FlagSet, args []string) (*app, []string, error) {
+	return openFor(ctx, e, fs, args, false)
+}
+
+// openExisting is openForCommand for a command that reads or changes what
+// is on file (the audit log, deliveries, tokens, a party): it refuses a
+// SQLite database or a secret file that does not exist, rather than
+// making an empty one and answering from it (exit status 2, naming the
+// path).
+func openExisting(ctx context.Context, e env, name string, args []string) (*app, []string, error) {
+	return openFor(ctx, e, newFlagSet(name, e.stderr), args, true)
+}
+
+// openExistingWithFlags is openExisting for a command with flags of its own on fs.
+func openExistingWithFlags(ctx context.Context, e env, fs *flag.FlagSet, args []string) (*app, []string, error) {
+	return openFor(ctx, e, fs, args, true)
+}
+
+func openFor(ctx context.Context, e env, fs *flag.FlagSet, args []string, mustExist bool) (*app, []string, error) {
 	cfg, err := loadConfig(fs, args, e.getenv)
 	if err != nil {
 		return nil, nil, err
+	}
+	if mustExist {
+		if err := mustBeOnFile(cfg); err != nil {
+			return nil, nil, err
+		}
 	}
 	a, err := openApp(ctx, e, cfg, true, nil)
 	if err != nil {
 		return nil, nil, err
 	}
 	return a, fs.Args(), nil
+}
+
+// mustBeOnFile fails, with exit status 2, when cfg's SQLite database or
+// secret file does not exist: a mistyped CASEGATE_DB must not be answered
+// from a new, empty database ("audit chain intact: 0 events").
+func mustBeOnFile(cfg config) error {
+	loc, err := store.Locate(cfg.DB)
+	if err != nil {
+		return fmt.Errorf("CASEGATE_DB: %w", err)
+	}
+	if loc.File != "" {
+		if _, err := os.Stat(loc.File); errors.Is(err, fs.ErrNotExist) {
+			return failure{status: 2, msg: fmt.Sprintf("no database at %s (CASEGATE_DB): nothing to read; check the path, or run `casegate migrate` to create one", loc.File)}
+		}
+	}
+	if _, err := os.Stat(cfg.SecretFile); errors.Is(err, fs.ErrNotExist) {
+		return failure{status: 2, msg: fmt.Sprintf("no secret file at %s (CASEGATE_SECRET_FILE): the database's codes, tokens and audit chain need the secret it was made with", cfg.SecretFile)}
+	}
+	return nil
 }
 
 func cmdMigrate(ctx context.Context, e env, args []string) error {
@@ -53,7 +97,7 @@ func cmdAudit(ctx context.Context, e env, args []string) error {
 	case "verify":
 		return cmdAuditVerify(ctx, e, args[1:])
 	case "checkpoint":
-		a, _, err := openForCommand(ctx, e, "audit checkpoint", args[1:])
+		a, _, err := openExisting(ctx, e, "audit checkpoint", args[1:])
 		if err != nil {
 			return err
 		}
@@ -72,7 +116,7 @@ func cmdAudit(ctx context.Context, e env, args []string) error {
 func cmdAuditVerify(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("audit verify", e.stderr)
 	file := fs.String("checkpoint", "", "a file of checkpoints (from `casegate audit checkpoint`, or serve's log) to compare with")
-	a, _, err := openWithFlags(ctx, e, fs, args)
+	a, _, err := openExistingWithFlags(ctx, e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -121,7 +165,11 @@ func cmdAdmin(ctx context.Context, e env, args []string) error {
 		return errors.New(use)
 	}
 	verb := args[1]
-	a, rest, err := openForCommand(ctx, e, "admin token "+verb, args[2:])
+	open := openForCommand // a first token may be made on a database just migrated
+	if verb != "create" {
+		open = openExisting
+	}
+	a, rest, err := open(ctx, e, "admin token "+verb, args[2:])
 	if err != nil {
 		return err
 	}
@@ -169,7 +217,7 @@ func cmdParty(ctx context.Context, e env, args []string) error {
 	if !ok {
 		return errors.New(use)
 	}
-	a, _, err := openForCommand(ctx, e, "party unlock", args[2:])
+	a, _, err := openExisting(ctx, e, "party unlock", args[2:])
 	if err != nil {
 		return err
 	}

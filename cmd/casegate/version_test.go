@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -50,5 +53,42 @@ func TestHelpIsNotAFailure(t *testing.T) {
 	}
 	if _, _, err := runCmd(t, nil, "version", "extra"); err == nil {
 		t.Error("casegate version extra: no error")
+	}
+}
+
+// TestReadCommandsRefuseAMissingDatabase: a mistyped CASEGATE_DB is an
+// error naming the path, with exit status 2, and creates nothing; a
+// missing secret file likewise.
+func TestReadCommandsRefuseAMissingDatabase(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "typo", "casegate.db")
+	vars := map[string]string{"CASEGATE_DB": missing, "CASEGATE_SECRET_FILE": filepath.Join(dir, "typo", "secret.key")}
+	for _, args := range [][]string{
+		{"audit", "verify"}, {"audit", "list"}, {"audit", "checkpoint"}, {"deliveries"},
+		{"admin", "token", "list"}, {"stats", "recompute"}, {"party", "unlock", "1"},
+	} {
+		_, _, err := runCmd(t, vars, args...)
+		var f failure
+		if !errors.As(err, &f) || f.status != 2 || !strings.Contains(err.Error(), missing) {
+			t.Errorf("casegate %s on a missing database: %v, want exit status 2 naming %s", strings.Join(args, " "), err, missing)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "typo")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused commands made %s: %v", filepath.Join(dir, "typo"), err)
+	}
+
+	// A database on file without its secret is refused too.
+	ok := map[string]string{"CASEGATE_DB": filepath.Join(dir, "casegate.db"), "CASEGATE_SECRET_FILE": filepath.Join(dir, "secret.key")}
+	if _, _, err := runCmd(t, ok, "migrate"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCmd(t, ok, "audit", "verify"); err != nil {
+		t.Fatalf("audit verify on a database on file: %v", err)
+	}
+	ok["CASEGATE_SECRET_FILE"] = filepath.Join(dir, "other.key")
+	_, _, err := runCmd(t, ok, "audit", "verify")
+	var f failure
+	if !errors.As(err, &f) || f.status != 2 || !strings.Contains(err.Error(), "other.key") {
+		t.Errorf("audit verify without the secret file: %v, want exit status 2 naming it", err)
 	}
 }
