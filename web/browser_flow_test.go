@@ -103,21 +103,7 @@ func browserFlow(t *testing.T, lang string) {
 
 	// A second request, ended by five wrong codes: the page offers only a
 	// new request.
-	b.fillRequest(josePerson)
-	b.click("#request-submit", "verify-again")
-	second := mail.readCode(josePerson.email, 2)
-	for range 5 {
-		b.typeInto("#code", accesscode.Display(wrongCode(t, second)))
-		b.click("#verify-submit", "verify-wrong-again")
-	}
-	for _, sel := range []string{"#code", "#resend-submit", "#time-left"} {
-		if b.exists(sel) {
-			t.Errorf("a dead request still shows %s", sel)
-		}
-	}
-	b.mustHave(`#error-summary a[href="#new-request"]`, "dead request")
-	b.click("#new-request", "new-request")
-	b.wantPath("/request", "the way out")
+	endByWrongCodes(t, b, mail, 2)
 }
 
 // TestBrowserNoJavaScript takes the whole way in with the page's JavaScript
