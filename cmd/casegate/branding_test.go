@@ -109,7 +109,7 @@ func TestServeShowsTheAgency(t *testing.T) {
 	t.Cleanup(func() { catalog.SetDefault(nil) })
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"logo.svg": brandLogo,
+		"logo.svg":                  brandLogo,
 		"overrides/locales/en.json": `{"layout.case_status_online": "Ministry Case Tracker"}`,
 		"overrides/locales/es.json": `{"layout.case_status_online": "Seguimiento del Ministerio",
 			"msg.access_code.subject": "Su código del Ministerio para {{.Host}}"}`,
