@@ -57,7 +57,8 @@ func TestWorkerSignsEmailsWithTheAgency(t *testing.T) {
 // TestRenderAgencyRightToLeft: in Arabic, the name and contact lines keep
 // their own direction (first-strong isolates in the text, dir="auto" in the
 // HTML) and the text message starts with the name; in English nothing is
-// wrapped; without an agency nothing is added.
+// wrapped; a name that would cost a segment is left out of a text; without
+// an agency nothing is added.
 func TestRenderAgencyRightToLeft(t *testing.T) {
 	code := testCode(t)
 	m, err := RenderAgency(testAgency, codeDelivery(casegate.ChannelEmail, "ar"), code, testURL, time.UTC)
@@ -72,23 +73,44 @@ func TestRenderAgencyRightToLeft(t *testing.T) {
 	if !strings.Contains(m.HTML, `dir="rtl"`) || !strings.Contains(m.HTML, `<p style="margin:0;" dir="auto">1 Main Street, Springfield 01101</p>`) {
 		t.Errorf("Arabic HTML:\n%s", m.HTML)
 	}
-	sms, err := RenderAgency(testAgency, codeDelivery(casegate.ChannelSMS, "ar"), code, testURL, time.UTC)
+	// A text starts with the name when that costs no segment: a notice,
+	// in English and in Arabic (isolated); the origin-bound line of a code
+	// text stays last.
+	for lang, prefix := range map[string]string{"en": "Ministry of Migration: ", "ar": "\u2068Ministry of Migration\u2069: "} {
+		d := smsTemplateDelivery(casegate.TemplateStatusUpdate, lang)
+		plain, err := Render(d, "", testURL, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		named, err := RenderAgency(testAgency, d, "", testURL, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if named.Text != prefix+plain.Text {
+			t.Errorf("%s notice text %q, want it to start with %q", lang, named.Text, prefix)
+		}
+		if lang == "en" && strings.ContainsAny(named.Text, "\u2066\u2068\u2069") {
+			t.Errorf("English text with isolates: %q", named.Text)
+		}
+	}
+	short, err := RenderAgency(branding.Agency{Name: "MoM"}, codeDelivery(casegate.ChannelSMS, "en"), code, testURL, time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(sms.Text, "\u2068Ministry of Migration\u2069: ") {
-		t.Errorf("Arabic SMS does not start with the isolated name: %q", sms.Text)
+	lines := strings.Split(short.Text, "\n")
+	if !strings.HasPrefix(short.Text, "MoM: ") || !strings.HasPrefix(lines[len(lines)-1], "@") || MeasureSMS(short.Text).Segments != 1 {
+		t.Errorf("code text with a short name: %q", short.Text)
 	}
-	sms, err = RenderAgency(testAgency, codeDelivery(casegate.ChannelSMS, "en"), code, testURL, time.UTC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(sms.Text, "Ministry of Migration: ") || strings.ContainsAny(sms.Text, "\u2066\u2068\u2069") {
-		t.Errorf("English SMS: %q", sms.Text)
-	}
-	lines := strings.Split(sms.Text, "\n")
-	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "@") {
-		t.Errorf("the origin-bound line is no longer last: %q", last)
+	// A name that would make a code text longer in segments, or change its
+	// encoding (an en dash is not GSM-7), is left out.
+	for _, name := range []string{testAgency.Name, strings.Repeat("Ministry of Migration ", 5), "MoM – Migration"} {
+		long, err := RenderAgency(branding.Agency{Name: name}, codeDelivery(casegate.ChannelSMS, "en"), code, testURL, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size := MeasureSMS(long.Text); strings.Contains(long.Text, name) || size.Segments != 1 || size.Encoding != EncodingGSM7 {
+			t.Errorf("code text with the name %q: %+v %q", name, size, long.Text)
+		}
 	}
 	plain, err := Render(codeDelivery(casegate.ChannelEmail, "en"), code, testURL, time.UTC)
 	if err != nil {

@@ -95,7 +95,7 @@ func Render(d casegate.Delivery, code, publicURL string, loc *time.Location) (ca
 
 // RenderAgency is Render signed by agency a: an email ends with its name,
 // contact lines and help address, in the text and the HTML; a text message
-// starts with its name. The zero Agency adds nothing.
+// starts with its name when that adds no segment. The zero Agency adds nothing.
 func RenderAgency(a branding.Agency, d casegate.Delivery, code, publicURL string, loc *time.Location) (casegate.Message, error) {
 	set, ok := templates[d.Template]
 	if !ok {
@@ -118,7 +118,13 @@ func RenderAgency(a branding.Agency, d casegate.Delivery, code, publicURL string
 			return casegate.Message{}, err
 		}
 		if a.Name != "" {
-			m.Text = v.isolate(a.Name) + ": " + m.Text
+			// The name goes first only when it costs nothing: a code must
+			// stay in as few segments as without it (one, in GSM-7
+			// languages; docs/sms.md), and in the same encoding.
+			named := v.isolate(a.Name) + ": " + m.Text
+			if was, is := MeasureSMS(m.Text), MeasureSMS(named); is.Encoding == was.Encoding && is.Segments <= was.Segments {
+				m.Text = named
+			}
 		}
 	case casegate.ChannelEmail:
 		if m.Subject, err = execText(set.text, "subject", v); err != nil {
