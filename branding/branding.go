@@ -91,8 +91,9 @@ func checkLine(s string, most int) error {
 	}
 	for _, r := range s {
 		// Control and format characters (bidi overrides among them) would
-		// reorder or hide what the page around them says.
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		// reorder or hide what the page around them says. The zero-width
+		// joiner and non-joiner are spelling in some scripts (Persian).
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) && r != '\u200c' && r != '\u200d' {
 			return fmt.Errorf("holds the invisible character %U", r)
 		}
 	}

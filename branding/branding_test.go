@@ -19,6 +19,8 @@ func TestParseName(t *testing.T) {
 		{"وزارة الهجرة", "وزارة الهجرة", ""},
 		{"", "", ""},
 		{"A\u202eB", "", "U+202E"},
+		{"A\u2066B", "", "U+2066"},
+		{"وزارت مهاجرت\u200cها", "وزارت مهاجرت\u200cها", ""},
 		{"A\tB", "", "U+0009"},
 		{strings.Repeat("n", MaxNameRunes+1), "", "characters long"},
 		{"\xff", "", "UTF-8"},
