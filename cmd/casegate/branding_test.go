@@ -183,3 +183,49 @@ func TestServeShowsTheAgency(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorSaysTheBranding: doctor reports what the agency's settings will
+// show, the overridden texts counted by language, warns when no help
+// address is set, and fails on a bad override naming the file and key.
+func TestDoctorSaysTheBranding(t *testing.T) {
+	t.Cleanup(func() { catalog.SetDefault(nil) })
+	mail := smtptest.Start(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"logo.svg":                  brandLogo,
+		"overrides/locales/es.json": `{"layout.sign_out": "Salir", "layout.your_cases": "Sus expedientes"}`,
+		"bad/locales/en.json":       `{"layout.nope": "x"}`,
+	})
+	vars := map[string]string{
+		"CASEGATE_DB": filepath.Join(dir, "c.db"), "CASEGATE_SECRET_FILE": filepath.Join(dir, "secret.key"),
+		"CASEGATE_SMTP_URL": mail.URL(), "CASEGATE_PUBLIC_URL": "https://status.example.gov",
+		"CASEGATE_AGENCY_NAME": "Ministry of Migration", "CASEGATE_AGENCY_LOGO": filepath.Join(dir, "logo.svg"),
+		"CASEGATE_AGENCY_CONTACT": "1 Main Street | +1 555 0100", "CASEGATE_OVERRIDES_DIR": filepath.Join(dir, "overrides"),
+	}
+	if out, _, err := runCmd(t, vars, "migrate"); err != nil {
+		t.Fatalf("migrate: %v %s", err, out)
+	}
+	line := func(out string) string {
+		for l := range strings.SplitSeq(out, "\n") {
+			if strings.Contains(l, " branding ") || strings.Contains(l, " configuration ") {
+				return l
+			}
+		}
+		return ""
+	}
+	out, _, _ := runCmd(t, vars, "doctor", "-timeout", "1s")
+	if l := line(out); !strings.HasPrefix(l, "WARN") || !strings.Contains(l, `name "Ministry of Migration"`) ||
+		!strings.Contains(l, "logo logo.svg (image/svg+xml") || !strings.Contains(l, "2 contact lines") || !strings.Contains(l, "es 2") || !strings.Contains(l, "no help address") {
+		t.Errorf("without a help address, doctor said %q:\n%s", l, out)
+	}
+	vars["CASEGATE_HELP_ADDRESS"] = "help@migration.example.gov"
+	out, _, _ = runCmd(t, vars, "doctor", "-timeout", "1s")
+	if l := line(out); !strings.HasPrefix(l, "OK") || !strings.Contains(l, "help at help@migration.example.gov") {
+		t.Errorf("with a help address, doctor said %q:\n%s", l, out)
+	}
+	vars["CASEGATE_OVERRIDES_DIR"] = filepath.Join(dir, "bad")
+	out, _, err := runCmd(t, vars, "doctor", "-timeout", "1s")
+	if l := line(out); err == nil || !strings.HasPrefix(l, "FAIL") || !strings.Contains(l, "locales/en.json") || !strings.Contains(l, `"layout.nope"`) {
+		t.Errorf("with a bad override, doctor said %q (%v):\n%s", l, err, out)
+	}
+}
