@@ -40,36 +40,53 @@ type Catalog struct {
 	loc     map[string]*i18n.Localizer
 	keys    map[string][]string // by language, sorted
 	matcher language.Matcher
+
+	msgs       map[string]map[string]*i18n.Message // the files' messages by language and key
+	tags       map[string]language.Tag
+	overridden map[string]int // messages replaced by overrides, by language
 }
 
 // Load parses the message files of fsys (locales/<lang>.json).
-func Load(fsys fs.FS) (*Catalog, error) {
+func Load(fsys fs.FS) (*Catalog, error) { return LoadWithOverrides(fsys, nil) }
+
+// load parses the message files of fsys and returns the bundle too, for
+// overrides to be added to.
+func load(fsys fs.FS) (*Catalog, *i18n.Bundle, error) {
 	files, err := fs.Glob(fsys, "locales/*.json")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b := i18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
-	c := &Catalog{loc: map[string]*i18n.Localizer{}, keys: map[string][]string{}}
+	c := &Catalog{
+		loc: map[string]*i18n.Localizer{}, keys: map[string][]string{},
+		msgs: map[string]map[string]*i18n.Message{}, tags: map[string]language.Tag{}, overridden: map[string]int{},
+	}
 	for _, f := range files {
 		lang := strings.TrimSuffix(path.Base(f), ".json")
 		tag, err := language.Parse(lang)
 		if err != nil {
-			return nil, fmt.Errorf("catalog: %s: %w", f, err)
+			return nil, nil, fmt.Errorf("catalog: %s: %w", f, err)
 		}
 		data, err := fs.ReadFile(fsys, f)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		mf, err := b.ParseMessageFileBytes(data, f)
 		if err != nil {
-			return nil, fmt.Errorf("catalog: %w", err)
+			return nil, nil, fmt.Errorf("catalog: %w", err)
 		}
 		if !mf.Tag.IsRoot() && mf.Tag != tag {
-			return nil, fmt.Errorf("catalog: %s holds %s", f, mf.Tag)
+			return nil, nil, fmt.Errorf("catalog: %s holds %s", f, mf.Tag)
 		}
+		c.tags[lang] = mf.Tag
+		if mf.Tag.IsRoot() {
+			c.tags[lang] = tag
+		}
+		c.msgs[lang] = map[string]*i18n.Message{}
 		for _, m := range mf.Messages {
 			c.keys[lang] = append(c.keys[lang], m.ID)
+			c.msgs[lang][m.ID] = m
 		}
 		slices.Sort(c.keys[lang])
 		c.loc[lang] = i18n.NewLocalizer(b, lang)
@@ -80,14 +97,14 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		}
 	}
 	if _, ok := c.loc[Reference]; !ok {
-		return nil, errors.New("catalog: no " + Reference + ".json")
+		return nil, nil, errors.New("catalog: no " + Reference + ".json")
 	}
 	tags := make([]language.Tag, len(c.langs))
 	for i, l := range c.langs {
 		tags[i] = language.Make(l)
 	}
 	c.matcher = language.NewMatcher(tags)
-	return c, nil
+	return c, b, nil
 }
 
 var loadDefault = sync.OnceValue(func() *Catalog {
@@ -98,8 +115,14 @@ var loadDefault = sync.OnceValue(func() *Catalog {
 	return c
 })
 
-// Default is the catalog built into the binary.
-func Default() *Catalog { return loadDefault() }
+// Default is the catalog built into the binary, with the agency's
+// overrides once SetDefault was given them.
+func Default() *Catalog {
+	if c := current.Load(); c != nil {
+		return c
+	}
+	return loadDefault()
+}
 
 // English is key's reference text: for logs, the command line and Error methods.
 func English(key string, args map[string]any) string { return Default().Text(Reference, key, args) }

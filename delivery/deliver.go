@@ -83,7 +83,7 @@ func (w *Worker) attempt(ctx context.Context, d casegate.ClaimedDelivery) (outco
 			return outcome{action: casegate.DeliveryFailedResult, reason: "unsealable", err: err}, nil
 		}
 	}
-	msg, err := Render(d.Delivery, code, w.PublicURL, time.UTC)
+	msg, err := RenderAgency(w.Agency, d.Delivery, code, w.PublicURL, time.UTC)
 	if err != nil {
 		return outcome{action: casegate.DeliveryFailedResult, reason: "render_error", err: err, code: code}, nil
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/branding"
 	"github.com/casegate/casegate/catalog"
 )
 
@@ -89,6 +90,13 @@ func loadTemplates(fsys fs.FS) (map[string]templateSet, error) {
 // for notices; publicURL is where codes are entered; times are shown in loc
 // (UTC when nil). An SMS gets only Text; an email gets Subject, Text and HTML.
 func Render(d casegate.Delivery, code, publicURL string, loc *time.Location) (casegate.Message, error) {
+	return RenderAgency(branding.Agency{}, d, code, publicURL, loc)
+}
+
+// RenderAgency is Render signed by agency a: an email ends with its name,
+// contact lines and help address, in the text and the HTML; a text message
+// starts with its name when that adds no segment. The zero Agency adds nothing.
+func RenderAgency(a branding.Agency, d casegate.Delivery, code, publicURL string, loc *time.Location) (casegate.Message, error) {
 	set, ok := templates[d.Template]
 	if !ok {
 		return casegate.Message{}, fmt.Errorf("delivery: no template %q", d.Template)
@@ -102,11 +110,21 @@ func Render(d casegate.Delivery, code, publicURL string, loc *time.Location) (ca
 	if err != nil {
 		return casegate.Message{}, err
 	}
+	v.agency = a
 	m := casegate.Message{Channel: d.Channel, To: d.Destination}
 	switch d.Channel {
 	case casegate.ChannelSMS:
 		if m.Text, err = execText(set.text, "sms", v); err != nil {
 			return casegate.Message{}, err
+		}
+		if a.Name != "" {
+			// The name goes first only when it costs nothing: a code must
+			// stay in as few segments as without it (one, in GSM-7
+			// languages; docs/sms.md), and in the same encoding.
+			named := v.isolate(a.Name) + ": " + m.Text
+			if was, is := MeasureSMS(m.Text), MeasureSMS(named); is.Encoding == was.Encoding && is.Segments <= was.Segments {
+				m.Text = named
+			}
 		}
 	case casegate.ChannelEmail:
 		if m.Subject, err = execText(set.text, "subject", v); err != nil {
@@ -115,6 +133,7 @@ func Render(d casegate.Delivery, code, publicURL string, loc *time.Location) (ca
 		if m.Text, err = execText(set.text, "text", v); err != nil {
 			return casegate.Message{}, err
 		}
+		m.Text += v.signature()
 		var b bytes.Buffer
 		if err := set.html.ExecuteTemplate(&b, "layout", v); err != nil {
 			return casegate.Message{}, fmt.Errorf("delivery: render %s.%s html: %w", d.Template, lang, err)
@@ -155,6 +174,52 @@ type view struct {
 	params map[string]string
 	loc    *time.Location
 	cat    *catalog.Catalog
+	agency branding.Agency
+}
+
+// AgencyName is the agency's name, "" when not configured.
+func (v view) AgencyName() string { return v.agency.Name }
+
+// ContactLines are the agency's contact lines, as given.
+func (v view) ContactLines() []string { return v.agency.Contact }
+
+// HelpAddress is the agency's help address, "" when not configured.
+func (v view) HelpAddress() string { return v.agency.Help }
+
+// HelpLink is a link to the help address, for H.
+func (v view) HelpLink() htmltemplate.HTML {
+	return htmltemplate.HTML(`<a href="` + htmltemplate.HTMLEscapeString(v.agency.HelpHref()) + `" dir="ltr">` +
+		htmltemplate.HTMLEscapeString(v.agency.Help) + "</a>")
+}
+
+// isolate keeps a text given as is (a name, an address line) from mixing
+// with the words around it in a right-to-left message: first-strong
+// isolation marks, as a plain text has no element to say so.
+func (v view) isolate(s string) string {
+	if v.Dir() == "rtl" {
+		return "\u2068" + s + "\u2069"
+	}
+	return s
+}
+
+// signature is what ends an email's text: the agency's name, contact lines
+// and help address after a signature line, or nothing.
+func (v view) signature() string {
+	a := v.agency
+	if a.Name == "" && len(a.Contact) == 0 && a.Help == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n-- \n")
+	for _, line := range append([]string{a.Name}, a.Contact...) {
+		if line != "" {
+			b.WriteString(v.isolate(line) + "\n")
+		}
+	}
+	if a.Help != "" {
+		b.WriteString(v.T("msg.need_help", "Address", a.Help) + "\n")
+	}
+	return b.String()
 }
 
 func newView(d casegate.Delivery, code, publicURL, lang string, loc *time.Location) (view, error) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/branding"
 )
 
 // Recorder records what became of the deliveries a worker held: each row's
@@ -77,6 +78,9 @@ type Worker struct {
 	// Guard, when set, is asked before every text whether its destination
 	// may be texted at all; serve sets the portal.
 	Guard SMSGuard
+	// Agency signs every message: its name, contact lines and help address
+	// (see RenderAgency). The zero Agency adds nothing.
+	Agency branding.Agency
 
 	Owner        string        // lease owner id, hostname-pid-random; set by NewWorker
 	Lease        time.Duration // how long a claim holds; default 30s

@@ -73,6 +73,13 @@ func newBrowserStack(t *testing.T, opts ...stackOption) *browserStack {
 // processing times, say).
 func newBrowserStackWithSetup(t *testing.T, setup func(casegate.Store, *portal.Portal), opts ...stackOption) *browserStack {
 	t.Helper()
+	return newBrowserStackWithDeps(t, setup, nil, opts...)
+}
+
+// newBrowserStackWithDeps is newBrowserStackWithSetup with the server's
+// Deps changed by edit, when not nil (to give it an agency, say).
+func newBrowserStackWithDeps(t *testing.T, setup func(casegate.Store, *portal.Portal), edit func(*web.Deps), opts ...stackOption) *browserStack {
+	t.Helper()
 	ctx := context.Background()
 	st, _ := testenv.SQLite(t)
 	keys := testenv.Keyring(t)
@@ -111,7 +118,11 @@ func newBrowserStackWithSetup(t *testing.T, setup func(casegate.Store, *portal.P
 	if setup != nil {
 		setup(st, p)
 	}
-	h, err := web.New(web.Deps{Portal: p, Importer: im, PublicURL: public, Mailbox: s.mailbox, Ready: st.Ping, Logger: log})
+	deps := web.Deps{Portal: p, Importer: im, PublicURL: public, Mailbox: s.mailbox, Ready: st.Ping, Logger: log}
+	if edit != nil {
+		edit(&deps)
+	}
+	h, err := web.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,13 @@ type texts struct {
 	c *catalog.Catalog
 }
 
-// newCatalog returns the catalog built into the binary.
-func newCatalog() *texts { return &texts{c: catalog.Default()} }
+// newCatalog returns the texts of c, or of the process's catalog when c is nil.
+func newCatalog(c *catalog.Catalog) *texts {
+	if c == nil {
+		c = catalog.Default()
+	}
+	return &texts{c: c}
+}
 
 // tr returns the message key in lang.
 func (t *texts) tr(lang, key string) string { return t.c.Text(lang, key, nil) }

@@ -9,17 +9,18 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/branding"
 )
 
 // templateMessages returns every literal text the templates pass to t or tn.
 func templateMessages(t *testing.T) []string {
 	t.Helper()
-	cat := newCatalog()
-	a, err := loadAssets()
+	cat := newCatalog(nil)
+	a, err := loadAssets(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := parsePages(cat, a)
+	set, err := parsePages(cat, a, branding.Agency{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestEveryPageTextIsInEveryLanguage(t *testing.T) {
 }
 
 func TestAcceptLanguage(t *testing.T) {
-	cat := newCatalog()
+	cat := newCatalog(nil)
 	cases := []struct{ header, want string }{
 		{"", "en"},
 		{"es", "es"},
@@ -157,7 +158,7 @@ func TestAcceptLanguage(t *testing.T) {
 }
 
 func TestPluralsAndDates(t *testing.T) {
-	cat := newCatalog()
+	cat := newCatalog(nil)
 	day := time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC)
 	cases := []struct{ got, want string }{
 		{cat.trCount("en", msgAttemptsLeft, 1), "You have 1 attempt left."},
@@ -184,14 +185,14 @@ func TestPluralsAndDates(t *testing.T) {
 // TestStatusFuncs checks the templates name and describe statuses from the
 // root catalog, in the page's language, and a custom status by its title.
 func TestStatusFuncs(t *testing.T) {
-	cat := newCatalog()
-	a, err := loadAssets()
+	cat := newCatalog(nil)
+	a, err := loadAssets(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	funcs := map[string]template.FuncMap{}
 	for _, lang := range casegate.Languages {
-		funcs[lang] = pageFuncs(cat, a, lang)
+		funcs[lang] = pageFuncs(cat, a, branding.Agency{}, lang)
 	}
 	title := func(lang, code, custom string) string {
 		return funcs[lang]["status"].(func(string, string) string)(code, custom)

@@ -33,6 +33,12 @@ type pageStack struct {
 
 func newPageStack(t testing.TB, opts ...stackOption) *pageStack {
 	t.Helper()
+	return newPageStackWith(t, nil, opts...)
+}
+
+// newPageStackWith is newPageStack with the pages' Deps changed by edit first.
+func newPageStackWith(t testing.TB, edit func(*web.Deps), opts ...stackOption) *pageStack {
+	t.Helper()
 	s := newStack(t, opts...)
 	s.clock.Set(time.Now().UTC().Truncate(time.Second))
 	secret, err := accesscode.NewSecret("p1")
@@ -45,11 +51,15 @@ func newPageStack(t testing.TB, opts ...stackOption) *pageStack {
 	}
 	ps := &pageStack{stack: s, mailbox: &delivery.Mailbox{}}
 	public, _ := url.Parse("https://status.casegate.test")
-	ps.h, err = web.New(web.Deps{
+	deps := web.Deps{
 		Portal: s.portal, Importer: s.portal.Importer(), PublicURL: public,
 		Ready: s.store.Ping, Keys: keys, Now: s.clock.Now, Mailbox: ps.mailbox,
 		Logger: slog.New(slog.NewJSONHandler(s.logs, nil)),
-	})
+	}
+	if edit != nil {
+		edit(&deps)
+	}
+	ps.h, err = web.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/branding"
 )
 
 //go:embed templates
@@ -22,14 +23,14 @@ type pageSet map[string]map[string]*template.Template
 
 // parsePages parses the layout with each page, once per language, so that
 // each set's "t" function speaks its language.
-func parsePages(cat *texts, a assets) (pageSet, error) {
+func parsePages(cat *texts, a assets, ag branding.Agency) (pageSet, error) {
 	names, err := fs.Glob(templateFS, "templates/page_*.html")
 	if err != nil {
 		return nil, err
 	}
 	set := pageSet{}
 	for _, lang := range casegate.Languages {
-		base, err := template.New("layout.html").Funcs(pageFuncs(cat, a, lang)).
+		base, err := template.New("layout.html").Funcs(pageFuncs(cat, a, ag, lang)).
 			ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
@@ -48,8 +49,28 @@ func parsePages(cat *texts, a assets) (pageSet, error) {
 }
 
 // pageFuncs are the template functions of one language.
-func pageFuncs(cat *texts, a assets, lang string) template.FuncMap {
+func pageFuncs(cat *texts, a assets, ag branding.Agency, lang string) template.FuncMap {
 	return template.FuncMap{
+		// agency is the agency's name, contact lines and help address.
+		"agency": func() branding.Agency { return ag },
+		// logo is the address of the agency's logo, "" when there is none.
+		"logo": func() string {
+			for _, name := range []string{"logo.svg", "logo.png"} {
+				if u, err := a.url(name); err == nil {
+					return u
+				}
+			}
+			return ""
+		},
+		// isolate keeps a name given as is (the agency's) from mixing with
+		// the words around it where no element can: in the page title of a
+		// right-to-left page, first-strong isolation marks.
+		"isolate": func(s string) string {
+			if cat.c.Direction(lang) == "rtl" {
+				return "\u2068" + s + "\u2069"
+			}
+			return s
+		},
 		// t is the catalog's message id; key/value pairs fill its {{.Key}}s.
 		"t": func(id string, kv ...any) (string, error) {
 			if len(kv) == 0 {

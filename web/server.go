@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/branding"
+	"github.com/casegate/casegate/catalog"
 	"github.com/casegate/casegate/delivery"
 	"github.com/casegate/casegate/metrics"
 	"github.com/casegate/casegate/portal"
@@ -37,6 +39,15 @@ type Deps struct {
 	// Now is the clock of the pages (time left on a code); time.Now when nil.
 	// Give the same clock as the portal's.
 	Now func() time.Time
+
+	// Agency is the agency's name, contact lines and help address, shown
+	// on every page; the zero Agency shows none. Logo, when set, is shown
+	// in the header and served from /static/ like the built-in files.
+	Agency branding.Agency
+	Logo   *branding.Logo
+	// Catalog is where the pages' words come from: catalog.Default() when
+	// nil (serve sets that to the catalog with the agency's overrides).
+	Catalog *catalog.Catalog
 }
 
 // Server serves the API and pages.
@@ -55,6 +66,7 @@ type Server struct {
 	metrics  *metrics.Registry
 
 	now      func() time.Time
+	agency   branding.Agency
 	cat      *texts
 	pages    pageSet
 	assets   assets
@@ -81,12 +93,16 @@ func New(d Deps) (*Server, error) {
 	if d.Keys != nil {
 		s.signFlow = func(payload string) string { return d.Keys.Tag("flow-cookie", payload) }
 	}
-	s.cat = newCatalog()
+	s.cat = newCatalog(d.Catalog)
+	s.agency = d.Agency
+	if d.Logo != nil && d.Agency.Name == "" {
+		return nil, errors.New("web: a logo needs the agency's name, its alternative text")
+	}
 	var err error
-	if s.assets, err = loadAssets(); err != nil {
+	if s.assets, err = loadAssets(d.Logo); err != nil {
 		return nil, err
 	}
-	if s.pages, err = parsePages(s.cat, s.assets); err != nil {
+	if s.pages, err = parsePages(s.cat, s.assets, s.agency); err != nil {
 		return nil, err
 	}
 	s.secure = d.PublicURL.Scheme == "https"

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"path"
 	"time"
+
+	"github.com/casegate/casegate/branding"
 )
 
 //go:embed static
@@ -26,8 +28,9 @@ type asset struct {
 // assets are the static files by name.
 type assets map[string]*asset
 
-// loadAssets reads and hashes every file under static/.
-func loadAssets() (assets, error) {
+// loadAssets reads and hashes every file under static/, and the agency's
+// logo when there is one (already checked: see branding.LoadLogo).
+func loadAssets(logo *branding.Logo) (assets, error) {
 	a := assets{}
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -47,6 +50,13 @@ func loadAssets() (assets, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
+	}
+	if logo != nil {
+		if _, clash := a[logo.Name]; clash || path.Base(logo.Name) != logo.Name {
+			return nil, fmt.Errorf("web: the logo's name %q is taken", logo.Name)
+		}
+		sum := sha256.Sum256(logo.Body)
+		a[logo.Name] = &asset{body: logo.Body, contentType: logo.ContentType, hash: hex.EncodeToString(sum[:8])}
 	}
 	return a, nil
 }

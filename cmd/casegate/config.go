@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/branding"
+	"github.com/casegate/casegate/catalog"
 	"github.com/casegate/casegate/delivery"
 	"github.com/casegate/casegate/identity"
 	"github.com/casegate/casegate/portal"
@@ -39,6 +42,13 @@ type config struct {
 	// CheckpointEvery is how often serve logs a signed checkpoint of the audit chain.
 	CheckpointEvery time.Duration
 	Demo            bool // messages go to the built-in mailbox on every channel
+	// Agency is shown on every page, email and text; Logo in the page header.
+	Agency branding.Agency
+	Logo   *branding.Logo
+	// OverridesDir holds the agency's text overrides; Catalog is the
+	// built-in catalog with them, checked at start.
+	OverridesDir string
+	Catalog      *catalog.Catalog
 }
 
 // channels are the channels messages can be sent on with this configuration.
@@ -285,6 +295,33 @@ func settings() []setting {
 			c.CheckpointEvery = d
 			return nil
 		}},
+		{"CASEGATE_AGENCY_NAME", "agency-name", "", "the agency's name, shown as given in page titles, the header and footer, emails and texts", func(c *config, v string) error {
+			n, err := branding.ParseName(v)
+			c.Agency.Name = n
+			return err
+		}},
+		{"CASEGATE_AGENCY_LOGO", "agency-logo", "", "an SVG or PNG file of at most 256 KiB shown in the page header; its alternative text is the agency's name", func(c *config, v string) error {
+			if v == "" {
+				return nil
+			}
+			l, err := branding.LoadLogo(v)
+			c.Logo = l
+			return err
+		}},
+		{"CASEGATE_AGENCY_CONTACT", "agency-contact", "", "contact lines (address, phone) shown in the page footer and in emails, separated by |", func(c *config, v string) error {
+			lines, err := branding.ParseContact(v)
+			c.Agency.Contact = lines
+			return err
+		}},
+		{"CASEGATE_HELP_ADDRESS", "help-address", "", "an email address or https:// URL where people get help, shown on pages and in emails", func(c *config, v string) error {
+			h, err := branding.ParseHelp(v)
+			c.Agency.Help = h
+			return err
+		}},
+		{"CASEGATE_OVERRIDES_DIR", "overrides-dir", "", "a folder of text overrides, locales/<lang>.json, laid over the built-in texts (see docs/branding.md)", func(c *config, v string) error {
+			c.OverridesDir = v
+			return nil
+		}},
 		durationSetting("CASEGATE_REAUTH_WINDOW", "reauth-window", "contact changes only this soon after sign-in", lim(func(l *portal.Limits) *time.Duration { return &l.Reauth }), d.Reauth),
 	}
 }
@@ -435,6 +472,17 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (co
 	if err := c.Retention.Validate(); err != nil {
 		return config{}, fmt.Errorf("CASEGATE_RETAIN_*: %w", err)
 	}
+	if c.Logo != nil && c.Agency.Name == "" {
+		return config{}, errors.New("CASEGATE_AGENCY_LOGO: needs CASEGATE_AGENCY_NAME too, the logo's alternative text")
+	}
+	// Every text shown from now on — pages, emails, texts, status names —
+	// comes from this catalog. Set once, before anything is shown.
+	cat, err := catalog.LoadOverrides(c.OverridesDir)
+	if err != nil {
+		return config{}, fmt.Errorf("CASEGATE_OVERRIDES_DIR: %w", err)
+	}
+	c.Catalog = cat
+	catalog.SetDefault(cat)
 	return c, nil
 }
 

@@ -61,6 +61,7 @@ func cmdDoctor(ctx context.Context, e env, args []string) error {
 		checks = append(checks, checkLimits(cfg.Limits)...)
 		checks = append(checks, checkDatabase(ctx, cfg.DB, *timeout)...)
 		checks = append(checks, checkSMSBudget(ctx, cfg, *timeout)...)
+		checks = append(checks, checkBranding(cfg))
 	}
 	failed := printChecks(e.stdout, checks)
 	if failed > 0 {
@@ -412,4 +413,42 @@ func checkSMSBudget(ctx context.Context, cfg config, timeout time.Duration) []ch
 			"%s; %s at 80%% or more", detail, strings.Join(full, " and "))}
 	}
 	return []check{ok(name, "%s", detail)}
+}
+
+// checkBranding says what the pages and messages will show of the agency
+// (loadConfig has checked every value), and warns when people who get no
+// code would be told of nowhere to get help.
+func checkBranding(cfg config) check {
+	const name = "branding"
+	a := cfg.Agency
+	var parts []string
+	if a.Name != "" {
+		parts = append(parts, fmt.Sprintf("name %q", a.Name))
+	}
+	if cfg.Logo != nil {
+		parts = append(parts, fmt.Sprintf("logo %s (%s, %d bytes)", cfg.Logo.Name, cfg.Logo.ContentType, len(cfg.Logo.Body)))
+	}
+	if len(a.Contact) > 0 {
+		parts = append(parts, fmt.Sprintf("%d contact lines", len(a.Contact)))
+	}
+	if a.Help != "" {
+		parts = append(parts, "help at "+a.Help)
+	}
+	var over []string
+	for _, lang := range cfg.Catalog.Languages() {
+		if n := cfg.Catalog.Overridden(lang); n > 0 {
+			over = append(over, fmt.Sprintf("%s %d", lang, n))
+		}
+	}
+	if len(over) > 0 {
+		parts = append(parts, "texts overridden: "+strings.Join(over, ", "))
+	}
+	if len(parts) == 0 {
+		return ok(name, "none set: pages and messages name only the service (docs/branding.md)")
+	}
+	if a.Help == "" {
+		return warn(name, "set CASEGATE_HELP_ADDRESS to an email address or https:// page where people get help",
+			"%s; no help address: a person who gets no code is told of nowhere to ask", strings.Join(parts, "; "))
+	}
+	return ok(name, "%s", strings.Join(parts, "; "))
 }

@@ -84,6 +84,7 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 	srv, err := web.New(web.Deps{
 		Portal: a.portal, Importer: importer, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
 		Mailbox: mailbox, Ready: a.store.Ping, Logger: a.log, Keys: a.keys, Metrics: reg,
+		Agency: cfg.Agency, Logo: cfg.Logo, Catalog: cfg.Catalog,
 	})
 	if err != nil {
 		return err
@@ -166,6 +167,7 @@ func newWorker(a *app, senders map[casegate.Channel]casegate.Sender) (*delivery.
 	w.Logger = a.log
 	w.Recorder = a.portal // the portal records each outcome and its audit event
 	w.Guard = a.portal    // a text to a number that cannot be texted is stopped at send time too
+	w.Agency = a.cfg.Agency
 	return w, nil
 }
 
