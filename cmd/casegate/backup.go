@@ -144,7 +144,7 @@ func cmdBackup(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "the secret file %s (keys %s) is copied to %s: keep this backup as closely as the secret itself\n",
 			cfg.SecretFile, strings.Join(keys, ", "), dest+secretSuffix)
 	} else {
-		fmt.Fprintf(e.stdout, "the secret file is NOT in this backup: restore needs %s (keys %s) with it, or codes, sessions, admin tokens and the audit chain are lost; keep a copy of it apart from the database backups (it changes only when keys are rotated)\n",
+		fmt.Fprintf(e.stdout, "the secret file is NOT in this backup: restore needs %s (keys %s) with it, or the audit chain cannot be verified, queued messages cannot be opened and codes not yet used cannot be checked; keep a copy of it apart from the database backups (it changes only when keys are rotated)\n",
 			cfg.SecretFile, strings.Join(keys, ", "))
 	}
 	return nil
