@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -37,23 +38,14 @@ const (
 func cmdBackup(ctx context.Context, e env, args []string) error {
 	flags := newFlagSet("backup", e.stderr)
 	withSecret := flags.Bool("with-secret", false, "also copy the secret file to DEST"+secretSuffix+" (mode 0600); by default it is left for you to keep apart (docs/operations.md)")
-	cfg, err := loadConfig(flags, args, e.getenv)
+	cfg, dest, err := configAndFile(e, flags, args, "usage: casegate backup [-with-secret] DEST: DEST is the new file to write the backup to")
 	if err != nil {
 		return err
 	}
-	if flags.NArg() != 1 {
-		return failure{status: 2, msg: "usage: casegate backup [-with-secret] DEST: DEST is the new file to write the backup to"}
-	}
-	dest := flags.Arg(0)
-	loc, err := store.Locate(cfg.DB)
+	file, err := sqliteFileOf(cfg, "casegate backup copies a SQLite file; back PostgreSQL up with pg_dump (e.g. pg_dump -Fc -f casegate.pgdump) or pg_basebackup",
+		"there is nothing on disk to back up")
 	if err != nil {
-		return fmt.Errorf("CASEGATE_DB: %w", err)
-	}
-	switch {
-	case loc.Postgres:
-		return failure{status: 2, msg: fmt.Sprintf("CASEGATE_DB is a PostgreSQL database (%s): casegate backup copies a SQLite file; back PostgreSQL up with pg_dump (e.g. pg_dump -Fc -f casegate.pgdump) or pg_basebackup, as docs/operations.md shows", loc.Shown)}
-	case loc.File == "":
-		return failure{status: 2, msg: "CASEGATE_DB is a SQLite database in memory: there is nothing on disk to back up"}
+		return err
 	}
 	if err := mustBeOnFile(cfg); err != nil {
 		return err
@@ -83,8 +75,8 @@ func cmdBackup(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := store.BackupSQLite(ctx, loc.File, tmp); err != nil {
-		return fmt.Errorf("backup of %s: %w", loc.File, err)
+	if _, err := store.BackupSQLite(ctx, file, tmp); err != nil {
+		return fmt.Errorf("backup of %s: %w", file, err)
 	}
 	placed := []string{tmp}
 	defer func() {
@@ -138,7 +130,7 @@ func cmdBackup(ctx context.Context, e env, args []string) error {
 	}
 	placed = nil
 
-	fmt.Fprintf(e.stdout, "backup of %s written to %s: %d bytes, %s\n", loc.File, dest, size, describeCounts(check))
+	fmt.Fprintf(e.stdout, "backup of %s written to %s: %d bytes, %s\n", file, dest, size, describeCounts(check))
 	fmt.Fprintf(e.stdout, "sha256 %s, in %s (check with: sha256sum -c %s)\n", sum, dest+checksumSuffix, filepath.Base(dest)+checksumSuffix)
 	if *withSecret {
 		fmt.Fprintf(e.stdout, "the secret file %s (keys %s) is copied to %s: keep this backup as closely as the secret itself\n",
@@ -153,28 +145,18 @@ func cmdBackup(ctx context.Context, e env, args []string) error {
 func cmdRestore(ctx context.Context, e env, args []string) error {
 	flags := newFlagSet("restore", e.stderr)
 	sumFile := flags.String("checksum", "", "the checksum file of the backup (default SRC"+checksumSuffix+")")
-	cfg, err := loadConfig(flags, args, e.getenv)
+	cfg, src, err := configAndFile(e, flags, args, "usage: casegate restore [-checksum FILE] SRC: SRC is a file `casegate backup` wrote; it is restored where CASEGATE_DB names")
 	if err != nil {
 		return err
 	}
-	if flags.NArg() != 1 {
-		return failure{status: 2, msg: "usage: casegate restore [-checksum FILE] SRC: SRC is a file `casegate backup` wrote; it is restored where CASEGATE_DB names"}
-	}
-	src := flags.Arg(0)
 	if *sumFile == "" {
 		*sumFile = src + checksumSuffix
 	}
-	loc, err := store.Locate(cfg.DB)
+	target, err := sqliteFileOf(cfg, "casegate restore restores a SQLite backup; restore a pg_dump with pg_restore (or psql for a plain dump) into a new database",
+		"restore needs a file to restore into")
 	if err != nil {
-		return fmt.Errorf("CASEGATE_DB: %w", err)
+		return err
 	}
-	switch {
-	case loc.Postgres:
-		return failure{status: 2, msg: fmt.Sprintf("CASEGATE_DB is a PostgreSQL database (%s): casegate restore restores a SQLite backup; restore a pg_dump with pg_restore (or psql for a plain dump) into a new database, as docs/operations.md shows", loc.Shown)}
-	case loc.File == "":
-		return failure{status: 2, msg: "CASEGATE_DB is a SQLite database in memory: restore needs a file to restore into"}
-	}
-	target := loc.File
 	for _, f := range []string{target, target + "-wal", target + "-shm", target + "-journal"} {
 		if err := refuseExisting(f, "casegate restore only restores into an empty location: stop casegate and move the database and its -wal and -shm away, or set CASEGATE_DB to a new path"); err != nil {
 			return err
@@ -297,6 +279,35 @@ func cmdRestore(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "casegate serve can start on it now")
 	return nil
+}
+
+// configAndFile reads the configuration and the one file name a command
+// takes; without exactly one, it fails with use (exit status 2).
+func configAndFile(e env, flags *flag.FlagSet, args []string, use string) (config, string, error) {
+	cfg, err := loadConfig(flags, args, e.getenv)
+	if err != nil {
+		return config{}, "", err
+	}
+	if flags.NArg() != 1 {
+		return config{}, "", failure{status: 2, msg: use}
+	}
+	return cfg, flags.Arg(0), nil
+}
+
+// sqliteFileOf is the SQLite file cfg's database is in; for PostgreSQL
+// it fails (exit status 2) saying what to do instead, onPostgres, and for
+// a database in memory why not, inMemory.
+func sqliteFileOf(cfg config, onPostgres, inMemory string) (string, error) {
+	loc, err := store.Locate(cfg.DB)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("CASEGATE_DB: %w", err)
+	case loc.Postgres:
+		return "", failure{status: 2, msg: fmt.Sprintf("CASEGATE_DB is a PostgreSQL database (%s): %s, as docs/operations.md shows", loc.Shown, onPostgres)}
+	case loc.File == "":
+		return "", failure{status: 2, msg: "CASEGATE_DB is a SQLite database in memory: " + inMemory}
+	}
+	return loc.File, nil
 }
 
 // checkSchema fails unless st, on the copy of the backup src, is a

@@ -2,54 +2,17 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/casegate/casegate/internal/testenv"
 	"github.com/casegate/casegate/loadtest"
+	"github.com/casegate/casegate/store/storetest"
 	"github.com/jackc/pgx/v5"
 )
-
-// freshDatabase creates an empty database on the test PostgreSQL and
-// returns its URL; it is dropped when the test ends.
-func freshDatabase(t *testing.T, base string) string {
-	t.Helper()
-	var b [6]byte
-	rand.Read(b[:])
-	name := "casegate_restore_" + hex.EncodeToString(b[:])
-	exec := func(ctx context.Context, sql string) error {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(context.WithoutCancel(ctx))
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := exec(t.Context(), `CREATE DATABASE `+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := exec(ctx, `DROP DATABASE `+name+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s: %v", testenv.PostgresEnv, err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 // pgCounts counts the rows people ask about in the database at dsn.
 func pgCounts(t *testing.T, dsn string) map[string]int64 {
@@ -81,9 +44,8 @@ func TestPostgresDumpRestores(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping in -short mode: runs two casegate servers")
 	}
-	base := testenv.Postgres(t)
+	src, dst := storetest.PostgresDatabase(t), storetest.PostgresDatabase(t)
 	pgDump, pgRestore := testenv.PgClient(t, "pg_dump"), testenv.PgClient(t, "pg_restore")
-	src, dst := freshDatabase(t, base), freshDatabase(t, base)
 	sink, err := loadtest.StartSink()
 	if err != nil {
 		t.Fatal(err)
@@ -93,15 +55,7 @@ func TestPostgresDumpRestores(t *testing.T) {
 	secret := filepath.Join(dir, "secret.key")
 	bin := buildCasegate(t)
 
-	live := &cluster{t: t, bin: bin, env: loadEnv(sink, src, secret)}
-	if out, err := live.command("import", writeCases(t, backupCases)); err != nil || !strings.Contains(out, fmt.Sprintf("%d created", backupCases)) {
-		t.Fatalf("import: %v\n%s", err, out)
-	}
-	out, err := live.command("admin", "token", "create", "ops")
-	if err != nil {
-		t.Fatal(err)
-	}
-	adminToken := strings.TrimSpace(out)
+	live, adminToken := loadedCluster(t, bin, loadEnv(sink, src, secret))
 	if _, err := live.command("backup", filepath.Join(dir, "b.db")); err == nil || !strings.Contains(err.Error(), "pg_dump") {
 		t.Errorf("casegate backup on PostgreSQL: %v, want it to point at pg_dump", err)
 	}
@@ -130,7 +84,7 @@ func TestPostgresDumpRestores(t *testing.T) {
 	}
 
 	copied := &cluster{t: t, bin: bin, env: loadEnv(sink, dst, secret)}
-	out, err = copied.command("audit", "verify")
+	out, err := copied.command("audit", "verify")
 	if err != nil || !strings.Contains(out, fmt.Sprintf("audit chain intact: %d events", want["audit_events"])) {
 		t.Fatalf("audit verify on the restored database: %v\n%s", err, out)
 	}

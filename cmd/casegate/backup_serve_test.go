@@ -43,6 +43,21 @@ func loadEnv(sink *loadtest.Sink, db, secret string) []string {
 	return env
 }
 
+// loadedCluster is a cluster with env's settings, its database loaded with
+// backupCases cases, and an admin token made; no instance runs yet.
+func loadedCluster(t *testing.T, bin string, env []string) (c *cluster, adminToken string) {
+	t.Helper()
+	c = &cluster{t: t, bin: bin, env: env}
+	if out, err := c.command("import", writeCases(t, backupCases)); err != nil || !strings.Contains(out, fmt.Sprintf("%d created", backupCases)) {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	out, err := c.command("admin", "token", "create", "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, strings.TrimSpace(out)
+}
+
 // signInThroughSink signs in as who on the server at base, the code coming
 // through sink, and returns the session token.
 func signInThroughSink(t *testing.T, sink *loadtest.Sink, base string, who loadtest.Identity) string {
@@ -142,15 +157,7 @@ func TestBackupWhileServingUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	db, secret := filepath.Join(dir, "live", "casegate.db"), filepath.Join(dir, "live", "secret.key")
 	bin := buildCasegate(t)
-	live := &cluster{t: t, bin: bin, env: loadEnv(sink, db, secret)}
-	if out, err := live.command("import", writeCases(t, backupCases)); err != nil || !strings.Contains(out, fmt.Sprintf("%d created", backupCases)) {
-		t.Fatalf("import: %v\n%s", err, out)
-	}
-	out, err := live.command("admin", "token", "create", "ops")
-	if err != nil {
-		t.Fatal(err)
-	}
-	adminToken := strings.TrimSpace(out)
+	live, adminToken := loadedCluster(t, bin, loadEnv(sink, db, secret))
 	live.start(t, 0)
 	t.Cleanup(live.stopAll)
 	defer func() {
@@ -195,7 +202,7 @@ func TestBackupWhileServingUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	atStart := onDisk()
-	out, err = live.command("backup", dest)
+	out, err := live.command("backup", dest)
 	atEnd := onDisk()
 	if err != nil {
 		t.Fatal(err)

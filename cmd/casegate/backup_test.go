@@ -137,17 +137,7 @@ func TestBackupAndRestoreRefuse(t *testing.T) {
 				}
 				before := listDir(t, dir)
 				_, _, err := runCmd(t, vars, append([]string{"backup"}, args...)...)
-				if exitStatus(err) != 2 {
-					t.Fatalf("exit status %d (%v), want 2", exitStatus(err), err)
-				}
-				for _, w := range c.want {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("message %q does not say %q", err, w)
-					}
-				}
-				if strings.Contains(err.Error(), "hunter2") {
-					t.Errorf("message %q repeats the password", err)
-				}
+				expectRefusal(t, err, c.want)
 				if after := listDir(t, dir); after != before {
 					t.Errorf("the folder changed from\n%s\nto\n%s", before, after)
 				}
@@ -271,17 +261,7 @@ func TestBackupAndRestoreRefuse(t *testing.T) {
 				before := listDir(t, target)
 				backupsBefore := listDir(t, backups)
 				_, _, err := runCmd(t, vars, append([]string{"restore"}, args...)...)
-				if exitStatus(err) != 2 {
-					t.Fatalf("exit status %d (%v), want 2", exitStatus(err), err)
-				}
-				for _, w := range c.want {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("message %q does not say %q", err, w)
-					}
-				}
-				if strings.Contains(err.Error(), "hunter2") {
-					t.Errorf("message %q repeats the password", err)
-				}
+				expectRefusal(t, err, c.want)
 				if after := listDir(t, target); after != before {
 					t.Errorf("the target folder changed from\n%s\nto\n%s", before, after)
 				}
@@ -291,6 +271,23 @@ func TestBackupAndRestoreRefuse(t *testing.T) {
 			})
 		}
 	})
+}
+
+// expectRefusal fails t unless err ends the command with exit status 2
+// and a message that says each of want, and never the test's password.
+func expectRefusal(t *testing.T, err error, want []string) {
+	t.Helper()
+	if exitStatus(err) != 2 {
+		t.Fatalf("exit status %d (%v), want 2", exitStatus(err), err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("message %q does not say %q", err, w)
+		}
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("message %q repeats the password", err)
+	}
 }
 
 // listDir lists the names, sizes and modes in dir ("" when it does not exist).
