@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"regexp"
@@ -54,6 +55,23 @@ func (s *Sink) URL() string { return "smtp://" + s.ln.Addr().String() + "?tls=no
 
 // Close stops the sink.
 func (s *Sink) Close() error { return s.srv.Close() }
+
+// Code calls request, which asks the server for a code sent to addr, and
+// returns the code of the next message to addr: for a test that signs in
+// beside a load, as the load's own cycles do.
+func (s *Sink) Code(ctx context.Context, addr string, request func() error) (string, error) {
+	arrived := s.expect(addr)
+	defer s.forget(addr)
+	if err := request(); err != nil {
+		return "", err
+	}
+	select {
+	case a := <-arrived:
+		return a.code, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
 
 // expect registers interest in the next code for addr.
 func (s *Sink) expect(addr string) chan arrival {

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"net/netip"
 	"net/smtp"
 	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -316,6 +319,9 @@ func checkDatabase(ctx context.Context, dsn string, timeout time.Duration) []che
 		if c, bad := checkDatabaseFiles(loc.File); bad {
 			notes = append(notes, c)
 		}
+		if c, found := checkBackupFiles(filepath.Dir(loc.File)); found {
+			notes = append(notes, c)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -358,6 +364,50 @@ func checkDatabaseFiles(db string) (check, bool) {
 	}
 	return fail("database file", fmt.Sprintf("chmod 600 %[1]s %[1]s-wal %[1]s-shm (casegate also makes them so the next time it starts)", db),
 		"%s: other users can read the personal data in it", strings.Join(loose, "; ")), true
+}
+
+// checkBackupFiles looks at the backups `casegate backup` wrote into dir,
+// the database's folder: the files each checksum file (*.sha256) there
+// names, the backup and any copy of the secret. Each holds what the
+// database or the secret file does, so each must be 0600 as they are. A
+// backup elsewhere doctor does not know of; backup writes every file 0600
+// wherever it goes. found is false when dir holds no backup.
+func checkBackupFiles(dir string) (c check, found bool) {
+	const name = "backup files"
+	sumFiles, _ := filepath.Glob(filepath.Join(dir, "*"+checksumSuffix))
+	var files, loose []string
+	for _, sf := range sumFiles {
+		data, err := os.ReadFile(sf)
+		if err != nil || len(data) > maxChecksumFile {
+			continue
+		}
+		sums, err := parseChecksums(data)
+		if err != nil {
+			continue // not one of casegate's
+		}
+		for _, n := range slices.Sorted(maps.Keys(sums)) {
+			if n != filepath.Base(n) {
+				continue // only files in this folder
+			}
+			f := filepath.Join(dir, n)
+			info, err := os.Stat(f)
+			if err != nil || !info.Mode().IsRegular() {
+				continue
+			}
+			files = append(files, f)
+			if perm := info.Mode().Perm(); perm&0o077 != 0 {
+				loose = append(loose, fmt.Sprintf("%s has mode %04o", f, perm))
+			}
+		}
+	}
+	switch {
+	case len(files) == 0:
+		return check{}, false
+	case len(loose) > 0:
+		return fail(name, "chmod 600 each of them (casegate backup writes them 0600; a copy made another way may not be)",
+			"%s: other users can read the personal data or the keys in them", strings.Join(loose, "; ")), true
+	}
+	return ok(name, "%d backup file(s) beside the database, all mode 0600", len(files)), true
 }
 
 // checkSMSBudget says how much of each share of the daily SMS budget is

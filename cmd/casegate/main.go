@@ -74,6 +74,8 @@ func commands() []command {
 		{"deliveries", "list deliveries in a status (default failed)", cmdDeliveries},
 		{"admin", "admin token create NAME | list | revoke NAME", cmdAdmin},
 		{"party", "party unlock ID", cmdParty},
+		{"backup", "backup DEST: write a consistent copy of the SQLite database, while it serves, with its checksum", cmdBackup},
+		{"restore", "restore SRC: restore a backup where CASEGATE_DB names, only if nothing is there", cmdRestore},
 		{"doctor", "check a deployment's configuration and say what to fix", cmdDoctor},
 		{"loadtest", "drive full sign-in cycles against a server and report throughput and latency", cmdLoadtest},
 		{"version", "print the version and the source revision this binary was built from", cmdVersion},

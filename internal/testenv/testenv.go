@@ -28,6 +28,8 @@ const (
 	NameChromium = "chromium"
 	NamePostgres = "postgres"
 	NameAxe      = "axe"
+	// NamePgClient is PostgreSQL's client programs: pg_dump, pg_restore, psql.
+	NamePgClient = "pg-client"
 )
 
 // PostgresEnv holds the DSN of the PostgreSQL the tests may use.
@@ -116,6 +118,18 @@ func pingPostgres(dsn string, within time.Duration) error {
 	}
 	defer conn.Close(context.Background())
 	return conn.Ping(ctx)
+}
+
+// PgClient returns the path of program, one of PostgreSQL's client programs
+// (pg_dump, pg_restore, psql; Debian's postgresql-client), found on PATH.
+// Without it, it ends t through Require.
+func PgClient(t testing.TB, program string) string {
+	t.Helper()
+	path, err := exec.LookPath(program)
+	if err != nil {
+		Require(t, NamePgClient, fmt.Sprintf("%s not found on PATH; install the postgresql-client package or run .ci/run", program))
+	}
+	return path
 }
 
 // AxeScript returns the path of axe-core's axe.min.js under node_modules at
