@@ -127,9 +127,9 @@ func (st progressState) line(unit string) string {
 	return b.String()
 }
 
-// rate is the count per second, once a little time has passed.
+// rate is the count per second, once any time has passed.
 func (st progressState) rate() (float64, bool) {
-	if st.Elapsed < 100*time.Millisecond {
+	if st.Elapsed <= 0 {
 		return 0, false
 	}
 	return float64(st.Count) / st.Elapsed.Seconds(), true
