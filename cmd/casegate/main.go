@@ -167,7 +167,7 @@ func versionLine() string {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: casegate <command> [flags]\n\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery setting is an environment variable (CASEGATE_…) and a flag of the commands it concerns; flags win.\n`casegate serve -h` lists them all; `casegate COMMAND -h` shows a command's own.")
 }

@@ -17,7 +17,7 @@ import (
 func cmdCase(ctx context.Context, e env, args []string) error {
 	const use = "usage: casegate case event RECEIPT STATUS [-title TEXT] [-at RFC3339]"
 	if len(args) < 1 || args[0] != "event" {
-		return errors.New(use)
+		return usageOrHelp(e, args, use)
 	}
 	fs := newFlagSet("case event", e.stderr)
 	title := fs.String("title", "", "title of a custom status")
