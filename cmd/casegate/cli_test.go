@@ -244,6 +244,20 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 	if err := os.WriteFile(badCheckpoint, []byte(`{"seq":"5","hash":"ab","at":"2026-03-02T09:00:00Z","key_id":"k1","mac":"cd"}`+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	cases := filepath.Join(dir, "cases.jsonl")
+	if _, _, err := runCmd(t, nil, "generate", "-cases", "1", "-out", cases); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCmd(t, vars, "import", cases); err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		ReceiptNumber string `json:"receipt_number"`
+	}
+	if data, err := os.ReadFile(cases); err != nil || json.Unmarshal(data, &c) != nil {
+		t.Fatalf("read %s: %v", cases, err)
+	}
+	receipt := c.ReceiptNumber
 	csv := filepath.Join(dir, "cases.csv")
 	if err := os.WriteFile(csv, []byte("receipt_number,role\nIOE0912345678,applicant\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -258,6 +272,8 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 		{[]string{"party", "unlock", "99"}, "There is no party 99."},
 		{[]string{"party", "unlock", "abc"}, `"abc" is not a party id`},
 		{[]string{"case", "event", "IOE0912345678", "approved"}, "There is no case with that receipt number."},
+		{[]string{"case", "event", receipt, "approved", "-at", "2999-01-01T00:00:00Z"}, "-at: The time of a status cannot be in the future."},
+		{[]string{"case", "event", receipt, "custom_step"}, "-title: A custom status needs a title."},
 		{[]string{"deliveries", "-status", "bogus"}, `-status: want pending, sent, failed or cancelled, got "bogus"`},
 		{[]string{"deliveries", "-limit", "0"}, "-limit: want 1 to 10000"},
 		{[]string{"audit", "list", "-limit", "5000"}, "-limit: want 1 to 1000"},
@@ -285,6 +301,12 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 			}
 		}
 	}
+	// A retention in days is told in days.
+	vars["CASEGATE_RETAIN_AUDIT"] = "1d"
+	if _, _, err := runCmd(t, vars, "audit", "verify"); err == nil || !strings.Contains(err.Error(), "retention of the audit log (1d) is shorter than of deliveries (90d)") {
+		t.Errorf("a retention of the audit log shorter than of deliveries: %v", err)
+	}
+	delete(vars, "CASEGATE_RETAIN_AUDIT")
 	// A rejected line is said as such, not as "exit status 3".
 	bad := filepath.Join(dir, "bad.jsonl")
 	if err := os.WriteFile(bad, []byte(`{"receipt_number":1}`+"\n"), 0o600); err != nil {

@@ -68,3 +68,21 @@ type inFile struct {
 
 func (f inFile) Error() string { return f.name + ": " + f.err.Error() }
 func (f inFile) Unwrap() error { return f.err }
+
+// withFieldNames is err with the fields of its field errors named as the
+// command names them (the API's "at" is case event's -at).
+func withFieldNames(err error, names map[string]string) error {
+	e, ok := casegate.AsError(err)
+	if !ok || len(e.Fields) == 0 {
+		return err
+	}
+	renamed := *e
+	renamed.Fields = make(map[string]casegate.Msg, len(e.Fields))
+	for k, m := range e.Fields {
+		if n, ok := names[k]; ok {
+			k = n
+		}
+		renamed.Fields[k] = m
+	}
+	return &renamed
+}

@@ -40,7 +40,7 @@ func cmdCase(ctx context.Context, e env, args []string) error {
 	}
 	ev, added, err := a.portal.PostStatusEvent(ctx, pos[0], in, "cli")
 	if err != nil {
-		return err
+		return withFieldNames(err, map[string]string{"status": "STATUS", "title": "-title", "at": "-at"})
 	}
 	if !added {
 		fmt.Fprintf(e.stdout, "%s: this event was already on file; nobody was notified again\n", pos[0])
