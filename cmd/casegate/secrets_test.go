@@ -118,3 +118,31 @@ func TestSecretSettingsFromCredentials(t *testing.T) {
 		t.Errorf("an unreadable smtp_url credential: %v", err)
 	}
 }
+
+// FuzzReadSecretFile: a secret's file gives its one line without the line
+// break, or an error that never repeats what the file holds.
+func FuzzReadSecretFile(f *testing.F) {
+	f.Add("smtp://u:p@h:25\n")
+	f.Add("a\r\n")
+	f.Add("\n\n")
+	f.Add("x\ny")
+	f.Fuzz(func(t *testing.T, data string) {
+		path := filepath.Join(t.TempDir(), "secret")
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		v, err := readSecretFile(path)
+		if err != nil {
+			if len(strings.TrimSpace(data)) >= 4 && strings.Contains(err.Error(), strings.TrimSpace(data)) {
+				t.Fatalf("readSecretFile(%q): %v repeats the file", data, err)
+			}
+			return
+		}
+		if strings.ContainsAny(v, "\r\n") || strings.TrimSpace(v) == "" {
+			t.Fatalf("readSecretFile(%q) = %q", data, v)
+		}
+		if data != v && data != v+"\n" && data != v+"\r\n" && data != v+"\r" {
+			t.Fatalf("readSecretFile(%q) = %q, want the file less one line break", data, v)
+		}
+	})
+}
