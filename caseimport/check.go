@@ -48,12 +48,18 @@ type partyInput struct {
 type fieldErrors struct {
 	fields map[string]string
 	order  []string
+	// names, when set, renames fields as they are added: a CSV file names
+	// its columns, status_at for the event's at.
+	names map[string]string
 }
 
 // maxFieldErrors bounds the reasons reported for one line.
 const maxFieldErrors = 10
 
 func (e *fieldErrors) add(field, msg string) {
+	if name, ok := e.names[field]; ok {
+		field = name
+	}
 	if e.fields == nil {
 		e.fields = map[string]string{}
 	}

@@ -21,6 +21,10 @@ var (
 		"a_number", "email", "phone", "language"}
 )
 
+// csvColumnOf names the column of each field whose column is named
+// otherwise, so that a CSV row's errors name its columns.
+var csvColumnOf = map[string]string{"title": "status_title", "at": "status_at"}
+
 // CSVReader reads the cases of a CSV import.
 type CSVReader struct {
 	r       *csv.Reader
@@ -170,7 +174,7 @@ func (cr *CSVReader) nextRow() (*csvRow, *Rejection, error) {
 		}
 		return ""
 	}
-	var errs fieldErrors
+	errs := fieldErrors{names: csvColumnOf}
 	row := &csvRow{line: line}
 	row.receipt = parseReceipt(get("receipt_number"), "receipt_number", &errs)
 	if anyText(get("form_type"), get("category"), get("office"), get("received_on")) {

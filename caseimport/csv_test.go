@@ -97,7 +97,7 @@ func TestCSVReaderRejectsRows(t *testing.T) {
 		3: "email: must be an email",
 		4: "email: must not hold invisible",
 		5: "form_type: differs from line 2",
-		6: "at: required",
+		6: "status_at: required",
 		7: "not valid CSV: wrong number of fields",
 		8: "form_type, office and received_on: required",
 		9: "parties: a case needs at least one party",
@@ -108,6 +108,32 @@ func TestCSVReaderRejectsRows(t *testing.T) {
 	}
 	if len(rejected) != 7 {
 		t.Errorf("rejected %v, want lines 3 to 9", rejected)
+	}
+}
+
+// TestCSVErrorsNameTheColumn: a CSV row's reasons name the column as the
+// header does (status_at, status_title), not the JSON field of the event
+// (at, title), which no column is called.
+func TestCSVErrorsNameTheColumn(t *testing.T) {
+	const header = "receipt_number,form_type,office,received_on,status,status_title,status_at,role,given_name,family_name,date_of_birth,country_of_birth,email\n"
+	const party = "applicant,Ana,García,1970-01-01,US,ana@example.com"
+	for _, tc := range []struct{ row, want string }{
+		{"IOE0912345678,I-485,NBC,2025-03-14,received,,yesterday," + party, "status_at: must be a time in RFC 3339 form"},
+		{"IOE0912345678,I-485,NBC,2025-03-14,received,,," + party, "status_at: required"},
+		{"IOE0912345678,I-485,NBC,2025-03-14,custom,\"a\x01b\",2025-03-14T10:00:00Z," + party, "status_title: must be printable text"},
+		{"IOE0912345678,I-485,NBC,2025-03-14,Not A Code,,2025-03-14T10:00:00Z," + party, "status: must be a code"},
+		{"IOE0912345678,I-485,NBC,2025-03-14,received,,2025-03-14T10:00:00Z,applicant,Ana,García,1970-13-01,US,ana@example.com", "date_of_birth: must be a real date"},
+	} {
+		ccs, err := readAllCSV(t, header+tc.row+"\n")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.row, err)
+		}
+		if len(ccs) != 1 || len(ccs[0].Rejected) != 1 {
+			t.Fatalf("%s: read %+v, want one rejected row", tc.row, ccs)
+		}
+		if got := ccs[0].Rejected[0].Error; !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: reason %q, want it to begin %q", tc.row, got, tc.want)
+		}
 	}
 }
 

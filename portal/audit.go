@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -174,7 +176,7 @@ func ParseCheckpoints(data []byte) ([]casegate.AuditCheckpoint, error) {
 			Msg        *string          `json:"msg"`
 		}
 		if err := json.Unmarshal(line, &probe); err != nil {
-			return nil, fmt.Errorf("line %d: not a JSON object: %w", n, err)
+			return nil, fmt.Errorf("line %d: not a JSON object: %s", n, jsonProblem(err))
 		}
 		raw := json.RawMessage(line)
 		switch {
@@ -213,7 +215,7 @@ func parseCheckpoint(raw []byte) (casegate.AuditCheckpoint, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return casegate.AuditCheckpoint{}, fmt.Errorf("not a checkpoint: %w", err)
+		return casegate.AuditCheckpoint{}, fmt.Errorf("not a checkpoint: %s", jsonProblem(err))
 	}
 	var missing []string
 	for name, v := range map[string]bool{"seq": c.Seq == nil, "hash": c.Hash == nil, "at": c.At == nil, "key_id": c.KeyID == nil, "mac": c.MAC == nil} {
@@ -234,4 +236,39 @@ func parseCheckpoint(raw []byte) (casegate.AuditCheckpoint, error) {
 	}
 	cp.Seq, cp.Hash, cp.KeyID, cp.MAC = *c.Seq, *c.Hash, *c.KeyID, *c.MAC
 	return cp, nil
+}
+
+// jsonProblem says what is wrong with a line of JSON in the terms of the
+// line, not of the Go types it is read into: "seq must be a number", not
+// "cannot unmarshal string into Go struct field .seq of type int64".
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("not valid JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		want := "a string"
+		switch typ.Type.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+			want = "a number"
+		case reflect.Struct, reflect.Map:
+			want = "an object"
+		case reflect.Slice, reflect.Array:
+			want = "a list"
+		case reflect.Bool:
+			want = "true or false"
+		}
+		if typ.Field == "" {
+			return "want " + want + ", not " + typ.Value
+		}
+		return fmt.Sprintf("%s must be %s, not %s", typ.Field, want, typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "the JSON ends early"
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "unknown field " + name
+	}
+	return "not valid JSON"
 }

@@ -20,14 +20,15 @@ func TestParseCheckpoints(t *testing.T) {
 			`{"time":"2026-03-02T09:00:00Z","level":"INFO","msg":"audit checkpoint","checkpoint":` + goodCheckpoint + "}\n", []int64{5}, ""},
 		{"empty", "", nil, "no checkpoint"},
 		{"only other log lines", `{"msg":"serving"}`, nil, "no checkpoint"},
-		{"not JSON", "seq=5", nil, "line 1: not a JSON object"},
+		{"not JSON", "seq=5", nil, "line 1: not a JSON object: not valid JSON at byte 1"},
 		{"missing members", `{"seq":5,"hash":"ab"}`, nil, "no at, key_id, mac"},
 		{"unknown member", strings.Replace(goodCheckpoint, `"mac"`, `"extra":1,"mac"`, 1), nil, "unknown field"},
 		{"bad time", strings.Replace(goodCheckpoint, "2026-03-02T09:00:00Z", "yesterday", 1), nil, "RFC 3339"},
 		{"negative seq", strings.Replace(goodCheckpoint, `"seq":5`, `"seq":-5`, 1), nil, "negative"},
-		{"seq not a number", strings.Replace(goodCheckpoint, `"seq":5`, `"seq":"5"`, 1), nil, "line 1"},
+		{"seq not a number", strings.Replace(goodCheckpoint, `"seq":5`, `"seq":"5"`, 1), nil, "line 1: not a checkpoint: seq must be a number, not string"},
+		{"hash not a string", strings.Replace(goodCheckpoint, `"hash":"ab"`, `"hash":[1]`, 1), nil, "hash must be a string, not array"},
 		{"bad second line", goodCheckpoint + "\n{", nil, "line 2"},
-		{"checkpoint member of another shape", `{"msg":"x","checkpoint":7}`, nil, "line 1"},
+		{"checkpoint member of another shape", `{"msg":"x","checkpoint":7}`, nil, "line 1: not a checkpoint: want an object, not number"},
 		{"huge line", strings.Repeat("x", maxCheckpointLine+1), nil, "longer than"},
 	}
 	for _, tt := range tests {
@@ -36,6 +37,9 @@ func TestParseCheckpoints(t *testing.T) {
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err = %v, want one containing %q", err, tt.err)
+				}
+				if strings.Contains(err.Error(), "Go struct") || strings.Contains(err.Error(), "json:") {
+					t.Errorf("err = %v tells of Go's types, not of the line", err)
 				}
 				return
 			}

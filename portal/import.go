@@ -15,10 +15,11 @@ import (
 
 // ImportResult is the outcome of an import.
 type ImportResult struct {
-	Created  int         `json:"created"`
-	Updated  int         `json:"updated"`
-	Rejected []Rejection `json:"rejected"` // by line number
-	Warnings []Warning   `json:"warnings"` // by line number: loaded, but not all of it
+	Created   int         `json:"created"`
+	Updated   int         `json:"updated"`
+	Unchanged int         `json:"unchanged"` // on file already, exactly as given
+	Rejected  []Rejection `json:"rejected"`  // by line number
+	Warnings  []Warning   `json:"warnings"`  // by line number: loaded, but not all of it
 }
 
 // Rejection is one line that was not loaded, with the reason: the parser's
@@ -34,7 +35,7 @@ type Warning struct {
 
 // ImportProgress is reported after each batch.
 type ImportProgress struct {
-	Lines, Created, Updated, Rejected int
+	Lines, Created, Updated, Unchanged, Rejected int
 }
 
 // DefaultImportBatch is how many cases an import writes per transaction. A
@@ -88,7 +89,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, format, actor strin
 	var last ImportProgress
 	lines := 0 // the last line consumed
 	report := func() {
-		p := ImportProgress{Lines: lines, Created: res.Created, Updated: res.Updated, Rejected: len(res.Rejected)}
+		p := ImportProgress{Lines: lines, Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged, Rejected: len(res.Rejected)}
 		if progress != nil && p != last {
 			progress(p)
 		}
@@ -161,6 +162,7 @@ func (im *Importer) writeBatch(ctx context.Context, batch []importUnit, res *Imp
 	if err == nil {
 		res.Created += created
 		res.Updated += updated
+		res.Unchanged += len(batch) - created - updated
 		return nil
 	}
 	if ctx.Err() != nil {
@@ -187,6 +189,7 @@ func (im *Importer) writeBatch(ctx context.Context, batch []importUnit, res *Imp
 		}
 		res.Created += created
 		res.Updated += updated
+		res.Unchanged += 1 - created - updated
 	}
 	if failed == len(batch) {
 		return fmt.Errorf("portal: import: the database refused every case of a batch: %w", last)
@@ -249,11 +252,12 @@ func (im *Importer) audit(ctx context.Context, format, actor string, res ImportR
 		return tx.AppendAudit(ctx, &casegate.AuditEvent{
 			At: now(), Actor: actor, Action: "cases.import", Target: "import", Outcome: outcome,
 			Details: map[string]string{
-				"format":   format,
-				"created":  strconv.Itoa(res.Created),
-				"updated":  strconv.Itoa(res.Updated),
-				"rejected": strconv.Itoa(len(res.Rejected)),
-				"warnings": strconv.Itoa(len(res.Warnings)),
+				"format":    format,
+				"created":   strconv.Itoa(res.Created),
+				"updated":   strconv.Itoa(res.Updated),
+				"unchanged": strconv.Itoa(res.Unchanged),
+				"rejected":  strconv.Itoa(len(res.Rejected)),
+				"warnings":  strconv.Itoa(len(res.Warnings)),
 			},
 		}, im.Keys)
 	})

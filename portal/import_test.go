@@ -163,8 +163,8 @@ func testImportSynthWithBadLines(t *testing.T, db importDB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res2.Created != 0 || res2.Updated != 0 || len(res2.Rejected) != 5 {
-		t.Errorf("re-import: created %d updated %d rejected %d, want 0, 0, 5", res2.Created, res2.Updated, len(res2.Rejected))
+	if res2.Created != 0 || res2.Updated != 0 || res2.Unchanged != 200 || len(res2.Rejected) != 5 {
+		t.Errorf("re-import: created %d updated %d unchanged %d rejected %d, want 0, 0, 200, 5", res2.Created, res2.Updated, res2.Unchanged, len(res2.Rejected))
 	}
 
 	// One audit event per import, with counts and nothing else.
@@ -183,7 +183,7 @@ func testImportSynthWithBadLines(t *testing.T, db importDB) {
 	if e.Actor != "admin:test" || e.Action != "cases.import" || e.Target != "import" || e.Outcome != "ok" || !e.At.Equal(importNow) {
 		t.Errorf("audit event %+v", e)
 	}
-	if want := map[string]string{"format": "jsonl", "created": "200", "updated": "0", "rejected": "5", "warnings": "0"}; !reflect.DeepEqual(e.Details, want) {
+	if want := map[string]string{"format": "jsonl", "created": "200", "updated": "0", "unchanged": "0", "rejected": "5", "warnings": "0"}; !reflect.DeepEqual(e.Details, want) {
 		t.Errorf("audit details %v, want %v", e.Details, want)
 	}
 }

@@ -43,12 +43,21 @@ func (r Retention) Validate() error {
 		}
 	}
 	if r.Destinations > r.Deliveries {
-		return fmt.Errorf("retention of destinations (%v) is longer than of the deliveries that hold them (%v)", r.Destinations, r.Deliveries)
+		return fmt.Errorf("retention of destinations (%s) is longer than of the deliveries that hold them (%s)", retentionText(r.Destinations), retentionText(r.Deliveries))
 	}
 	if r.Audit < r.Deliveries {
-		return fmt.Errorf("retention of the audit log (%v) is shorter than of deliveries (%v): the record of what happened would go first", r.Audit, r.Deliveries)
+		return fmt.Errorf("retention of the audit log (%s) is shorter than of deliveries (%s): the record of what happened would go first", retentionText(r.Audit), retentionText(r.Deliveries))
 	}
 	return nil
+}
+
+// retentionText shows a retention as it is set: whole days as "90d", else
+// as a duration ("36h0m0s").
+func retentionText(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+	return d.String()
 }
 
 // scrubBand is how far back of the destinations' cutoff a purge after the

@@ -31,7 +31,7 @@ func (s *Server) importCases(w http.ResponseWriter, r *http.Request) error {
 	if rejected == nil {
 		rejected = []portal.Rejection{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"created": res.Created, "updated": res.Updated, "rejected": rejected})
+	writeJSON(w, http.StatusOK, map[string]any{"created": res.Created, "updated": res.Updated, "unchanged": res.Unchanged, "rejected": rejected})
 	return nil
 }
 

@@ -32,6 +32,13 @@ not json
 	if res.Created != 1 || res.Updated != 1 || len(res.Rejected) != 1 || res.Rejected[0].Line != 2 {
 		t.Fatalf("import result %s", out)
 	}
+	// The same file again: both cases on file as given.
+	resp, out = s.do("POST", "/admin/v1/cases", body, h)
+	var again struct{ Created, Updated, Unchanged int }
+	mustJSON(t, out, &again)
+	if resp.StatusCode != http.StatusOK || again.Created != 0 || again.Updated != 0 || again.Unchanged != 2 {
+		t.Fatalf("the same import again: %d %s, want 2 unchanged", resp.StatusCode, out)
+	}
 	// The import is audited under the token's name.
 	resp, out = s.do("GET", "/admin/v1/audit?limit=1000", nil, h)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(out), `"actor":"admin:ops","action":"cases.import"`) {

@@ -284,14 +284,14 @@ func cmdRestore(ctx context.Context, e env, args []string) error {
 // configAndFile reads the configuration and the one file name a command
 // takes; without exactly one, it fails with use (exit status 2).
 func configAndFile(e env, flags *flag.FlagSet, args []string, use string) (config, string, error) {
-	cfg, err := loadConfig(flags, args, e.getenv)
+	cfg, rest, err := loadConfigFor(flags, args, e.getenv, storeFlags)
 	if err != nil {
 		return config{}, "", err
 	}
-	if flags.NArg() != 1 {
+	if len(rest) != 1 {
 		return config{}, "", failure{status: 2, msg: use}
 	}
-	return cfg, flags.Arg(0), nil
+	return cfg, rest[0], nil
 }
 
 // sqliteFileOf is the SQLite file cfg's database is in; for PostgreSQL

@@ -38,21 +38,6 @@ func backupSource(t *testing.T) (vars map[string]string, backup string) {
 	return vars, backup
 }
 
-// exitStatus is the exit status main would end with for err.
-func exitStatus(err error) int {
-	var f failure
-	var ee exitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &f):
-		return f.status
-	case errors.As(err, &ee):
-		return int(ee)
-	}
-	return 1
-}
-
 func writeFile(t *testing.T, path, data string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/casegate/casegate/caseimport"
 	"github.com/casegate/casegate/portal"
@@ -27,13 +26,13 @@ const (
 )
 
 func cmdImport(ctx context.Context, e env, args []string) error {
-	a, files, err := openForCommand(ctx, e, "import", args)
+	a, files, err := openFor(ctx, e, newFlagSet("import", e.stderr), args, false, importFlags)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	if len(files) == 0 {
-		return errors.New("usage: casegate import FILE.jsonl|FILE.csv …")
+		return errors.New("usage: casegate import FILE.jsonl|FILE.csv … [flags]")
 	}
 	// An import allocates much and keeps little: the default GOGC of 100
 	// collects about 20 times a second and cost a tenth of the CPU in
@@ -42,36 +41,61 @@ func cmdImport(ctx context.Context, e env, args []string) error {
 	im := a.portal.Importer()
 	rejected := 0
 	for _, name := range files {
-		format, err := importFormat(name)
+		n, err := importFile(ctx, e, a, im, name)
 		if err != nil {
 			return err
 		}
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		prog := newProgress(e.stderr, name)
-		res, err := im.Import(ctx, f, format, "cli", func(p portal.ImportProgress) {
-			prog.show("%d lines, %d created, %d updated, %d rejected", p.Lines, p.Created, p.Updated, p.Rejected)
-		})
-		f.Close()
-		prog.done()
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		fmt.Fprintf(e.stdout, "%s: %d created, %d updated, %d rejected\n", name, res.Created, res.Updated, len(res.Rejected))
-		for _, r := range res.Rejected {
-			fmt.Fprintf(e.stdout, "%s:%d: %s\n", name, r.Line, r.Error)
-		}
-		for _, w := range res.Warnings { // loaded, but without the value named
-			fmt.Fprintf(e.stdout, "%s:%d: warning: %s\n", name, w.Line, w.Warning)
-		}
-		rejected += len(res.Rejected)
+		rejected += n
 	}
 	if rejected > 0 {
-		return exitError(exitRejected)
+		return failure{status: exitRejected, msg: fmt.Sprintf(
+			"%d %s rejected, listed above with the reason; correct them and import them again (what loaded stays loaded, and a line loaded twice is counted unchanged)",
+			rejected, plural(rejected, "line", "lines"))}
 	}
 	return nil
+}
+
+// importFile imports one file and prints what came of it; it returns how
+// many lines were rejected.
+func importFile(ctx context.Context, e env, a *app, im *portal.Importer, name string) (int, error) {
+	format, err := importFormat(name)
+	if err != nil {
+		return 0, err
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, pathError(name, err)
+	}
+	defer f.Close()
+	in := &countingReader{r: f}
+	prog := newProgress(e.stderr, a.log, name, "lines")
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		prog.total, prog.bytes = st.Size(), true
+		prog.done = in.n.Load
+	}
+	res, err := im.Import(ctx, in, format, "cli", func(p portal.ImportProgress) {
+		prog.show(p.Lines, fmt.Sprintf("%d created, %d updated, %d unchanged, %d rejected", p.Created, p.Updated, p.Unchanged, p.Rejected))
+	})
+	prog.end()
+	if err != nil {
+		return 0, inFile{name: name, err: err}
+	}
+	fmt.Fprintf(e.stdout, "%s: %d created, %d updated, %d unchanged, %d rejected\n", name, res.Created, res.Updated, res.Unchanged, len(res.Rejected))
+	for _, r := range res.Rejected {
+		fmt.Fprintf(e.stdout, "%s:%d: %s\n", name, r.Line, r.Error)
+	}
+	for _, w := range res.Warnings { // loaded, but without the value named
+		fmt.Fprintf(e.stdout, "%s:%d: warning: %s\n", name, w.Line, w.Warning)
+	}
+	return len(res.Rejected), nil
+}
+
+// plural is one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // cmdImportOffices loads office catalogs (JSON Lines, one office per line;
@@ -89,16 +113,16 @@ func cmdImportOffices(ctx context.Context, e env, args []string) error {
 	for _, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
-			return err
+			return pathError(name, err)
 		}
 		offices, bad, err := caseimport.ReadOffices(f)
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return inFile{name: name, err: err}
 		}
 		created, updated, err := a.portal.ImportOffices(ctx, offices, "cli")
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return inFile{name: name, err: err}
 		}
 		fmt.Fprintf(e.stdout, "%s: %d offices created, %d updated, %d rejected\n", name, created, updated, len(bad))
 		for _, r := range bad {
@@ -107,7 +131,7 @@ func cmdImportOffices(ctx context.Context, e env, args []string) error {
 		rejected += len(bad)
 	}
 	if rejected > 0 {
-		return exitError(exitRejected)
+		return failure{status: exitRejected, msg: fmt.Sprintf("%d %s rejected, listed above with the reason", rejected, plural(rejected, "line", "lines"))}
 	}
 	return nil
 }
@@ -127,7 +151,11 @@ func cmdGenerate(ctx context.Context, e env, args []string) error {
 	n := fs.Int("cases", 1000, "how many cases")
 	seed := fs.Int64("seed", 1, "random seed; the same seed gives the same cases")
 	out := fs.String("out", "-", "output file, - for standard output")
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("usage: casegate generate [-cases N] [-seed N] [-out FILE]", rest); err != nil {
 		return err
 	}
 	if *n < 1 || *n > 100_000_000 {
@@ -143,46 +171,17 @@ func cmdGenerate(ctx context.Context, e env, args []string) error {
 		w = f
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
-	prog := newProgress(e.stderr, "generate")
-	err := synth.Write(bw, *n, synth.Options{Seed: *seed}, func(done int) {
-		prog.show("%d of %d cases", done, *n)
+	prog := newProgress(e.stderr, newLogger(e, "info"), "generate", "cases")
+	prog.total = int64(*n)
+	made := 0
+	prog.done = func() int64 { return int64(made) }
+	err = synth.Write(bw, *n, synth.Options{Seed: *seed}, func(done int) {
+		made = done
+		prog.show(done, "")
 	})
-	prog.done()
+	prog.end()
 	if err != nil {
 		return err
 	}
 	return bw.Flush()
-}
-
-// progress shows a line that rewrites itself on a terminal, at most a few times a second.
-type progress struct {
-	w     io.Writer
-	label string
-	tty   bool
-	last  time.Time
-	shown bool
-}
-
-func newProgress(w io.Writer, label string) *progress {
-	p := &progress{w: w, label: label}
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.tty = true
-		}
-	}
-	return p
-}
-
-func (p *progress) show(format string, args ...any) {
-	if !p.tty || time.Since(p.last) < 200*time.Millisecond {
-		return
-	}
-	p.last, p.shown = time.Now(), true
-	fmt.Fprintf(p.w, "\r%s: %s\033[K", p.label, fmt.Sprintf(format, args...))
-}
-
-func (p *progress) done() {
-	if p.shown {
-		fmt.Fprintln(p.w)
-	}
 }

@@ -430,29 +430,53 @@ func parseProxies(v string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// loadConfig registers every setting as a flag on fs, parses args, and applies
-// flag, else environment, else default. An error names the variable or flag.
+// loadConfig registers every setting as a flag on fs, parses args, and
+// applies flag, else environment, else default. It is for the commands
+// that take every setting (serve, worker, demo, doctor) and no other
+// arguments. An error names the variable or flag.
 func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (config, error) {
+	c, rest, err := loadConfigFor(fs, args, getenv, nil)
+	if err == nil && len(rest) > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q: `%s` takes flags only; `%s -h` lists them", rest[0], fs.Name(), fs.Name())
+	}
+	return c, err
+}
+
+// loadConfigFor registers the settings named in only (nil: all) as flags
+// on fs beside the command's own, parses args wherever the flags stand
+// (parseArgs), and applies each setting: flag, else environment (the
+// variable, its _FILE or a systemd credential for a secret; see
+// lookupSetting), else default. It returns the arguments that are not
+// flags.
+func loadConfigFor(fs *flag.FlagSet, args []string, getenv func(string) string, only []string) (config, []string, error) {
 	all := settings()
 	flags := make([]*string, len(all))
 	for i, s := range all {
-		flags[i] = fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def))
+		if onlyFlags(only, s.flag) {
+			flags[i] = fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def))
+		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return config{}, err
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return config{}, nil, err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	c := config{Limits: portal.DefaultLimits(), Retention: portal.DefaultRetention()}
 	for i, s := range all {
 		v, from := s.def, s.env
-		if set[s.flag] {
+		if flags[i] != nil && set[s.flag] {
 			v, from = *flags[i], "--"+s.flag
-		} else if e := getenv(s.env); e != "" {
-			v = e
+		} else if e, where, found, err := lookupSetting(s.env, getenv); err != nil {
+			return config{}, nil, err
+		} else if found {
+			v, from = e, where
 		}
 		if err := s.apply(&c, v); err != nil {
-			return config{}, fmt.Errorf("%s: %w", from, err)
+			if isSecretSetting(s.env) {
+				err = withoutValue(err, v)
+			}
+			return config{}, nil, fmt.Errorf("%s: %w", from, err)
 		}
 	}
 	if c.PublicURL == nil {
@@ -464,26 +488,26 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (co
 	// Phone numbers are read in this region wherever they come in: imports
 	// and contact changes. Set once, before anything reads one.
 	if err := identity.SetPhoneRegion(c.PhoneRegion); err != nil {
-		return config{}, fmt.Errorf("CASEGATE_PHONE_REGION: %w", err)
+		return config{}, nil, fmt.Errorf("CASEGATE_PHONE_REGION: %w", err)
 	}
 	if err := c.Limits.Validate(); err != nil {
-		return config{}, fmt.Errorf("limits: %w", err)
+		return config{}, nil, fmt.Errorf("limits: %w", err)
 	}
 	if err := c.Retention.Validate(); err != nil {
-		return config{}, fmt.Errorf("CASEGATE_RETAIN_*: %w", err)
+		return config{}, nil, fmt.Errorf("CASEGATE_RETAIN_*: %w", err)
 	}
 	if c.Logo != nil && c.Agency.Name == "" {
-		return config{}, errors.New("CASEGATE_AGENCY_LOGO: needs CASEGATE_AGENCY_NAME too, the logo's alternative text")
+		return config{}, nil, errors.New("CASEGATE_AGENCY_LOGO: needs CASEGATE_AGENCY_NAME too, the logo's alternative text")
 	}
 	// Every text shown from now on — pages, emails, texts, status names —
 	// comes from this catalog. Set once, before anything is shown.
 	cat, err := catalog.LoadOverrides(c.OverridesDir)
 	if err != nil {
-		return config{}, fmt.Errorf("CASEGATE_OVERRIDES_DIR: %w", err)
+		return config{}, nil, fmt.Errorf("CASEGATE_OVERRIDES_DIR: %w", err)
 	}
 	c.Catalog = cat
 	catalog.SetDefault(cat)
-	return c, nil
+	return c, rest, nil
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting.

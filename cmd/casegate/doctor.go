@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -54,6 +55,9 @@ func cmdDoctor(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("doctor", e.stderr)
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the mail server and the database")
 	cfg, err := loadConfig(fs, args, e.getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
 	var checks []check
 	if err != nil {
 		checks = append(checks, fail("configuration", "correct the setting named above; `casegate serve -h` lists them all", "%v", err))

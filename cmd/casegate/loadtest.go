@@ -48,7 +48,11 @@ func cmdLoadtest(ctx context.Context, e env, args []string) error {
 	serverProfile := fs.String("server-cpuprofile", "", "write a CPU profile of the spawned server to this file")
 	spread := fs.Bool("spread-ips", true, "give each virtual user its own X-Forwarded-For address (a spawned server trusts the load generator)")
 	timing := fs.Int("timing", 0, "instead of the load: measure N interleaved pairs each of matched vs unmatched code requests, real vs decoy resends, and wrong codes on real vs decoy challenges (docs/security.md)")
-	if err := fs.Parse(args); err != nil {
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("usage: casegate loadtest [flags]", rest); err != nil {
 		return err
 	}
 	if *timing != 0 {

@@ -19,17 +19,29 @@ func main() {
 	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "casegate:", err)
 		var ee exitError
-		if errors.As(err, &ee) {
-			os.Exit(int(ee))
+		if !errors.As(err, &ee) { // an exitError's command has said why
+			fmt.Fprintln(os.Stderr, "casegate:", err)
 		}
-		var f failure
-		if errors.As(err, &f) {
-			os.Exit(f.status)
-		}
-		os.Exit(1)
+		os.Exit(exitStatus(err))
 	}
+}
+
+// exitStatus is the exit status err asks for: an exitError's or a
+// failure's own, 0 for nil, else 1.
+func exitStatus(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return int(ee)
+	}
+	var f failure
+	if errors.As(err, &f) {
+		return f.status
+	}
+	return 1
 }
 
 // exitError asks for a particular exit status.
@@ -76,6 +88,7 @@ func commands() []command {
 		{"party", "party unlock ID", cmdParty},
 		{"backup", "backup DEST: write a consistent copy of the SQLite database, while it serves, with its checksum", cmdBackup},
 		{"restore", "restore SRC: restore a backup where CASEGATE_DB names, only if nothing is there", cmdRestore},
+		{"keys", "keys rotate | retire ID | list: change the instance secret's keys (docs/keys.md)", cmdKeys},
 		{"doctor", "check a deployment's configuration and say what to fix", cmdDoctor},
 		{"loadtest", "drive full sign-in cycles against a server and report throughput and latency", cmdLoadtest},
 		{"version", "print the version and the source revision this binary was built from", cmdVersion},
@@ -102,10 +115,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 				defer stop()
 			}
 			err := c.run(ctx, e, args[2:])
+			var help helpError
+			if errors.As(err, &help) {
+				fmt.Fprint(stdout, help.text) // -h asked for help: not a failure
+				return nil
+			}
 			if errors.Is(err, flag.ErrHelp) {
 				return nil // -h asked for the help the flag set printed: not a failure
 			}
-			return err
+			return tell(err)
 		}
 	}
 	usage(stderr)
@@ -154,9 +172,9 @@ func versionLine() string {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: casegate <command> [flags]\n\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nEvery setting is an environment variable (CASEGATE_…) and a flag; flags win. Run `casegate serve -h` for the list.")
+	fmt.Fprintln(w, "\nEvery setting is an environment variable (CASEGATE_…) and a flag of the commands it concerns; flags win.\n`casegate serve -h` lists them all; `casegate COMMAND -h` shows a command's own.")
 }
 
 // startCPUProfile writes a pprof CPU profile of the whole command to path,

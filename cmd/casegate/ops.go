@@ -23,7 +23,7 @@ func openForCommand(ctx context.Context, e env, name string, args []string) (*ap
 
 // openWithFlags is openForCommand for a command with flags of its own on fs.
 func openWithFlags(ctx context.Context, e env, fs *flag.FlagSet, args []string) (*app, []string, error) {
-	return openFor(ctx, e, fs, args, false)
+	return openFor(ctx, e, fs, args, false, storeFlags)
 }
 
 // openExisting is openForCommand for a command that reads or changes what
@@ -32,16 +32,19 @@ func openWithFlags(ctx context.Context, e env, fs *flag.FlagSet, args []string) 
 // making an empty one and answering from it (exit status 2, naming the
 // path).
 func openExisting(ctx context.Context, e env, name string, args []string) (*app, []string, error) {
-	return openFor(ctx, e, newFlagSet(name, e.stderr), args, true)
+	return openExistingWithFlags(ctx, e, newFlagSet(name, e.stderr), args)
 }
 
 // openExistingWithFlags is openExisting for a command with flags of its own on fs.
 func openExistingWithFlags(ctx context.Context, e env, fs *flag.FlagSet, args []string) (*app, []string, error) {
-	return openFor(ctx, e, fs, args, true)
+	return openFor(ctx, e, fs, args, true, storeFlags)
 }
 
-func openFor(ctx context.Context, e env, fs *flag.FlagSet, args []string, mustExist bool) (*app, []string, error) {
-	cfg, err := loadConfig(fs, args, e.getenv)
+// openFor loads the configuration, with the settings named in only as
+// flags beside fs's own, and opens the app; it returns the arguments that
+// are not flags, wherever the flags stood among them.
+func openFor(ctx context.Context, e env, fs *flag.FlagSet, args []string, mustExist bool, only []string) (*app, []string, error) {
+	cfg, rest, err := loadConfigFor(fs, args, e.getenv, only)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -54,7 +57,7 @@ func openFor(ctx context.Context, e env, fs *flag.FlagSet, args []string, mustEx
 	if err != nil {
 		return nil, nil, err
 	}
-	return a, fs.Args(), nil
+	return a, rest, nil
 }
 
 // mustBeOnFile fails, with exit status 2, when cfg's SQLite database or
@@ -77,11 +80,14 @@ func mustBeOnFile(cfg config) error {
 }
 
 func cmdMigrate(ctx context.Context, e env, args []string) error {
-	a, _, err := openForCommand(ctx, e, "migrate", args)
+	a, rest, err := openForCommand(ctx, e, "migrate", args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if err := noArgs("usage: casegate migrate [flags]", rest); err != nil {
+		return err
+	}
 	fmt.Fprintln(e.stdout, "casegate: the database schema is up to date")
 	return nil
 }
@@ -97,38 +103,44 @@ func cmdAudit(ctx context.Context, e env, args []string) error {
 	case "verify":
 		return cmdAuditVerify(ctx, e, args[1:])
 	case "checkpoint":
-		a, _, err := openExisting(ctx, e, "audit checkpoint", args[1:])
+		a, rest, err := openExisting(ctx, e, "audit checkpoint", args[1:])
 		if err != nil {
 			return err
 		}
 		defer a.Close()
+		if err := noArgs(use, rest); err != nil {
+			return err
+		}
 		cp, err := a.portal.AuditCheckpoint(ctx)
 		if err != nil {
 			return err
 		}
 		return json.NewEncoder(e.stdout).Encode(cp)
 	}
-	return errors.New(use)
+	return usageOrHelp(e, args, use)
 }
 
 // cmdAuditVerify recomputes the chain and compares it with the checkpoints
 // in the file given; it fails naming the first broken event or checkpoint.
 func cmdAuditVerify(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("audit verify", e.stderr)
-	file := fs.String("checkpoint", "", "a file of checkpoints (from `casegate audit checkpoint`, or serve's log) to compare with")
-	a, _, err := openExistingWithFlags(ctx, e, fs, args)
+	file := fs.String("checkpoint", "", "a `FILE` of checkpoints (from casegate audit checkpoint, or the audit checkpoint lines of serve's log) to compare with")
+	a, rest, err := openExistingWithFlags(ctx, e, fs, args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if err := noArgs("usage: casegate audit verify [-checkpoint FILE]", rest); err != nil {
+		return err
+	}
 	var cps []casegate.AuditCheckpoint
 	if *file != "" {
 		data, err := os.ReadFile(*file)
 		if err != nil {
-			return fmt.Errorf("checkpoint file: %w", err)
+			return fmt.Errorf("-checkpoint: %w", pathError(*file, err))
 		}
 		if cps, err = portal.ParseCheckpoints(data); err != nil {
-			return fmt.Errorf("checkpoint file %s: %w", *file, err)
+			return fmt.Errorf("-checkpoint %s: %w", *file, err)
 		}
 	}
 	r, err := a.portal.VerifyAudit(ctx, cps)
@@ -160,16 +172,25 @@ func cmdAuditVerify(ctx context.Context, e env, args []string) error {
 }
 
 func cmdAdmin(ctx context.Context, e env, args []string) error {
-	const use = "usage: casegate admin token create NAME | token list | token revoke NAME"
+	const use = "usage: casegate admin token create NAME | token list [-json] | token revoke NAME"
 	if len(args) < 2 || args[0] != "token" {
-		return errors.New(use)
+		return usageOrHelp(e, args, use)
 	}
 	verb := args[1]
-	open := openForCommand // a first token may be made on a database just migrated
+	open := openWithFlags // a first token may be made on a database just migrated
 	if verb != "create" {
-		open = openExisting
+		open = openExistingWithFlags
 	}
-	a, rest, err := open(ctx, e, "admin token "+verb, args[2:])
+	fs := newFlagSet("admin token "+verb, e.stderr)
+	var asJSON *bool
+	switch verb {
+	case "list":
+		asJSON = fs.Bool("json", false, "print one JSON object per token, one a line (never the token itself)")
+	case "create", "revoke":
+	default:
+		return usageOrHelp(e, args[1:], use)
+	}
+	a, rest, err := open(ctx, e, fs, args[2:])
 	if err != nil {
 		return err
 	}
@@ -187,6 +208,15 @@ func cmdAdmin(ctx context.Context, e env, args []string) error {
 		ts, err := a.portal.AdminTokens(ctx)
 		if err != nil {
 			return err
+		}
+		if *asJSON {
+			return writeJSONLines(e.stdout, ts, func(t casegate.AdminToken) any {
+				v := tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt}
+				if t.Revoked() {
+					v.RevokedAt = &t.RevokedAt
+				}
+				return v
+			})
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tCREATED\tREVOKED")
@@ -208,20 +238,32 @@ func cmdAdmin(ctx context.Context, e env, args []string) error {
 	return errors.New(use)
 }
 
+// tokenJSON is one line of `admin token list -json`: what the table shows,
+// never the token or its hash.
+type tokenJSON struct {
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"` // null while it is in force
+}
+
 func cmdParty(ctx context.Context, e env, args []string) error {
 	const use = "usage: casegate party unlock ID"
-	if len(args) < 2 || args[0] != "unlock" {
-		return errors.New(use)
+	if len(args) < 1 || args[0] != "unlock" {
+		return usageOrHelp(e, args, use)
 	}
-	id, ok := parseInt64(args[1])
-	if !ok {
-		return errors.New(use)
-	}
-	a, _, err := openExisting(ctx, e, "party unlock", args[2:])
+	a, rest, err := openExisting(ctx, e, "party unlock", args[1:])
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if len(rest) != 1 {
+		return errors.New(use)
+	}
+	id, ok := parseInt64(rest[0])
+	if !ok {
+		return fmt.Errorf("%q is not a party id (a whole number above 0); %s", rest[0], use)
+	}
 	if err := a.portal.UnlockParty(ctx, id, "cli"); err != nil {
 		return err
 	}
