@@ -352,4 +352,3 @@ func waitCode(t *testing.T, mail *smtptest.Server, to string) string {
 	}
 	return code
 }
-
