@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -136,10 +137,21 @@ func checkDKIM(t *testing.T, keyFile, output string) {
 }
 
 // serveAsUnit starts the installed casegate as the installed
-// casegate.service would, on a free port, and waits for /readyz.
+// casegate.service would, on a free port, and waits for /readyz: with the
+// unit's Environment= and EnvironmentFile= settings, its LoadCredential=
+// files copied into a credentials folder only the service's user can read
+// ($CREDENTIALS_DIRECTORY, %d), its state directory (%S) made 0700 for that
+// user. When the test runs as root it also does what it can of the unit's
+// sandbox without systemd: the process runs as an unprivileged user id of
+// systemd's dynamic range (DynamicUser=), with no capabilities
+// (CapabilityBoundingSet=) and no way to gain any (NoNewPrivileges=), via
+// util-linux's setpriv.
 func serveAsUnit(t *testing.T, root string) {
 	unit := readFile(t, filepath.Join(root, "etc/systemd/system/casegate.service"))
-	state, creds := filepath.Join(root, "var/lib"), filepath.Join(root, "etc/casegate/credentials")
+	state, creds := filepath.Join(root, "var/lib"), filepath.Join(root, "run/credentials/casegate.service")
+	if err := os.MkdirAll(creds, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	spec := strings.NewReplacer("%S", state, "%d", creds)
 	env := []string{"PATH=/usr/bin:/bin", "CREDENTIALS_DIRECTORY=" + creds} // what systemd sets
 	var exec0 string
@@ -154,8 +166,8 @@ func serveAsUnit(t *testing.T, root string) {
 			env = append(env, envFile(t, filepath.Join(root, value))...)
 		case key == "LoadCredential":
 			id, path, _ := strings.Cut(value, ":")
-			if readFile(t, filepath.Join(root, path)) != readFile(t, filepath.Join(creds, id)) {
-				t.Errorf("LoadCredential=%s: the credential is not the file the install wrote", value)
+			if err := os.WriteFile(filepath.Join(creds, id), []byte(readFile(t, filepath.Join(root, path))), 0o400); err != nil {
+				t.Fatal(err)
 			}
 		case key == "ExecStart":
 			exec0 = value
@@ -169,7 +181,18 @@ func serveAsUnit(t *testing.T, root string) {
 	}
 	port := freePort(t)
 	env = append(env, fmt.Sprintf("CASEGATE_LISTEN=127.0.0.1:%d", port)) // 8080 may be taken here
-	p := startProcess(t, env, filepath.Join(root, "usr/local/bin/casegate"), "serve")
+	bin, args := filepath.Join(root, "usr/local/bin/casegate"), []string{"serve"}
+	uid := -1
+	if setpriv, err := exec.LookPath("setpriv"); err == nil && os.Geteuid() == 0 {
+		uid = 61184 + os.Getpid()%4000 // systemd's dynamic users are 61184–65519
+		dropTo(t, uid, root, filepath.Join(state, "casegate"), creds)
+		args = []string{"--reuid=" + itoa(uid), "--regid=" + itoa(uid), "--clear-groups", "--no-new-privs",
+			"--bounding-set=-all", "--inh-caps=-all", "--", bin, "serve"}
+		bin = setpriv
+	} else {
+		t.Log("not root, or no setpriv: casegate runs as this user, with its privileges")
+	}
+	p := startProcess(t, env, bin, args...)
 	ready := testenv.Eventually(30*time.Second, func() bool {
 		select {
 		case <-p.done:
@@ -193,8 +216,51 @@ func serveAsUnit(t *testing.T, root string) {
 	if !ready {
 		t.Fatalf("casegate serve as the unit starts it did not answer /readyz within 30s:\n%s", p.logs.String())
 	}
-	if _, err := os.Stat(filepath.Join(state, "casegate", "casegate.db")); err != nil {
-		t.Errorf("the database is not in the state directory: %v", err)
+	fi, err := os.Stat(filepath.Join(state, "casegate", "casegate.db"))
+	if err != nil {
+		t.Fatalf("the database is not in the state directory: %v", err)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); uid >= 0 && (!ok || int(st.Uid) != uid) {
+		t.Errorf("the database is not owned by the service's user %d", uid)
+	}
+}
+
+// dropTo makes the test's folders from the temporary folder down to root
+// passable (not readable) by everyone, and hands each of own, recursively,
+// to uid, as systemd hands the state and credentials directories to a
+// dynamic user.
+func dropTo(t *testing.T, uid int, root string, own ...string) {
+	t.Helper()
+	tmp := filepath.Clean(os.TempDir())
+	if !strings.HasPrefix(root, tmp+string(filepath.Separator)) {
+		t.Fatalf("%s is not under the temporary folder %s", root, tmp)
+	}
+	for d := root; d != tmp; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			if err := os.Chmod(d, fi.Mode().Perm()|0o111); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, top := range own {
+		for d := filepath.Dir(top); strings.HasPrefix(d, root); d = filepath.Dir(d) {
+			if err := os.Chmod(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := filepath.Walk(top, func(path string, _ os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(path, uid, uid)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
