@@ -1,84 +1,25 @@
 package deploy
 
 import (
-	"bytes"
-	"context"
-	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/http/cookiejar"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strings"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/casegate/casegate/internal/smtptest"
 	"github.com/casegate/casegate/internal/testenv"
 )
 
 // TestCaddyTLS runs the shipped Caddyfile, adapted only in its name, ports
 // and storage, with `tls internal`, in front of a real `casegate serve`
-// (CASEGATE_PUBLIC_URL https://localhost:PORT, trusting 127.0.0.1 as its
-// proxy, one code request per client address per hour), and walks the flow
-// over HTTPS trusting Caddy's own local root:
-//
-//   - plain HTTP is redirected to the same path over HTTPS;
-//   - a code requested over HTTPS arrives by real SMTP and redeems, the
-//     session is the Secure, HttpOnly __Host- cookie, and the dashboard
-//     answers with it; every answer carries HSTS, once;
-//   - the per-address limit keys on the address Caddy saw: a second request
-//     from one client is refused whatever X-Forwarded-For it sends, while a
-//     client from another address (Caddy itself connects from 127.0.0.1)
-//     still gets its code.
-//
-// Clients connect from 127.0.0.2 and 127.0.0.3, other addresses of the
-// loopback network, so each is a client of its own.
+// (startBehindProxy), and walks the flow over HTTPS trusting Caddy's own
+// local root (walkBehindProxy).
 func TestCaddyTLS(t *testing.T) {
 	caddy := testenv.Tool(t, testenv.NameCaddy, "caddy")
-	bin := casegateBinary(t)
 	dir := t.TempDir()
-	mail := smtptest.Start(t)
-	appPort, httpPort, httpsPort := freePort(t), freePort(t), freePort(t)
+	httpPort, httpsPort := freePort(t), freePort(t)
 	public := fmt.Sprintf("https://localhost:%d", httpsPort)
-
-	env := append(os.Environ(),
-		"CASEGATE_DB="+filepath.Join(dir, "casegate.db"),
-		"CASEGATE_SECRET_FILE="+filepath.Join(dir, "secret.key"),
-		"CASEGATE_SMTP_URL="+mail.URL(),
-		"CASEGATE_PUBLIC_URL="+public,
-		"CASEGATE_TRUSTED_PROXIES=127.0.0.1/32",
-		fmt.Sprintf("CASEGATE_LISTEN=127.0.0.1:%d", appPort),
-		"CASEGATE_LIMIT_REQUESTS_PER_IP=1/1h",
-		"CASEGATE_LOG_LEVEL=warn",
-	)
-	casegate := func(args ...string) {
-		t.Helper()
-		cmd := exec.CommandContext(t.Context(), bin, args...)
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("casegate %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	casegate("migrate")
-	casegate("import", writeCases(t, 3))
-	serve := startProcess(t, env, bin, "serve")
-	if !testenv.Eventually(30*time.Second, func() bool {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", appPort))
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == 200
-	}) {
-		t.Fatalf("casegate serve did not answer /healthz within 30s:\n%s", serve.logs.String())
-	}
+	app := startBehindProxy(t, public)
 
 	// The shipped Caddyfile, on this machine: local ports, storage in dir,
 	// the internal CA, no admin endpoint, casegate's port. The HTTPS port is
@@ -88,7 +29,7 @@ func TestCaddyTLS(t *testing.T) {
 	conf := replaceAll(t, readFile(t, "Caddyfile"),
 		"email ops@example.gov", fmt.Sprintf("email ops@example.gov\n\thttp_port %d\n\tadmin off\n\tskip_install_trust\n\tstorage file_system {\n\t\troot %s\n\t}", httpPort, storage),
 		"status.example.gov {", fmt.Sprintf("localhost:%d {\n\ttls internal", httpsPort),
-		"reverse_proxy 127.0.0.1:8080", fmt.Sprintf("reverse_proxy 127.0.0.1:%d", appPort))
+		"reverse_proxy 127.0.0.1:8080", fmt.Sprintf("reverse_proxy 127.0.0.1:%d", app.port))
 	confFile := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(confFile, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -97,258 +38,19 @@ func TestCaddyTLS(t *testing.T) {
 		caddy, "run", "--adapter", "caddyfile", "--config", confFile)
 	defer func() {
 		if t.Failed() {
-			t.Logf("casegate:\n%s\ncaddy:\n%s", serve.logs.String(), proxy.logs.String())
+			t.Logf("casegate:\n%s\ncaddy:\n%s", app.logs.String(), proxy.logs.String())
 		}
 	}()
 
 	// Caddy's local root, once it has made it, is all the clients trust.
 	rootFile := filepath.Join(storage, "pki", "authorities", "local", "root.crt")
-	roots := x509.NewCertPool()
-	if !testenv.Eventually(30*time.Second, func() bool {
+	roots := waitTLS(t, httpsPort, func() *x509.CertPool {
 		pemBytes, err := os.ReadFile(rootFile)
-		if err != nil || !roots.AppendCertsFromPEM(pemBytes) {
-			return false
+		pool := x509.NewCertPool()
+		if err != nil || !pool.AppendCertsFromPEM(pemBytes) {
+			return nil
 		}
-		c, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", httpsPort), &tls.Config{RootCAs: roots, ServerName: "localhost"})
-		if err != nil {
-			return false
-		}
-		c.Close()
-		return true
-	}) {
-		t.Fatalf("no TLS handshake with Caddy on :%d trusting %s within 30s", httpsPort, rootFile)
-	}
-	a, b := newClient(t, "127.0.0.2", roots), newClient(t, "127.0.0.3", roots)
-
-	t.Run("PlainHTTPRedirects", func(t *testing.T) {
-		resp, err := a.Get(fmt.Sprintf("http://localhost:%d/dashboard?lang=en", httpPort))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusPermanentRedirect && resp.StatusCode != http.StatusMovedPermanently {
-			t.Errorf("plain HTTP: %d, want a permanent redirect", resp.StatusCode)
-		}
-		if got, want := resp.Header.Get("Location"), public+"/dashboard?lang=en"; got != want {
-			t.Errorf("plain HTTP redirects to %q, want %q", got, want)
-		}
+		return pool
 	})
-
-	t.Run("SignInOverHTTPS", func(t *testing.T) {
-		r := postJSON(t, a, public+"/api/v1/access-codes", codeRequest(0), "203.0.113.50")
-		if r.status != http.StatusAccepted {
-			t.Fatalf("request a code over HTTPS: %d %s", r.status, r.body)
-		}
-		requireHSTS(t, r.header)
-		var asked struct {
-			RequestID string `json:"request_id"`
-		}
-		if err := json.Unmarshal(r.body, &asked); err != nil || asked.RequestID == "" {
-			t.Fatalf("code request answer %s: %v", r.body, err)
-		}
-		code := waitCode(t, mail, emailN(0))
-		r = postJSON(t, a, public+"/api/v1/sessions", map[string]string{"request_id": asked.RequestID, "code": code}, "")
-		if r.status != http.StatusCreated {
-			t.Fatalf("redeem over HTTPS: %d %s", r.status, r.body)
-		}
-		var session *http.Cookie
-		for _, c := range r.cookies {
-			if c.Name == "__Host-casegate_session" {
-				session = c
-			}
-		}
-		if session == nil {
-			t.Fatalf("redeem set no __Host-casegate_session cookie; Set-Cookie: %q", r.header.Values("Set-Cookie"))
-		}
-		if !session.Secure || !session.HttpOnly || session.Path != "/" || session.Domain != "" {
-			t.Errorf("session cookie %q: want Secure, HttpOnly, Path=/ and no Domain (the __Host- rules)", session.String())
-		}
-
-		// The jar sends the cookie back only over HTTPS, to this host.
-		resp, err := a.Get(public + "/dashboard")
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || !bytes.Contains(page, []byte(receiptN(0))) {
-			t.Errorf("GET /dashboard with the session: %d, want 200 showing %s", resp.StatusCode, receiptN(0))
-		}
-		requireHSTS(t, resp.Header)
-	})
-
-	t.Run("LimitKeysOnTheAddressCaddySaw", func(t *testing.T) {
-		// Client a spent its one request above; another X-Forwarded-For
-		// of its own choosing does not buy it a second.
-		if r := postJSON(t, a, public+"/api/v1/access-codes", codeRequest(1), "198.51.100.9"); r.status != http.StatusTooManyRequests {
-			t.Errorf("second request from 127.0.0.2, claiming to be 198.51.100.9: %d %s, want 429", r.status, r.body)
-		}
-		// Another client is another address: it is not counted with a, nor
-		// with Caddy's own 127.0.0.1.
-		if r := postJSON(t, b, public+"/api/v1/access-codes", codeRequest(2), "203.0.113.50"); r.status != http.StatusAccepted {
-			t.Errorf("first request from 127.0.0.3: %d %s, want 202", r.status, r.body)
-		}
-	})
-}
-
-// requireHSTS fails t unless h carries exactly one Strict-Transport-Security
-// of at least a year.
-func requireHSTS(t *testing.T, h http.Header) {
-	t.Helper()
-	v := h.Values("Strict-Transport-Security")
-	if len(v) != 1 || !regexp.MustCompile(`max-age=([0-9]{8,})`).MatchString(v[0]) {
-		t.Errorf("Strict-Transport-Security: %q, want one header with a max-age of a year or more", v)
-	}
-}
-
-// newClient is an HTTPS client that trusts only roots and connects from
-// the loopback address from, to 127.0.0.1 whatever the URL's host, and
-// follows no redirect.
-func newClient(t *testing.T, from string, roots *x509.CertPool) *http.Client {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 10 * time.Second}
-	return &http.Client{
-		Jar:     jar,
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: roots},
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				_, port, err := net.SplitHostPort(addr)
-				if err != nil {
-					return nil, err
-				}
-				return d.DialContext(ctx, "tcp4", net.JoinHostPort("127.0.0.1", port))
-			},
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
-// reply is an HTTP answer read whole.
-type reply struct {
-	status  int
-	header  http.Header
-	cookies []*http.Cookie
-	body    []byte
-}
-
-// postJSON posts body as JSON, with X-Forwarded-For set to xff unless it is
-// empty, and reads the answer.
-func postJSON(t *testing.T, c *http.Client, url string, body any, xff string) reply {
-	t.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if xff != "" {
-		req.Header.Set("X-Forwarded-For", xff)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, cookies: resp.Cookies(), body: out}
-}
-
-// process is a program the test started and stops at its end.
-type process struct {
-	cmd  *exec.Cmd
-	logs *testenv.LogBuffer
-	done chan struct{}
-}
-
-// startProcess starts name with args and env, its output kept for failure
-// messages, and stops it with SIGTERM (SIGKILL after 20 s) when t ends.
-func startProcess(t *testing.T, env []string, name string, args ...string) *process {
-	t.Helper()
-	p := &process{cmd: exec.Command(name, args...), logs: &testenv.LogBuffer{}, done: make(chan struct{})}
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() {
-		p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(20 * time.Second):
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
-}
-
-// writeCases writes n cases as JSON Lines, one person each: receipt
-// IOE09000000NN, "Ana Prueba", the email personNN@example.com.
-func writeCases(t *testing.T, n int) string {
-	t.Helper()
-	var b bytes.Buffer
-	for i := range n {
-		line := map[string]any{
-			"receipt_number": receiptN(i), "form_type": "I-485", "office": "NBC", "received_on": "2025-03-14",
-			"history": []map[string]string{{"status": "received", "at": "2025-03-14T10:00:00Z"}},
-			"parties": []map[string]string{{
-				"role": "applicant", "given_name": "Ana", "family_name": "Prueba", "date_of_birth": "1990-04-02",
-				"country_of_birth": "MX", "email": emailN(i), "language": "en",
-			}},
-		}
-		if err := json.NewEncoder(&b).Encode(line); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "cases.jsonl")
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func receiptN(i int) string { return fmt.Sprintf("IOE09000000%02d", i) }
-func emailN(i int) string   { return fmt.Sprintf("person%02d@example.com", i) }
-
-// codeRequest is the body asking for a code for case i's person by email.
-func codeRequest(i int) map[string]string {
-	return map[string]string{
-		"receipt_number": receiptN(i), "given_name": "Ana", "family_name": "Prueba",
-		"date_of_birth": "1990-04-02", "country_of_birth": "MX", "channel": "email", "language": "en",
-	}
-}
-
-var mailedCode = regexp.MustCompile(`\b[0-9A-Z]{5}-[0-9A-Z]{5}\b`)
-
-// waitCode waits for the first message to to arrive and returns its code.
-func waitCode(t *testing.T, mail *smtptest.Server, to string) string {
-	t.Helper()
-	var code string
-	if !testenv.Eventually(15*time.Second, func() bool {
-		for _, m := range mail.Messages() {
-			if len(m.To) == 1 && m.To[0] == to {
-				code = mailedCode.FindString(m.Text)
-				return code != ""
-			}
-		}
-		return false
-	}) {
-		t.Fatalf("no message with a code to %s within 15s", to)
-	}
-	return code
+	walkBehindProxy(t, public, fmt.Sprintf("http://localhost:%d", httpPort), roots, app)
 }
