@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate/internal/smtptest"
+	"github.com/casegate/casegate/internal/testcases"
 	"github.com/casegate/casegate/internal/testenv"
 )
 
@@ -37,7 +38,7 @@ type proxied struct {
 // startBehindProxy starts a real `casegate serve` on a free port of
 // 127.0.0.1, with public as CASEGATE_PUBLIC_URL, 127.0.0.1 as its trusted
 // proxy, one code request per client address per hour, a real SMTP server
-// and three cases (writeCases), and waits until it answers.
+// and three cases (testcases.WriteJSONL), and waits until it answers.
 func startBehindProxy(t *testing.T, public string) *proxied {
 	t.Helper()
 	bin := casegateBinary(t)
@@ -62,7 +63,7 @@ func startBehindProxy(t *testing.T, public string) *proxied {
 		}
 	}
 	casegate("migrate")
-	casegate("import", writeCases(t, 3))
+	casegate("import", testcases.WriteJSONL(t, proxyReceipts, 3))
 	serve := startProcess(t, env, bin, "serve")
 	app.logs = serve.logs
 	if !testenv.Eventually(30*time.Second, func() bool {
@@ -143,7 +144,7 @@ func walkBehindProxy(t *testing.T, public, plain string, roots *x509.CertPool, a
 		if err := json.Unmarshal(r.body, &asked); err != nil || asked.RequestID == "" {
 			t.Fatalf("code request answer %s: %v", r.body, err)
 		}
-		code := waitCode(t, app.mail, emailN(0))
+		code := testcases.WaitCode(t, app.mail, testcases.Email(0))
 		r = postJSON(t, a, public+"/api/v1/sessions", map[string]string{"request_id": asked.RequestID, "code": code}, "")
 		if r.status != http.StatusCreated {
 			t.Fatalf("redeem over HTTPS: %d %s", r.status, r.body)
@@ -294,58 +295,8 @@ func startProcess(t *testing.T, env []string, name string, args ...string) *proc
 	return p
 }
 
-// writeCases writes n cases as JSON Lines, one person each: receipt
-// IOE09000000NN, "Ana Prueba", the email personNN@example.com.
-func writeCases(t *testing.T, n int) string {
-	t.Helper()
-	var b bytes.Buffer
-	for i := range n {
-		line := map[string]any{
-			"receipt_number": receiptN(i), "form_type": "I-485", "office": "NBC", "received_on": "2025-03-14",
-			"history": []map[string]string{{"status": "received", "at": "2025-03-14T10:00:00Z"}},
-			"parties": []map[string]string{{
-				"role": "applicant", "given_name": "Ana", "family_name": "Prueba", "date_of_birth": "1990-04-02",
-				"country_of_birth": "MX", "email": emailN(i), "language": "en",
-			}},
-		}
-		if err := json.NewEncoder(&b).Encode(line); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "cases.jsonl")
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+// proxyReceipts starts the receipt numbers of the cases behind the proxy.
+const proxyReceipts = "IOE09000000"
 
-func receiptN(i int) string { return fmt.Sprintf("IOE09000000%02d", i) }
-func emailN(i int) string   { return fmt.Sprintf("person%02d@example.com", i) }
-
-// codeRequest is the body asking for a code for case i's person by email.
-func codeRequest(i int) map[string]string {
-	return map[string]string{
-		"receipt_number": receiptN(i), "given_name": "Ana", "family_name": "Prueba",
-		"date_of_birth": "1990-04-02", "country_of_birth": "MX", "channel": "email", "language": "en",
-	}
-}
-
-var mailedCode = regexp.MustCompile(`\b[0-9A-Z]{5}-[0-9A-Z]{5}\b`)
-
-// waitCode waits for the first message to to arrive and returns its code.
-func waitCode(t *testing.T, mail *smtptest.Server, to string) string {
-	t.Helper()
-	var code string
-	if !testenv.Eventually(15*time.Second, func() bool {
-		for _, m := range mail.Messages() {
-			if len(m.To) == 1 && m.To[0] == to {
-				code = mailedCode.FindString(m.Text)
-				return code != ""
-			}
-		}
-		return false
-	}) {
-		t.Fatalf("no message with a code to %s within 15s", to)
-	}
-	return code
-}
+func receiptN(i int) string               { return testcases.Receipt(proxyReceipts, i) }
+func codeRequest(i int) map[string]string { return testcases.CodeRequest(receiptN(i)) }
