@@ -34,7 +34,8 @@ const maxImageBytes = 64 << 20
 // image made of this machine's Go toolchain and CA certificates, and RUN
 // steps use --isolation=chroot (the OCI runtime cannot make containers
 // here either). The host's module and build caches are lent to the build
-// (-v), so it needs the network only for modules the host has never fetched.
+// (-v), so it needs the network only for modules the host has never fetched;
+// --layers=false leaves no intermediate images behind.
 //
 // It builds casegate from scratch in the image, a minute or more on a busy
 // machine, so it runs only with CASEGATE_LONG_TESTS=1 (CI sets it).
@@ -58,9 +59,9 @@ func TestContainerImage(t *testing.T) {
 	goImage, image := "localhost/casegate-test-go:"+tag, "localhost/casegate-test:"+tag
 	t.Cleanup(func() { exec.Command(podman, "rmi", "--force", image, goImage).Run() })
 
-	run("build", "--quiet", "--file", toolchainContext(t), "--tag", goImage, filepath.Dir(toolchainContext(t)))
+	run("build", "--quiet", "--layers=false", "--file", toolchainContext(t), "--tag", goImage, filepath.Dir(toolchainContext(t)))
 	const revision = "0123456789abcdef0123456789abcdef01234567"
-	run("build", "--quiet", "--isolation=chroot", "--file", "Containerfile",
+	run("build", "--quiet", "--layers=false", "--isolation=chroot", "--file", "Containerfile",
 		"--build-arg", "GO_IMAGE="+goImage, "--build-arg", "REVISION="+revision,
 		"--volume", goEnv(t, "GOMODCACHE")+":/go/pkg/mod", "--volume", goEnv(t, "GOCACHE")+":/root/.cache/go-build",
 		"--tag", image, "..")
