@@ -37,7 +37,7 @@ const maxImageBytes = 64 << 20
 // (-v), so it needs the network only for modules the host has never fetched;
 // --layers=false leaves no intermediate images behind.
 //
-// It takes 45 to 55 s here (the toolchain image is half of it), under the
+// It takes 45 to 60 s here (the toolchain image is a third of it), at most the
 // minute that would put it behind CASEGATE_LONG_TESTS; -short skips it.
 func TestContainerImage(t *testing.T) {
 	if testing.Short() {
