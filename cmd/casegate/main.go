@@ -141,6 +141,11 @@ func cmdVersion(_ context.Context, e env, args []string) error {
 	return nil
 }
 
+// buildRevision is the source revision for a build that has no VCS
+// information to stamp, set with -ldflags=-X=main.buildRevision=…: the
+// container recipe (deploy/Containerfile) builds without .git.
+var buildRevision string
+
 // versionLine is "casegate VERSION (REVISION[, modified], GOVERSION)".
 func versionLine() string {
 	bi, ok := debug.ReadBuildInfo()
@@ -158,6 +163,9 @@ func versionLine() string {
 	}
 	if version == "" {
 		version = "(devel)"
+	}
+	if rev == "" {
+		rev = buildRevision
 	}
 	detail := bi.GoVersion
 	if rev != "" {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casegate/casegate/internal/testcases"
 	"github.com/casegate/casegate/internal/testenv"
 )
 
@@ -256,38 +256,15 @@ func statusCounts(replies []jsonReply) string {
 	return strings.Join(parts, " ")
 }
 
-// writeCases writes n cases as JSON Lines, one party each: receipt
+// writeCases writes n cases as JSON Lines (testcases.WriteJSONL): receipt
 // IOE08000000NN, "Ana Prueba", and the email personNN@example.com.
-func writeCases(t *testing.T, n int) string {
-	t.Helper()
-	var b bytes.Buffer
-	for i := range n {
-		line := map[string]any{
-			"receipt_number": receiptN(i), "form_type": "I-485", "office": "NBC", "received_on": "2025-03-14",
-			"history": []map[string]string{{"status": "received", "at": "2025-03-14T10:00:00Z"}},
-			"parties": []map[string]string{{
-				"role": "applicant", "given_name": "Ana", "family_name": "Prueba", "date_of_birth": "1990-04-02",
-				"country_of_birth": "MX", "email": emailN(i), "language": "en",
-			}},
-		}
-		if err := json.NewEncoder(&b).Encode(line); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "cases.jsonl")
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+func writeCases(t *testing.T, n int) string { return testcases.WriteJSONL(t, multiReceipts, n) }
 
-func receiptN(i int) string { return fmt.Sprintf("IOE08000000%02d", i) }
-func emailN(i int) string   { return fmt.Sprintf("person%02d@example.com", i) }
+// multiReceipts starts the receipt numbers of the multi-instance cases.
+const multiReceipts = "IOE08000000"
+
+func receiptN(i int) string { return testcases.Receipt(multiReceipts, i) }
+func emailN(i int) string   { return testcases.Email(i) }
 
 // codeRequestFor is the body asking for a code for case i's party.
-func codeRequestFor(receipt string) map[string]string {
-	return map[string]string{
-		"receipt_number": receipt, "given_name": "Ana", "family_name": "Prueba",
-		"date_of_birth": "1990-04-02", "country_of_birth": "MX", "channel": "email", "language": "en",
-	}
-}
+func codeRequestFor(receipt string) map[string]string { return testcases.CodeRequest(receipt) }

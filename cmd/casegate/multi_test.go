@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/casegate/casegate/internal/smtptest"
+	"github.com/casegate/casegate/internal/testcases"
 	"github.com/casegate/casegate/internal/testenv"
 	"github.com/casegate/casegate/store/storetest"
 	"github.com/jackc/pgx/v5"
@@ -124,7 +124,7 @@ func TestMultiInstance(t *testing.T) {
 	}
 }
 
-var mailedCode = regexp.MustCompile(`\b[0-9A-Z]{5}-[0-9A-Z]{5}\b`)
+var mailedCode = testcases.Code
 
 // fanOut runs fn(i) for every i in [0, n) at once and returns the replies.
 func fanOut(t *testing.T, n int, fn func(i int) (jsonReply, error)) []jsonReply {
@@ -185,19 +185,7 @@ func limitsAcrossInstances(t *testing.T, c *cluster) {
 // waitCode waits for the first message to to arrive and returns its code.
 func waitCode(t *testing.T, mail *smtptest.Server, to string) string {
 	t.Helper()
-	var code string
-	if !testenv.Eventually(15*time.Second, func() bool {
-		for _, m := range mail.Messages() {
-			if len(m.To) == 1 && m.To[0] == to {
-				code = mailedCode.FindString(m.Text)
-				return true
-			}
-		}
-		return false
-	}) {
-		t.Fatalf("no message to %s within 15s", to)
-	}
-	return code
+	return testcases.WaitCode(t, mail, to)
 }
 
 // askCode asks instance i for a code for case n and returns the request id.

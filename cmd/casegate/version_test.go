@@ -92,3 +92,19 @@ func TestReadCommandsRefuseAMissingDatabase(t *testing.T) {
 		t.Errorf("audit verify without the secret file: %v, want exit status 2 naming it", err)
 	}
 }
+
+// TestVersionStampedByTheBuild: a build without VCS information (the
+// container recipe's, whose context has no .git) names the revision given
+// with -X main.buildRevision.
+func TestVersionStampedByTheBuild(t *testing.T) {
+	const rev = "0123456789abcdef0123456789abcdef01234567"
+	bin := filepath.Join(t.TempDir(), "casegate")
+	build := exec.CommandContext(t.Context(), "go", "build", "-buildvcs=false", "-ldflags=-X=main.buildRevision="+rev, "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.CommandContext(t.Context(), bin, "version").Output()
+	if err != nil || !strings.Contains(string(out), "("+rev+", ") {
+		t.Errorf("casegate version = %q %v, want the revision %s", out, err, rev)
+	}
+}

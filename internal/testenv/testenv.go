@@ -30,6 +30,13 @@ const (
 	NameAxe      = "axe"
 	// NamePgClient is PostgreSQL's client programs: pg_dump, pg_restore, psql.
 	NamePgClient = "pg-client"
+
+	// The deployment tools the tests of deploy/ run: Debian's caddy, nginx
+	// (nginx-light), podman and systemd packages.
+	NameCaddy   = "caddy"
+	NameNginx   = "nginx"
+	NamePodman  = "podman"
+	NameSystemd = "systemd-analyze"
 )
 
 // PostgresEnv holds the DSN of the PostgreSQL the tests may use.
@@ -86,6 +93,22 @@ func findChromium() (string, error) {
 		return p, nil
 	}
 	return "", fmt.Errorf("Chromium not found at %s or on PATH; install the chromium package or run .ci/run", ChromiumPath)
+}
+
+// Tool returns the path of the program name (one of the Name constants
+// above that is also a command: caddy, nginx, podman, systemd-analyze),
+// found on PATH or in /usr/sbin, where Debian puts nginx. Without it, it
+// ends t through Require, naming pkg, the Debian package to install.
+func Tool(t testing.TB, name, pkg string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	if p := filepath.Join("/usr/sbin", name); isExecutable(p) {
+		return p
+	}
+	Require(t, name, fmt.Sprintf("%s not found on PATH or in /usr/sbin; install the %s package or run .ci/run", name, pkg))
+	return ""
 }
 
 func isExecutable(path string) bool {

@@ -155,3 +155,25 @@ func TestChromiumFoundOrSkipped(t *testing.T) {
 		t.Errorf("skip reason %q does not say how to get Chromium", e.msg)
 	}
 }
+
+func TestToolFoundOrRequired(t *testing.T) {
+	t.Setenv(RequireEnv, "")
+	t.Setenv("PATH", t.TempDir())
+	e := ending(t, func(tb testing.TB) { Tool(tb, "casegate-no-such-tool", "casegate-pkg") })
+	if e.how != "skip" || !strings.Contains(e.msg, "casegate-pkg package") {
+		t.Fatalf("ended by %q with %q, want a skip naming the package", e.how, e.msg)
+	}
+	t.Setenv(RequireEnv, "casegate-no-such-tool")
+	if e := ending(t, func(tb testing.TB) { Tool(tb, "casegate-no-such-tool", "casegate-pkg") }); e.how != "fatal" {
+		t.Fatalf("ended by %q, want fatal when the tool is required", e.how)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "casegate-some-tool")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	if got := Tool(t, "casegate-some-tool", "x"); got != bin {
+		t.Errorf("Tool found %q, want %q", got, bin)
+	}
+}
