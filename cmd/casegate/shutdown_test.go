@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -47,10 +46,9 @@ func startServe(t *testing.T, vars map[string]string) *served {
 	go func() {
 		s.done <- run(ctx, []string{"casegate", "serve"}, testEnv(env), strings.NewReader(""), out, s.stderr)
 	}()
-	serving := regexp.MustCompile(`serving on (http://\S+)`)
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		if m := serving.FindStringSubmatch(out.String()); m != nil {
-			s.base = m[1]
+		if u, ok := servingURLIn(s.stderr.String()); ok {
+			s.base = u
 			break
 		}
 		select {
@@ -66,6 +64,16 @@ func startServe(t *testing.T, vars map[string]string) *served {
 	}
 	t.Cleanup(func() { s.stop(t) })
 	return s
+}
+
+// servingURLIn finds serve's start line in its log and returns the URL it names.
+func servingURLIn(log string) (string, bool) {
+	for line := range strings.Lines(log) {
+		if u, ok := servingURL([]byte(line)); ok {
+			return u, true
+		}
+	}
+	return "", false
 }
 
 // stop cancels serve's context, as SIGTERM does, and returns what run returned.
