@@ -115,6 +115,16 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 		})
 	}
 
+	// The start and stop lines are logged whatever CASEGATE_LOG_LEVEL says,
+	// the start line first of all.
+	lifecycle := newLogger(e, "info")
+	addrs := make([]string, len(lns))
+	for i, ln := range lns {
+		addrs[i] = ln.Addr().String()
+	}
+	lifecycle.LogAttrs(ctx, slog.LevelInfo, startedMsg,
+		slog.String("version", b.version), slog.String("revision", b.revision), slog.String("goversion", b.goVersion),
+		slog.String("database", databaseKind(cfg.DB)), slog.Any("listeners", addrs), slog.String("public_url", cfg.PublicURL.String()))
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(3)
@@ -136,15 +146,6 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 	for i, s := range servers {
 		go func() { errc <- s.Serve(lns[i]) }()
 	}
-	// The start and stop lines are logged whatever CASEGATE_LOG_LEVEL says.
-	lifecycle := newLogger(e, "info")
-	addrs := make([]string, len(lns))
-	for i, ln := range lns {
-		addrs[i] = ln.Addr().String()
-	}
-	lifecycle.LogAttrs(ctx, slog.LevelInfo, startedMsg,
-		slog.String("version", b.version), slog.String("revision", b.revision), slog.String("goversion", b.goVersion),
-		slog.String("database", databaseKind(cfg.DB)), slog.Any("listeners", addrs), slog.String("public_url", cfg.PublicURL.String()))
 	var serveErr error
 	if afterStart != nil {
 		serveErr = afterStart(a, lns[0].Addr().String())

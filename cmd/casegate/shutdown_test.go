@@ -36,12 +36,17 @@ type served struct {
 // serves. It is stopped when the test ends, if the test did not stop it.
 func startServe(t *testing.T, vars map[string]string) *served {
 	t.Helper()
+	return startServeTo(t, vars, &testenv.LogBuffer{})
+}
+
+// startServeTo is startServe with serve's stdout going to out.
+func startServeTo(t *testing.T, vars map[string]string, out io.Writer) *served {
+	t.Helper()
 	env := map[string]string{"CASEGATE_LISTEN": "127.0.0.1:0", "CASEGATE_LOG_LEVEL": "warn"}
 	for k, v := range vars {
 		env[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &testenv.LogBuffer{}
 	s := &served{stderr: &testenv.LogBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		s.done <- run(ctx, []string{"casegate", "serve"}, testEnv(env), strings.NewReader(""), out, s.stderr)
