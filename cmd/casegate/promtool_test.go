@@ -14,6 +14,23 @@ import (
 	"github.com/casegate/casegate/internal/testenv"
 )
 
+// scrapeMetrics reads /metrics of the server at base with an operator token.
+func scrapeMetrics(t *testing.T, base, token string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", resp.StatusCode, body)
+	}
+	return string(body)
+}
+
 // TestMetricsScrapePassesPromtool scrapes /metrics of a serving instance
 // after some traffic (a code requested and mailed, a wrong code, a page, a
 // path that does not exist) and has Prometheus's own linter read it:
@@ -45,20 +62,6 @@ func TestMetricsScrapePassesPromtool(t *testing.T) {
 		t.Fatalf("the code was not mailed within 10s:\n%s", s.stderr.String())
 	}
 
-	scrape := func() string {
-		req, _ := http.NewRequest("GET", s.base+"/metrics", nil)
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("/metrics: %d %s", resp.StatusCode, body)
-		}
-		return string(body)
-	}
 	want := []string{
 		`casegate_build_info{goversion="go`,
 		`casegate_http_request_duration_seconds_bucket{method="POST",route="POST /api/v1/access-codes",le="`,
@@ -70,7 +73,7 @@ func TestMetricsScrapePassesPromtool(t *testing.T) {
 	}
 	var body string
 	testenv.Eventually(10*time.Second, func() bool { // the recorded send and the first audit verification land shortly after
-		body = scrape()
+		body = scrapeMetrics(t, s.base, token)
 		for _, w := range want {
 			if !strings.Contains(body, w) {
 				return false
@@ -91,4 +94,55 @@ func TestMetricsScrapePassesPromtool(t *testing.T) {
 	if err := cmd.Run(); err != nil || out.Len() != 0 {
 		t.Errorf("promtool check metrics: %v\n%s", err, out.String())
 	}
+}
+
+// TestServeReportsABrokenAuditChain: serve verifies the audit chain when it
+// starts; an event rewritten without the key sets casegate_audit_chain_intact
+// to 0 (what CasegateAuditChainBroken alerts on) and logs an error naming it.
+func TestServeReportsABrokenAuditChain(t *testing.T) {
+	vars := auditFixture(t)
+	vars["CASEGATE_SMTP_URL"] = smtptest.Start(t).URL()
+	token, _, err := runCmd(t, vars, "admin", "token", "create", "prometheus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		tamper bool
+		want   string
+	}{
+		{"intact", false, "casegate_audit_chain_intact 1"},
+		{"rewritten", true, "casegate_audit_chain_intact 0"},
+	} {
+		if tc.tamper {
+			rewriteUnkeyed(t, vars["CASEGATE_DB"], 3)
+		}
+		s := startServe(t, vars)
+		var body string
+		testenv.Eventually(10*time.Second, func() bool {
+			body = scrapeMetrics(t, s.base, token)
+			return strings.Contains(body, "casegate_audit_chain_intact ")
+		})
+		if !strings.Contains(body, tc.want) {
+			t.Errorf("%s: the scrape lacks %q:\n%s", tc.name, tc.want, grepLines(body, "casegate_audit"))
+		}
+		if err := s.stop(t); err != nil {
+			t.Fatal(err)
+		}
+		broken := strings.Contains(s.stderr.String(), `"msg":"audit chain broken: run casegate audit verify","events":2,"broken_at":3`)
+		if broken != tc.tamper {
+			t.Errorf("%s: logged a break: %v, want %v:\n%s", tc.name, broken, tc.tamper, s.stderr.String())
+		}
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var b strings.Builder
+	for line := range strings.Lines(s) {
+		if strings.Contains(line, sub) {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }
