@@ -1,5 +1,7 @@
 package casegate
 
+import "time"
+
 // Metrics counts what happens, for operators' dashboards. It never receives a
 // code, a token or personal data. Implementations are safe for concurrent use.
 type Metrics interface {
@@ -7,8 +9,11 @@ type Metrics interface {
 	CodeRedeemed(outcome string)  // ok or an error code
 	PartyLocked()
 	DeliveryFinished(ch Channel, template, outcome string) // sent, retry, failed, cancelled
-	SMSRefused(reason string)                              // a text message not queued or not sent: country, number_type, prefix_limit, …
-	SMSBudget(share string, spent, size int)               // texts counted against a share of the daily SMS budget and not refilled yet
+	// DeliverySent observes, for a delivery its provider accepted, how long
+	// it waited from being queued to that acceptance, retries included.
+	DeliverySent(ch Channel, queuedToSent time.Duration)
+	SMSRefused(reason string)                // a text message not queued or not sent: country, number_type, prefix_limit, …
+	SMSBudget(share string, spent, size int) // texts counted against a share of the daily SMS budget and not refilled yet
 }
 
 // NopMetrics counts nothing.
@@ -18,5 +23,6 @@ func (NopMetrics) CodeRequested(string)                     {}
 func (NopMetrics) CodeRedeemed(string)                      {}
 func (NopMetrics) PartyLocked()                             {}
 func (NopMetrics) DeliveryFinished(Channel, string, string) {}
+func (NopMetrics) DeliverySent(Channel, time.Duration)      {}
 func (NopMetrics) SMSRefused(string)                        {}
 func (NopMetrics) SMSBudget(string, int, int)               {}

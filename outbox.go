@@ -21,8 +21,9 @@ type Outbox interface {
 	// FinishDelivery stores the outcome of one send by the lease owner: status, attempts,
 	// next attempt, last error, sent time; it wipes the sealed code unless the status is pending.
 	FinishDelivery(ctx context.Context, d ClaimedDelivery) error
-	// ReleaseLeases hands back the unsent deliveries leased to owner.
-	ReleaseLeases(ctx context.Context, owner string) error
+	// ReleaseLeases hands back the unsent deliveries leased to owner and
+	// returns how many.
+	ReleaseLeases(ctx context.Context, owner string) (int, error)
 	// DeliveryLease returns the lease a delivery is held under, the zero
 	// Lease when none: which worker holds a row, for diagnostics and tests.
 	DeliveryLease(ctx context.Context, id int64) (Lease, error)

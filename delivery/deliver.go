@@ -157,6 +157,12 @@ func (w *Worker) finish(ctx context.Context, results []result) (int, error) {
 		w.Metrics.DeliveryFinished(o.Delivery.Channel, o.Delivery.Template, string(o.Result))
 		level := slog.LevelInfo
 		switch o.Result {
+		case casegate.DeliverySentResult:
+			if !o.Delivery.CreatedAt.IsZero() {
+				queued := now.Sub(o.Delivery.CreatedAt)
+				w.Metrics.DeliverySent(o.Delivery.Channel, queued)
+				attrs = append(attrs, slog.Float64("queued_to_sent_seconds", queued.Seconds()))
+			}
 		case casegate.DeliveryRetryResult:
 			level = slog.LevelWarn
 			attrs = append(attrs, slog.Time("next_attempt", o.RetryAt))

@@ -123,7 +123,7 @@ func (s *SMS) Send(ctx context.Context, m casegate.Message) error {
 		slog.String("encoding", string(size.Encoding)),
 		slog.Int("segments", size.Segments),
 		slog.Int("status", status),
-		slog.Duration("took", time.Since(start)),
+		slog.Float64("took_seconds", time.Since(start).Seconds()),
 	}
 	if err == nil {
 		err = s.provider.judge(status, body)

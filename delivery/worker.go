@@ -16,6 +16,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/casegate/casegate"
@@ -104,6 +105,8 @@ type Worker struct {
 	held    map[int64]bool // queued, being sent, or waiting to be recorded: never taken twice
 	running bool           // Run is taking deliveries
 	more    bool           // the outbox may hold due deliveries that were not claimed for want of room
+
+	handedBack atomic.Int64 // deliveries the last Run handed back when it ended
 }
 
 // The worker stops taking hand-overs (Reserve says no, and the portal's
@@ -359,14 +362,22 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.mu.Unlock()
 	releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	var released int
 	err := w.Store.Update(releaseCtx, func(tx casegate.Tx) error {
-		return tx.ReleaseLeases(releaseCtx, w.Owner)
+		var err error
+		released, err = tx.ReleaseLeases(releaseCtx, w.Owner)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("delivery: release leases: %w", err)
 	}
+	w.handedBack.Store(int64(released))
 	return nil
 }
+
+// HandedBack is how many deliveries the last Run handed back unsent when it
+// ended, for the shutdown log line.
+func (w *Worker) HandedBack() int { return int(w.handedBack.Load()) }
 
 // claimLoop claims due deliveries into the queue at every Wake and every
 // PollInterval, while the queue has room, until ctx is done.

@@ -46,10 +46,26 @@ func TestWorkerSendsCode(t *testing.T) {
 	}
 }
 
+// sendTimes records the queued-to-sent times the worker observes.
+type sendTimes struct {
+	casegate.NopMetrics
+	mu  sync.Mutex
+	got []time.Duration
+}
+
+func (m *sendTimes) DeliverySent(ch casegate.Channel, d time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.got = append(m.got, d)
+}
+
 func TestWorkerRetriesUntilServerReturns(t *testing.T) {
 	e := newEnv(t)
+	queued := e.clock.Now()
 	id, code := e.queueCode("req-1", "jose@example.com")
 	w := e.worker()
+	times := &sendTimes{}
+	w.Metrics = times
 	e.server.Stop()
 
 	e.runOnce(w, 1)
@@ -87,6 +103,11 @@ func TestWorkerRetriesUntilServerReturns(t *testing.T) {
 		t.Errorf("after the server came back: %+v", d)
 	}
 	e.checkAudit(id, "delivery.retry", "delivery.retry", "delivery.sent")
+	// The time to deliver runs from the queue to the send that worked, the
+	// failed tries included; the failures are not observed.
+	if want := e.clock.Now().Sub(queued); len(times.got) != 1 || times.got[0] != want {
+		t.Errorf("queued-to-sent observed %v, want once %v", times.got, want)
+	}
 	e.checkLogClean(code, accesscode.Display(code), "jose@example.com")
 }
 
@@ -315,6 +336,9 @@ func TestRunWakesAndReleasesLeases(t *testing.T) {
 	}
 	if d, l := e.delivery(late), e.lease(late); l.Owner != "" || d.Status != casegate.DeliveryPending {
 		t.Errorf("after Run returned: %+v, lease %+v, want pending without a lease", d, l)
+	}
+	if n := w.HandedBack(); n != 1 {
+		t.Errorf("HandedBack() = %d, want the 1 delivery handed back", n)
 	}
 }
 

@@ -251,14 +251,14 @@ func (im *Importer) audit(ctx context.Context, format, actor string, res ImportR
 	err := im.Store.Update(ctx, func(tx casegate.Tx) error {
 		return tx.AppendAudit(ctx, &casegate.AuditEvent{
 			At: now(), Actor: actor, Action: "cases.import", Target: "import", Outcome: outcome,
-			Details: map[string]string{
+			Details: withRequestID(ctx, map[string]string{
 				"format":    format,
 				"created":   strconv.Itoa(res.Created),
 				"updated":   strconv.Itoa(res.Updated),
 				"unchanged": strconv.Itoa(res.Unchanged),
 				"rejected":  strconv.Itoa(len(res.Rejected)),
 				"warnings":  strconv.Itoa(len(res.Warnings)),
-			},
+			}),
 		}, im.Keys)
 	})
 	if err != nil {

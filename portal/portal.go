@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync/atomic"
 	"time"
 
@@ -270,12 +271,27 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// withRequestID returns details with the ID of the HTTP request ctx serves,
+// when it serves one, under casegate.RequestIDKey. Details are part of the
+// event's keyed hash, so the ID cannot be changed without the chain showing.
+func withRequestID(ctx context.Context, details map[string]string) map[string]string {
+	id := casegate.RequestID(ctx)
+	if id == "" {
+		return details
+	}
+	out := make(map[string]string, len(details)+1)
+	maps.Copy(out, details)
+	out[casegate.RequestIDKey] = id
+	return out
+}
+
 // audit appends one event in tx, filling time and the client IP hash.
 func (p *Portal) audit(ctx context.Context, tx casegate.Audit, now time.Time, ip string, e casegate.AuditEvent) error {
 	e.At = now
 	if ip != "" {
 		e.IPHash = p.keys.Tag("ip", ip)
 	}
+	e.Details = withRequestID(ctx, e.Details)
 	if err := tx.AppendAudit(ctx, &e, p.keys); err != nil {
 		return fmt.Errorf("portal: audit %s: %w", e.Action, err)
 	}

@@ -72,15 +72,19 @@ func (t *tx) FinishDelivery(ctx context.Context, d casegate.ClaimedDelivery) err
 }
 
 // ReleaseLeases hands back the pending deliveries leased to owner, so another
-// worker may claim them at once.
-func (t *tx) ReleaseLeases(ctx context.Context, owner string) error {
-	_, err := t.exec(ctx,
+// worker may claim them at once, and says how many it handed back.
+func (t *tx) ReleaseLeases(ctx context.Context, owner string) (int, error) {
+	res, err := t.exec(ctx,
 		`UPDATE deliveries SET lease_owner = NULL, lease_until = NULL
 		 WHERE lease_owner = ? AND status = 'pending'`, owner)
 	if err != nil {
-		return fmt.Errorf("store: release leases: %w", err)
+		return 0, fmt.Errorf("store: release leases: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: release leases: %w", err)
+	}
+	return int(n), nil
 }
 
 // DeliveryLease returns the lease delivery id is held under, or the zero

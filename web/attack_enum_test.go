@@ -161,8 +161,18 @@ func sameAnswer(t *testing.T, a, b timedAnswer) {
 		t.Fatalf("headers differ: %v / %v", an, bn)
 	}
 	for name := range a.header {
-		if name != "Date" && !slices.Equal(a.header[name], b.header[name]) {
-			t.Fatalf("header %s: %q / %q", name, a.header[name], b.header[name])
+		switch name {
+		case "Date":
+		case "X-Request-Id": // every request has its own, made alike
+			for _, id := range []string{a.header.Get(name), b.header.Get(name)} {
+				if len(id) != 26 || !casegate.ValidRequestID(id) {
+					t.Fatalf("X-Request-ID %q is not a fresh ID", id)
+				}
+			}
+		default:
+			if !slices.Equal(a.header[name], b.header[name]) {
+				t.Fatalf("header %s: %q / %q", name, a.header[name], b.header[name])
+			}
 		}
 	}
 	if ak, bk := slices.Sorted(maps.Keys(a.body)), slices.Sorted(maps.Keys(b.body)); !slices.Equal(ak, bk) {

@@ -135,17 +135,53 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		elapsed := time.Since(start)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
 		route := s.route(r)
 		if s.metrics != nil {
-			s.metrics.Request(r.Method, route, rec.status)
+			s.metrics.Request(r.Method, route, rec.status, elapsed)
 		}
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", metrics.MethodLabel(r.Method)), slog.String("route", route),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+			slog.Int("status", rec.status), slog.Float64("duration_seconds", elapsed.Seconds()))
 	})
+}
+
+// requestIDs gives each request its ID: the X-Request-ID a trusted proxy
+// sent, when it is well-formed, else a fresh one. The ID goes back in the
+// answer's X-Request-ID header and rides the request's context into its log
+// lines, its problem document and the audit events it writes.
+func (s *Server) requestIDs(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if !casegate.ValidRequestID(id) || !s.fromTrustedProxy(r) {
+			id = casegate.NewRequestID()
+		}
+		w.Header().Set("X-Request-ID", id)
+		next.ServeHTTP(w, r.WithContext(casegate.WithRequestID(r.Context(), id)))
+	})
+}
+
+// fromTrustedProxy reports whether the socket peer of r is a trusted proxy.
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	peer, _, ok := socketPeer(r)
+	return ok && s.trusted(peer)
+}
+
+// socketPeer is the address r came from on the socket, and the host part of
+// RemoteAddr as it is when that is not an address.
+func socketPeer(r *http.Request) (netip.Addr, string, bool) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}, host, false
+	}
+	return peer.Unmap(), host, true
 }
 
 // recoverPanics turns a panic into a 500 problem and a log line.
@@ -156,7 +192,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "route", s.route(r), "panic", v)
+				s.log.ErrorContext(r.Context(), "panic", "route", s.route(r), "panic", v)
 				err := casegate.NewError(casegate.EInternal, msgInternal)
 				if isAPI(r.URL.Path) {
 					s.writeProblem(w, r, err)
@@ -172,15 +208,10 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // clientIP is the socket peer, or — only when the peer is a trusted proxy —
 // the nearest untrusted address in X-Forwarded-For.
 func (s *Server) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
+	peer, host, ok := socketPeer(r)
+	if !ok {
 		return host
 	}
-	peer = peer.Unmap()
 	if !s.trusted(peer) {
 		return peer.String()
 	}

@@ -39,6 +39,10 @@ type problem struct {
 	Errors            map[string]string  `json:"errors,omitempty"`
 	AttemptsRemaining *int               `json:"attempts_remaining,omitempty"`
 	RetryAfter        *int               `json:"retry_after,omitempty"`
+	// RequestID names the HTTP request, as its X-Request-ID header does,
+	// so that a person reporting a problem can quote it and an operator
+	// find its log lines and audit events.
+	RequestID string `json:"http_request_id,omitempty"`
 }
 
 // writeProblem answers err as application/problem+json, its detail and field
@@ -54,12 +58,13 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 	detail, fields := s.cat.localError(lang, e)
 	w.Header().Set("Content-Language", lang)
 	p := problem{
-		Type:   "https://casegate.dev/problems/" + string(e.Code),
-		Title:  http.StatusText(status),
-		Status: status,
-		Detail: detail,
-		Code:   e.Code,
-		Errors: fields,
+		Type:      s.problemType(e.Code),
+		Title:     http.StatusText(status),
+		Status:    status,
+		Detail:    detail,
+		Code:      e.Code,
+		Errors:    fields,
+		RequestID: casegate.RequestID(r.Context()),
 	}
 	if e.Code == casegate.ECodeIncorrect {
 		n := e.AttemptsRemaining
@@ -75,6 +80,17 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
 	writeJSONType(w, status, "application/problem+json", p)
+}
+
+// problemType is the type URI of a problem with code: "about:blank" (RFC
+// 9457 §4.2.1: the problem is no more than its HTTP status, whose phrase is
+// the title) unless the operator named a base URL of their own, under which
+// each code has its page (base + code).
+func (s *Server) problemType(code casegate.ErrorCode) string {
+	if s.problemBase == "" {
+		return "about:blank"
+	}
+	return s.problemBase + string(code)
 }
 
 // errorOf returns the *casegate.Error that err is answered with. An error

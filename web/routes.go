@@ -64,7 +64,7 @@ func (s *Server) routes() http.Handler {
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
-	return s.recoverPanics(s.securityHeaders(s.logRequests(cop.Handler(mux))))
+	return s.requestIDs(s.recoverPanics(s.securityHeaders(s.logRequests(cop.Handler(mux)))))
 }
 
 // patternMux is a ServeMux that remembers the patterns it was given, so that

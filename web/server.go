@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/accesscode"
 	"github.com/casegate/casegate/branding"
 	"github.com/casegate/casegate/catalog"
@@ -36,6 +37,11 @@ type Deps struct {
 	Keys *accesscode.Keyring
 	// Metrics, when set, counts requests and is served at /metrics to operators.
 	Metrics *metrics.Registry
+	// ProblemBaseURL, when set, is the start of the type URI of every
+	// problem document, the error code appended ("https://status.example.gov/problems/"
+	// gives ".../problems/code_expired"); when empty, the type is
+	// "about:blank". The operator must own the address.
+	ProblemBaseURL string
 	// Now is the clock of the pages (time left on a code); time.Now when nil.
 	// Give the same clock as the portal's.
 	Now func() time.Time
@@ -64,6 +70,8 @@ type Server struct {
 	handler  http.Handler
 	patterns map[string]bool // every pattern of routes.go
 	metrics  *metrics.Registry
+	// problemBase starts the type URI of problems; "" for about:blank.
+	problemBase string
 
 	now      func() time.Time
 	agency   branding.Agency
@@ -81,10 +89,12 @@ func New(d Deps) (*Server, error) {
 	s := &Server{
 		portal: d.Portal, importer: d.Importer, public: d.PublicURL, proxies: d.TrustedProxies,
 		mailbox: d.Mailbox, ready: d.Ready, log: d.Logger, metrics: d.Metrics,
+		problemBase: d.ProblemBaseURL,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.log = slog.New(casegate.RequestLogHandler(s.log.Handler()))
 	s.now = d.Now
 	if s.now == nil {
 		s.now = time.Now

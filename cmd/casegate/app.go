@@ -61,7 +61,7 @@ func (a *app) Close() error { return a.store.Close() }
 func newLogger(e env, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: l}))
+	return slog.New(casegate.RequestLogHandler(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: l})))
 }
 
 // loadKeyring reads the secret file, creating it with one fresh secret and

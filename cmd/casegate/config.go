@@ -49,6 +49,8 @@ type config struct {
 	// built-in catalog with them, checked at start.
 	OverridesDir string
 	Catalog      *catalog.Catalog
+	// ProblemBaseURL starts the type URI of every problem document; "" for about:blank.
+	ProblemBaseURL string
 }
 
 // channels are the channels messages can be sent on with this configuration.
@@ -322,8 +324,34 @@ func settings() []setting {
 			c.OverridesDir = v
 			return nil
 		}},
+		{"CASEGATE_PROBLEM_BASE_URL", "problem-base-url", "about:blank", "an https:// address of your own under which each API error code has a page (the code is appended); about:blank: no pages", func(c *config, v string) error {
+			base, err := parseProblemBase(v)
+			c.ProblemBaseURL = base
+			return err
+		}},
 		durationSetting("CASEGATE_REAUTH_WINDOW", "reauth-window", "contact changes only this soon after sign-in", lim(func(l *portal.Limits) *time.Duration { return &l.Reauth }), d.Reauth),
 	}
+}
+
+// parseProblemBase reads the base of problem type URIs: "about:blank" (or
+// nothing) for none, else an absolute http(s) URL with a host and no query,
+// fragment or user, returned ending in "/" so that the code appended is a
+// path segment of its own.
+func parseProblemBase(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "about:blank" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(v, " \t\r\n\"<>\\^`{|}#?") {
+		return "", fmt.Errorf("want about:blank or an https:// address with a host and no query, such as https://status.example.gov/problems/, got %q", v)
+	}
+	s := u.String()
+	if !strings.HasSuffix(s, "/") {
+		s += "/"
+	}
+	return s, nil
 }
 
 func setListen(dst *string, v string) error {

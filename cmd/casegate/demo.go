@@ -47,6 +47,9 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	mailbox := &delivery.Mailbox{}
 	senders := map[casegate.Channel]casegate.Sender{casegate.ChannelEmail: mailbox, casegate.ChannelSMS: mailbox}
 	return serve(ctx, e, cfg, senders, mailbox, func(a *app, addr string) error {
+		// A person reads the demo: besides the log's JSON start line, a
+		// sentence on stdout says where to go.
+		fmt.Fprintf(e.stdout, "casegate demo: serving on http://%s (public URL %s)\n", addr, a.cfg.PublicURL)
 		return loadDemo(ctx, e, a, *cases)
 	})
 }

@@ -168,7 +168,10 @@ func startProc(t *testing.T, bin string, vars map[string]string) *proc {
 		cmd.Process.Kill()
 		<-p.done
 	})
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "serving on"); {
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if _, ok := servingURLIn(p.stderr.String()); ok {
+			break
+		}
 		select {
 		case <-p.done:
 			t.Fatalf("serve exited before serving:\n%s", p.stderr.String())

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/metrics"
 )
 
 // The schedule of housekeeping. Sealed codes must not outlive their expiry
@@ -22,11 +26,14 @@ const (
 // housekeeping runs the portal's periodic jobs until ctx ends: processing
 // times recomputed at start and every statsEvery; codes that expired unsent
 // wiped; refused requests' counts audited; retention applied; the spend of
-// the SMS budget read into the metrics; and a signed checkpoint of the audit
-// chain logged at start and every checkpointEvery, so that a copy of the
-// chain's head lives outside the database (in the logs) by default. Every
-// instance runs it; each job is safe to run on several at once.
-func housekeeping(ctx context.Context, a *app, statsEvery, checkpointEvery time.Duration) {
+// the SMS budget read into the metrics; and, at start and every
+// checkpointEvery, the audit chain verified (against the checkpoint taken
+// the time before, so that a cut of its end shows too), the verdict set in
+// reg and a break logged as an error, then a signed checkpoint of the
+// chain's head logged, so that a copy of it lives outside the database (in
+// the logs) by default. Every instance runs it; each job is safe to run on
+// several at once.
+func housekeeping(ctx context.Context, a *app, reg *metrics.Registry, statsEvery, checkpointEvery time.Duration) {
 	job := func(what string, fn func() error) func() {
 		return func() {
 			if err := fn(); err != nil && ctx.Err() == nil {
@@ -55,10 +62,15 @@ func housekeeping(ctx context.Context, a *app, statsEvery, checkpointEvery time.
 		return err
 	})
 	budget := job("SMS budget read", func() error { return a.portal.ReportSMSBudget(ctx) })
+	var last []casegate.AuditCheckpoint // the checkpoint taken the time before
 	checkpoint := job("audit checkpoint", func() error {
+		if err := verifyAudit(ctx, a, reg, last); err != nil {
+			return err
+		}
 		cp, err := a.portal.AuditCheckpoint(ctx)
 		if err == nil {
 			a.log.LogAttrs(ctx, slog.LevelInfo, "audit checkpoint", slog.Any("checkpoint", cp))
+			last = []casegate.AuditCheckpoint{cp}
 		}
 		return err
 	})
@@ -85,4 +97,37 @@ func housekeeping(ctx context.Context, a *app, statsEvery, checkpointEvery time.
 		})
 	}
 	wg.Wait()
+}
+
+// verifyAudit verifies the audit chain and the checkpoints given, sets the
+// verdict in reg (when set) and logs a break as an error. An error means the
+// chain could not be read; the verdict is then left as it was.
+func verifyAudit(ctx context.Context, a *app, reg *metrics.Registry, checkpoints []casegate.AuditCheckpoint) error {
+	start := time.Now()
+	r, err := a.portal.VerifyAudit(ctx, checkpoints)
+	if err == nil && !r.Intact() {
+		// A purge (here or on another instance) that cut the log while the
+		// walk read it looks like missing events; a real break is still
+		// there on a second walk.
+		r, err = a.portal.VerifyAudit(ctx, checkpoints)
+	}
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	if reg != nil {
+		reg.AuditVerified(r.Intact(), time.Now())
+	}
+	if r.Intact() {
+		a.log.LogAttrs(ctx, slog.LevelDebug, "audit chain verified", slog.Int("events", r.Events),
+			slog.Float64("duration_seconds", time.Since(start).Seconds()))
+		return nil
+	}
+	attrs := []slog.Attr{slog.Int("events", r.Events), slog.Int64("broken_at", r.Broken), slog.String("why", r.Why)}
+	for _, c := range r.Checkpoints {
+		if !c.OK {
+			attrs = append(attrs, slog.Int64("checkpoint_seq", c.Checkpoint.Seq), slog.String("checkpoint_why", c.Why))
+		}
+	}
+	a.log.LogAttrs(ctx, slog.LevelError, "audit chain broken: run casegate audit verify", attrs...)
+	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -183,8 +182,7 @@ func spawnServer(ctx context.Context, e env, db string, n int, opts synth.Option
 	}
 	cmd := exec.Command(self, "serve")
 	cmd.Env = env
-	cmd.Stderr = e.stderr
-	out, err := cmd.StdoutPipe()
+	out, err := cmd.StderrPipe() // the log, its start line naming the address
 	if err != nil {
 		return nil, err
 	}
@@ -196,12 +194,14 @@ func spawnServer(ctx context.Context, e env, db string, n int, opts synth.Option
 	urlc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
-		re := regexp.MustCompile(`serving on (http://\S+)`)
+		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				urlc <- m[1]
+			if u, ok := servingURL(sc.Bytes()); ok {
+				urlc <- u
 			}
+			fmt.Fprintf(e.stderr, "%s\n", sc.Bytes())
 		}
+		io.Copy(e.stderr, out)
 	}()
 	select {
 	case s.url = <-urlc:

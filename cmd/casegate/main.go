@@ -146,35 +146,53 @@ func cmdVersion(_ context.Context, e env, args []string) error {
 // container recipe (deploy/Containerfile) builds without .git.
 var buildRevision string
 
-// versionLine is "casegate VERSION (REVISION[, modified], GOVERSION)".
-func versionLine() string {
+// build is what the Go toolchain stamped into the binary about its build.
+type build struct {
+	version   string // the module version; "(devel)" for a build from a checkout
+	revision  string // the VCS commit, or ""
+	modified  bool   // the checkout had changes
+	goVersion string
+}
+
+// readBuild reads the build information; ok is false without any.
+func readBuild() (b build, ok bool) {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "casegate (no build information)"
+		return build{}, false
 	}
-	version, rev, modified := bi.Main.Version, "", false
+	b.version, b.goVersion = bi.Main.Version, bi.GoVersion
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			rev = s.Value
+			b.revision = s.Value
 		case "vcs.modified":
-			modified = s.Value == "true"
+			b.modified = s.Value == "true"
 		}
 	}
-	if version == "" {
-		version = "(devel)"
+	if b.version == "" {
+		b.version = "(devel)"
 	}
-	if rev == "" {
-		rev = buildRevision
+	if b.revision == "" {
+		b.revision = buildRevision
 	}
-	detail := bi.GoVersion
-	if rev != "" {
-		if modified {
+	return b, true
+}
+
+// versionLine is "casegate VERSION (REVISION[, modified], GOVERSION)".
+func versionLine() string {
+	b, ok := readBuild()
+	if !ok {
+		return "casegate (no build information)"
+	}
+	detail := b.goVersion
+	if b.revision != "" {
+		rev := b.revision
+		if b.modified {
 			rev += ", modified"
 		}
 		detail = rev + ", " + detail
 	}
-	return fmt.Sprintf("casegate %s (%s)", version, detail)
+	return fmt.Sprintf("casegate %s (%s)", b.version, detail)
 }
 
 func usage(w io.Writer) {

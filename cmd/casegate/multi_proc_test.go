@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -88,39 +86,30 @@ func (c *cluster) launch(t *testing.T, name string, extra ...string) *instance {
 	t.Helper()
 	cmd := exec.Command(c.bin, "serve")
 	cmd.Env = append(append(append([]string(nil), c.env...), "CASEGATE_LISTEN=127.0.0.1:0"), extra...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	in := &instance{cmd: cmd, stderr: &testenv.LogBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = in.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	serving := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		re := regexp.MustCompile(`serving on (http://\S+)`)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				serving <- m[1]
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
 	go func() {
 		cmd.Wait()
 		close(in.done)
 	}()
-	select {
-	case in.base = <-serving:
-	case <-in.done:
-		t.Fatalf("%s exited before serving:\n%s", name, in.stderr.String())
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("%s did not start within 30s:\n%s", name, in.stderr.String())
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if u, ok := servingURLIn(in.stderr.String()); ok {
+			in.base = u
+			return in
+		}
+		select {
+		case <-in.done:
+			t.Fatalf("%s exited before serving:\n%s", name, in.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("%s did not start within 30s:\n%s", name, in.stderr.String())
+		}
 	}
-	return in
 }
 
 // stop ends the instance with SIGTERM and fails t unless it exits cleanly

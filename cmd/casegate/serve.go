@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/delivery"
 	"github.com/casegate/casegate/metrics"
+	"github.com/casegate/casegate/store"
 	"github.com/casegate/casegate/web"
 )
 
@@ -68,6 +71,8 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 	defer collectLessOften(e, serveGCPercent, 0)()
 	outbox := &laterWorker{}
 	reg := metrics.New()
+	b, _ := readBuild()
+	reg.BuildInfo(b.version, b.revision, b.goVersion)
 	a, err := openAppWithMetrics(ctx, e, cfg, true, outbox, reg)
 	if err != nil {
 		return err
@@ -85,6 +90,7 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 		Portal: a.portal, Importer: importer, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
 		Mailbox: mailbox, Ready: a.store.Ping, Logger: a.log, Keys: a.keys, Metrics: reg,
 		Agency: cfg.Agency, Logo: cfg.Logo, Catalog: cfg.Catalog,
+		ProblemBaseURL: cfg.ProblemBaseURL,
 	})
 	if err != nil {
 		return err
@@ -110,12 +116,22 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 		})
 	}
 
+	// The start and stop lines are logged whatever CASEGATE_LOG_LEVEL says,
+	// the start line first of all.
+	lifecycle := newLogger(e, "info")
+	addrs := make([]string, len(lns))
+	for i, ln := range lns {
+		addrs[i] = ln.Addr().String()
+	}
+	lifecycle.LogAttrs(ctx, slog.LevelInfo, startedMsg,
+		slog.String("version", b.version), slog.String("revision", b.revision), slog.String("goversion", b.goVersion),
+		slog.String("database", databaseKind(cfg.DB)), slog.Any("listeners", addrs), slog.String("public_url", cfg.PublicURL.String()))
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		housekeeping(workerCtx, a, cfg.StatsInterval, cfg.CheckpointEvery)
+		housekeeping(workerCtx, a, reg, cfg.StatsInterval, cfg.CheckpointEvery)
 	}()
 	go func() {
 		defer wg.Done()
@@ -131,7 +147,6 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 	for i, s := range servers {
 		go func() { errc <- s.Serve(lns[i]) }()
 	}
-	fmt.Fprintf(e.stdout, "casegate: serving on http://%s (public URL %s)\n", lns[0].Addr(), cfg.PublicURL)
 	var serveErr error
 	if afterStart != nil {
 		serveErr = afterStart(a, lns[0].Addr().String())
@@ -142,6 +157,14 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 		case serveErr = <-errc:
 		}
 	}
+	stopping := time.Now()
+	reason := "stopped"
+	switch {
+	case serveErr != nil:
+		reason = serveErr.Error()
+	case context.Cause(ctx) != nil:
+		reason = context.Cause(ctx).Error() // "terminated signal received", for one
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	for _, s := range servers {
@@ -149,10 +172,40 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 	}
 	stopWorker()
 	wg.Wait()
+	lifecycle.LogAttrs(ctx, slog.LevelInfo, stoppedMsg, slog.String("reason", reason),
+		slog.Float64("duration_seconds", time.Since(stopping).Seconds()), slog.Int("leases_handed_back", worker.HandedBack()))
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}
 	return nil
+}
+
+// The messages of the lines serve logs when it starts serving and when it has stopped.
+const (
+	startedMsg = "casegate serving"
+	stoppedMsg = "casegate stopped"
+)
+
+// databaseKind names the kind of database dsn is, never more of it: a
+// PostgreSQL URL may hold a password.
+func databaseKind(dsn string) string {
+	if store.IsPostgres(dsn) {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// servingURL reads serve's start line: the http:// URL of its first
+// listener, and whether line is that line.
+func servingURL(line []byte) (string, bool) {
+	var l struct {
+		Msg       string   `json:"msg"`
+		Listeners []string `json:"listeners"`
+	}
+	if json.Unmarshal(line, &l) != nil || l.Msg != startedMsg || len(l.Listeners) == 0 {
+		return "", false
+	}
+	return "http://" + l.Listeners[0], true
 }
 
 // laterWorker is the portal's outbox: the worker, which is built after the
@@ -192,8 +245,13 @@ func cmdWorker(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	outbox.Worker = worker
-	fmt.Fprintln(e.stdout, "casegate: delivery worker running")
-	if err := worker.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+	lifecycle := newLogger(e, "info")
+	b, _ := readBuild()
+	lifecycle.LogAttrs(ctx, slog.LevelInfo, "casegate worker running", slog.String("version", b.version),
+		slog.String("revision", b.revision), slog.String("database", databaseKind(cfg.DB)))
+	err = worker.Run(ctx)
+	lifecycle.LogAttrs(ctx, slog.LevelInfo, "casegate worker stopped", slog.Int("leases_handed_back", worker.HandedBack()))
+	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -37,20 +36,24 @@ type served struct {
 // serves. It is stopped when the test ends, if the test did not stop it.
 func startServe(t *testing.T, vars map[string]string) *served {
 	t.Helper()
+	return startServeTo(t, vars, &testenv.LogBuffer{})
+}
+
+// startServeTo is startServe with serve's stdout going to out.
+func startServeTo(t *testing.T, vars map[string]string, out io.Writer) *served {
+	t.Helper()
 	env := map[string]string{"CASEGATE_LISTEN": "127.0.0.1:0", "CASEGATE_LOG_LEVEL": "warn"}
 	for k, v := range vars {
 		env[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &testenv.LogBuffer{}
 	s := &served{stderr: &testenv.LogBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		s.done <- run(ctx, []string{"casegate", "serve"}, testEnv(env), strings.NewReader(""), out, s.stderr)
 	}()
-	serving := regexp.MustCompile(`serving on (http://\S+)`)
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		if m := serving.FindStringSubmatch(out.String()); m != nil {
-			s.base = m[1]
+		if u, ok := servingURLIn(s.stderr.String()); ok {
+			s.base = u
 			break
 		}
 		select {
@@ -66,6 +69,16 @@ func startServe(t *testing.T, vars map[string]string) *served {
 	}
 	t.Cleanup(func() { s.stop(t) })
 	return s
+}
+
+// servingURLIn finds serve's start line in its log and returns the URL it names.
+func servingURLIn(log string) (string, bool) {
+	for line := range strings.Lines(log) {
+		if u, ok := servingURL([]byte(line)); ok {
+			return u, true
+		}
+	}
+	return "", false
 }
 
 // stop cancels serve's context, as SIGTERM does, and returns what run returned.

@@ -261,7 +261,13 @@ var deliveryTests = []test{
 		done := mine[0]
 		done.Status, done.SentAt = casegate.DeliverySent, t0
 		h.update(func(tx casegate.Tx) error { return tx.FinishDelivery(h.ctx, done) })
-		h.update(func(tx casegate.Tx) error { return tx.ReleaseLeases(h.ctx, "w1") })
+		var released int
+		h.update(func(tx casegate.Tx) error {
+			var err error
+			released, err = tx.ReleaseLeases(h.ctx, "w1")
+			return err
+		})
+		same(t, "leases handed back", released, 1)
 		same(t, "claim after release", ids(h.claim("w3", t0, 5)), []int64{mine[1].ID})
 		same(t, "other owner's lease", h.leaseOf(theirs[0].ID).Owner, "w2")
 		same(t, "sent delivery", h.deliveryByID(done.ID).Status, casegate.DeliverySent)
