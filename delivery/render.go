@@ -89,6 +89,13 @@ func loadTemplates(fsys fs.FS) (map[string]templateSet, error) {
 // for notices; publicURL is where codes are entered; times are shown in loc
 // (UTC when nil). An SMS gets only Text; an email gets Subject, Text and HTML.
 func Render(d casegate.Delivery, code, publicURL string, loc *time.Location) (casegate.Message, error) {
+	return renderMessage(d, code, publicURL, loc, "")
+}
+
+// renderMessage is Render with the message's unsubscribe address, "" for
+// none: shown in the notice's text and HTML, and set for the
+// List-Unsubscribe header.
+func renderMessage(d casegate.Delivery, code, publicURL string, loc *time.Location, unsubscribe string) (casegate.Message, error) {
 	set, ok := templates[d.Template]
 	if !ok {
 		return casegate.Message{}, fmt.Errorf("delivery: no template %q", d.Template)
@@ -102,6 +109,7 @@ func Render(d casegate.Delivery, code, publicURL string, loc *time.Location) (ca
 	if err != nil {
 		return casegate.Message{}, err
 	}
+	v.unsubscribe = unsubscribe
 	m := casegate.Message{Channel: d.Channel, To: d.Destination}
 	switch d.Channel {
 	case casegate.ChannelSMS:
@@ -120,6 +128,7 @@ func Render(d casegate.Delivery, code, publicURL string, loc *time.Location) (ca
 			return casegate.Message{}, fmt.Errorf("delivery: render %s.%s html: %w", d.Template, lang, err)
 		}
 		m.HTML = b.String()
+		m.Unsubscribe = unsubscribe
 	default:
 		return casegate.Message{}, fmt.Errorf("delivery: unknown channel %q", d.Channel)
 	}
@@ -151,10 +160,11 @@ type view struct {
 	PublicURL string // without a trailing slash
 	Host      string // the public URL's host name, for SMS and the origin-bound line
 
-	code   string
-	params map[string]string
-	loc    *time.Location
-	cat    *catalog.Catalog
+	code        string
+	unsubscribe string // the one-click unsubscribe address, or ""
+	params      map[string]string
+	loc         *time.Location
+	cat         *catalog.Catalog
 }
 
 func newView(d casegate.Delivery, code, publicURL, lang string, loc *time.Location) (view, error) {
@@ -210,6 +220,9 @@ func (v view) ExpiresAt() (string, error) {
 	}
 	return clock(t), nil
 }
+
+// Unsubscribe is the address that stops these messages, "" when there is none.
+func (v view) Unsubscribe() string { return v.unsubscribe }
 
 // ValidMinutes is the valid_minutes parameter, or 0 when it is absent.
 func (v view) ValidMinutes() (int, error) {

@@ -19,7 +19,7 @@ func templateMessages(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := parsePages(cat, a)
+	set, err := parsePages(cat, a, time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestStatusFuncs(t *testing.T) {
 	}
 	funcs := map[string]template.FuncMap{}
 	for _, lang := range casegate.Languages {
-		funcs[lang] = pageFuncs(cat, a, lang)
+		funcs[lang] = pageFuncs(cat, a, lang, time.UTC)
 	}
 	title := func(lang, code, custom string) string {
 		return funcs[lang]["status"].(func(string, string) string)(code, custom)

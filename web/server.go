@@ -34,6 +34,8 @@ type Deps struct {
 	Keys *accesscode.Keyring
 	// Metrics, when set, counts requests and is served at /metrics to operators.
 	Metrics *metrics.Registry
+	// Location is the time zone in which pages show times; UTC when nil.
+	Location *time.Location
 	// Now is the clock of the pages (time left on a code); time.Now when nil.
 	// Give the same clock as the portal's.
 	Now func() time.Time
@@ -55,6 +57,7 @@ type Server struct {
 	metrics  *metrics.Registry
 
 	now      func() time.Time
+	loc      *time.Location
 	cat      *texts
 	pages    pageSet
 	assets   assets
@@ -81,12 +84,16 @@ func New(d Deps) (*Server, error) {
 	if d.Keys != nil {
 		s.signFlow = func(payload string) string { return d.Keys.Tag("flow-cookie", payload) }
 	}
+	s.loc = d.Location
+	if s.loc == nil {
+		s.loc = time.UTC
+	}
 	s.cat = newCatalog()
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err
 	}
-	if s.pages, err = parsePages(s.cat, s.assets); err != nil {
+	if s.pages, err = parsePages(s.cat, s.assets, s.loc); err != nil {
 		return nil, err
 	}
 	s.secure = d.PublicURL.Scheme == "https"
