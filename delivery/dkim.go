@@ -47,15 +47,21 @@ const maxTagValue = 71
 // what receivers expect today.
 const minRSABits = 2048
 
+// The selector or domain LoadDKIM was given cannot be signed with.
+var (
+	ErrDKIMSelector = errors.New("DKIM selector")
+	ErrDKIMDomain   = errors.New("DKIM domain")
+)
+
 // LoadDKIM reads a PEM private key (PKCS#1 "RSA PRIVATE KEY" or PKCS#8
 // "PRIVATE KEY", RSA of at least 2048 bits or Ed25519) from path. Errors name
 // the path and say what is wrong with the file, never its contents.
 func LoadDKIM(path, selector, domain string) (*DKIM, error) {
 	if !validDNSLabels(selector) || len(selector) > maxTagValue {
-		return nil, fmt.Errorf("DKIM selector %q: want DNS labels of letters, digits and hyphens, such as casegate1", selector)
+		return nil, fmt.Errorf("%w %q: want DNS labels of letters, digits and hyphens, such as casegate1", ErrDKIMSelector, selector)
 	}
 	if !validDNSLabels(domain) || !strings.Contains(domain, ".") || len(domain) > maxTagValue {
-		return nil, fmt.Errorf("DKIM domain %q: want a domain name such as example.gov", domain)
+		return nil, fmt.Errorf("%w %q: want a domain name such as example.gov", ErrDKIMDomain, domain)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

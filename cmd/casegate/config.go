@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -340,7 +341,14 @@ func (c config) dkim() (*delivery.DKIM, error) {
 		domain = addr.Address[strings.LastIndexByte(addr.Address, '@')+1:]
 	}
 	d, err := delivery.LoadDKIM(c.DKIMKeyFile, c.DKIMSelector, domain)
-	if err != nil {
+	switch {
+	case errors.Is(err, delivery.ErrDKIMSelector):
+		return nil, fmt.Errorf("CASEGATE_DKIM_SELECTOR: %w", err)
+	case errors.Is(err, delivery.ErrDKIMDomain) && c.DKIMDomain == "":
+		return nil, fmt.Errorf("CASEGATE_DKIM_DOMAIN: %w (taken from CASEGATE_MAIL_FROM; set either)", err)
+	case errors.Is(err, delivery.ErrDKIMDomain):
+		return nil, fmt.Errorf("CASEGATE_DKIM_DOMAIN: %w", err)
+	case err != nil:
 		return nil, fmt.Errorf("CASEGATE_DKIM_KEY_FILE: %w", err)
 	}
 	return d, nil

@@ -76,6 +76,7 @@ func commands() []command {
 		{"admin", "admin token create NAME | list | revoke NAME", cmdAdmin},
 		{"party", "party unlock ID", cmdParty},
 		{"doctor", "check a deployment's configuration and say what to fix", cmdDoctor},
+		{"dkim-record", "print the DNS TXT record that publishes the DKIM key of CASEGATE_DKIM_KEY_FILE", cmdDKIMRecord},
 		{"loadtest", "drive full sign-in cycles against a server and report throughput and latency", cmdLoadtest},
 		{"version", "print the version and the source revision this binary was built from", cmdVersion},
 	}
