@@ -7,8 +7,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -21,25 +19,8 @@ import (
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/internal/smtptest"
+	"github.com/casegate/casegate/internal/testenv"
 )
-
-// writeKey writes key as PEM to a file in a fresh directory: PKCS#1 for
-// "RSA PRIVATE KEY", else PKCS#8.
-func writeKey(t testing.TB, key any, blockType string) string {
-	t.Helper()
-	var der []byte
-	var err error
-	if blockType == "RSA PRIVATE KEY" {
-		der = x509.MarshalPKCS1PrivateKey(key.(*rsa.PrivateKey))
-	} else if der, err = x509.MarshalPKCS8PrivateKey(key); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "dkim.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: blockType, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // dnsStub answers TXT look-ups with the one record of d, as the agency's
 // DNS would once the record DNSRecord prints is published.
@@ -88,13 +69,13 @@ func TestDKIMSignsCodesAndNotices(t *testing.T) {
 		{"ed25519", "PRIVATE KEY", edKey},
 	} {
 		t.Run(k.name, func(t *testing.T) {
-			d, err := LoadDKIM(writeKey(t, k.key, k.block), "casegate1", "Portal.Example.org")
+			d, err := LoadDKIM(testenv.KeyFile(t, k.key, k.block == "RSA PRIVATE KEY"), "casegate1", "Portal.Example.org")
 			if err != nil {
 				t.Fatal(err)
 			}
 			e := newEnv(t)
 			w := e.worker()
-			w.Senders[casegate.ChannelEmail] = newTestSMTPWith(t, e.server, func(c *SMTPConfig) { c.DKIM = d })
+			w.Senders[casegate.ChannelEmail] = newTestSMTPWith(t, e.server, "", func(c *SMTPConfig) { c.DKIM = d })
 			e.queueCode("ch-dkim", "jose@example.com")
 			e.queueNotice("jose@example.com")
 			e.runOnce(w, 2)
@@ -135,26 +116,9 @@ func TestDKIMSignsCodesAndNotices(t *testing.T) {
 	}
 }
 
-// newTestSMTPWith is newTestSMTP with the configuration changed by edit.
-func newTestSMTPWith(t *testing.T, server *smtptest.Server, edit func(*SMTPConfig)) *SMTP {
-	t.Helper()
-	cfg, err := ParseSMTPURL(server.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DialTimeout, cfg.SendTimeout = 2*time.Second, 5*time.Second
-	edit(&cfg)
-	s, err := NewSMTP(cfg, "Case Portal <no-reply@portal.example.org>")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 func TestDKIMRecord(t *testing.T) {
 	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
-	d, err := LoadDKIM(writeKey(t, edKey, "PRIVATE KEY"), "casegate", "example.gov")
+	d, err := LoadDKIM(testenv.KeyFile(t, edKey, false), "casegate", "example.gov")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +138,7 @@ func TestLoadDKIMRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
-	good := writeKey(t, edKey, "PRIVATE KEY")
+	good := testenv.KeyFile(t, edKey, false)
 	notPEM := filepath.Join(t.TempDir(), "key.txt")
 	os.WriteFile(notPEM, []byte("this is not a key\n"), 0o600)
 	missing := filepath.Join(t.TempDir(), "absent.pem")
@@ -183,8 +147,8 @@ func TestLoadDKIMRefuses(t *testing.T) {
 	}{
 		{"missing file", missing, "casegate", "example.gov", missing},
 		{"not PEM", notPEM, "casegate", "example.gov", notPEM},
-		{"RSA under 2048 bits", writeKey(t, small, "RSA PRIVATE KEY"), "casegate", "example.gov", "1024 bits"},
-		{"ECDSA", writeKey(t, ec, "PRIVATE KEY"), "casegate", "example.gov", "not a PEM RSA or Ed25519"},
+		{"RSA under 2048 bits", testenv.KeyFile(t, small, true), "casegate", "example.gov", "1024 bits"},
+		{"ECDSA", testenv.KeyFile(t, ec, false), "casegate", "example.gov", "not a PEM RSA or Ed25519"},
 		{"empty selector", good, "", "example.gov", "selector"},
 		{"selector with a space", good, "case gate", "example.gov", "selector"},
 		{"domain without a dot", good, "casegate", "localhost", "domain"},

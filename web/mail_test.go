@@ -5,24 +5,19 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/delivery"
 	"github.com/casegate/casegate/internal/smtptest"
+	"github.com/casegate/casegate/internal/testenv"
 	"github.com/casegate/casegate/portal"
 )
 
@@ -34,14 +29,7 @@ func newDKIM(t *testing.T) *delivery.DKIM {
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "dkim.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testenv.KeyFile(t, key, false)
 	d, err := delivery.LoadDKIM(path, "casegate", "casegate.test")
 	if err != nil {
 		t.Fatal(err)
@@ -68,45 +56,15 @@ func checkSigned(t *testing.T, d *delivery.DKIM, m smtptest.Mail) {
 	}
 }
 
-// pageAnswer is a page as a browser without JavaScript gets it.
-type pageAnswer struct {
-	status int
-	header http.Header
-	doc    *goquery.Document
-}
+func (p answer) text(sel string) string { return strings.TrimSpace(p.doc.Find(sel).Text()) }
 
-func (a pageAnswer) text(sel string) string { return strings.TrimSpace(a.doc.Find(sel).Text()) }
-
-// page sends a request for a page (a form body when form is set) to the stack.
-func (s *stack) page(t *testing.T, method, path string, form url.Values, header map[string]string) pageAnswer {
+// page sends a request for a page (a form body when form is set) to the
+// stack, as a browser that does not follow redirects.
+func (s *stack) page(t *testing.T, method, path string, form url.Values, header map[string]string) answer {
 	t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, s.srv.URL+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	req.Header.Set("Accept", "text/html")
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
 	client := *s.client
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	doc, err := goquery.NewDocumentFromReader(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pageAnswer{status: resp.StatusCode, header: resp.Header, doc: doc}
+	return sendPage(t, &client, s.srv.URL, method, path, form, header)
 }
 
 // subscribedByEmail reports whether José hears of case IOE0912345678 by email.
@@ -182,15 +140,15 @@ func TestNoticeUnsubscribeEndToEnd(t *testing.T) {
 	// Opening the link (or a scanner following it) only asks.
 	for range 2 {
 		ask := s.page(t, "GET", path, nil, map[string]string{"Accept-Language": "en"})
-		if ask.status != http.StatusOK || ask.text("h1") != "Stop emails about case IOE0912345678" {
-			t.Fatalf("GET the link: %d %q", ask.status, ask.text("h1"))
+		if ask.status() != http.StatusOK || ask.text("h1") != "Stop emails about case IOE0912345678" {
+			t.Fatalf("GET the link: %d %q", ask.status(), ask.text("h1"))
 		}
 		form := ask.doc.Find("form#unsubscribe-form[method=post][action='/unsubscribe']")
 		if form.Length() != 1 || form.Find("button[type=submit]").Length() != 1 || form.Find("input[name=t]").AttrOr("value", "") != u.Query().Get("t") {
 			t.Fatal("the page has no form with the link's token and a button")
 		}
-		if ask.header.Get("Cache-Control") != "no-store" {
-			t.Errorf("Cache-Control %q", ask.header.Get("Cache-Control"))
+		if ask.resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("Cache-Control %q", ask.resp.Header.Get("Cache-Control"))
 		}
 	}
 	if !s.subscribedByEmail(t, jt) || len(s.unsubscribeAudits(t)) != 0 {
@@ -199,20 +157,20 @@ func TestNoticeUnsubscribeEndToEnd(t *testing.T) {
 
 	// The form's origin check stays on for every other form...
 	crossSite := map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://mail.example.net"}
-	if other := s.page(t, "POST", "/language", url.Values{"lang": {"es"}, "next": {"/"}}, crossSite); other.status != http.StatusForbidden {
-		t.Fatalf("a cross-site POST to /language: %d, want 403", other.status)
+	if other := s.page(t, "POST", "/language", url.Values{"lang": {"es"}, "next": {"/"}}, crossSite); other.status() != http.StatusForbidden {
+		t.Fatalf("a cross-site POST to /language: %d, want 403", other.status())
 	}
 	// ...but a mail provider's one-click POST, from wherever, is taken.
 	done := s.page(t, "POST", path, url.Values{"List-Unsubscribe": {"One-Click"}}, crossSite)
-	if done.status != http.StatusOK || done.doc.Find("#unsubscribed").Length() != 1 {
-		t.Fatalf("one-click POST: %d %q", done.status, done.text("main"))
+	if done.status() != http.StatusOK || done.doc.Find("#unsubscribed").Length() != 1 {
+		t.Fatalf("one-click POST: %d %q", done.status(), done.text("main"))
 	}
 	if s.subscribedByEmail(t, jt) {
 		t.Fatal("still subscribed by email after the one-click POST")
 	}
 	// The page's own button, pressed later, changes nothing more.
-	if again := s.page(t, "POST", "/unsubscribe", url.Values{"t": {u.Query().Get("t")}}, nil); again.status != http.StatusOK {
-		t.Fatalf("the page's button: %d", again.status)
+	if again := s.page(t, "POST", "/unsubscribe", url.Values{"t": {u.Query().Get("t")}}, nil); again.status() != http.StatusOK {
+		t.Fatalf("the page's button: %d", again.status())
 	}
 	audits := s.unsubscribeAudits(t)
 	if len(audits) != 2 || audits[0].Outcome != "ok" || audits[0].Details["via"] != "one_click" ||
@@ -242,16 +200,16 @@ func TestNoticeUnsubscribeEndToEnd(t *testing.T) {
 		{"POST", "/unsubscribe", url.Values{"t": {strings.Repeat("x", 5000)}}},
 	} {
 		p := s.page(t, bad.method, bad.path, bad.form, map[string]string{"Accept-Language": "en"})
-		if p.status != http.StatusBadRequest || !strings.Contains(p.text("main"), "This link to stop emails does not work.") {
-			t.Errorf("%s %.40s: %d %q", bad.method, bad.path, p.status, p.text("main"))
+		if p.status() != http.StatusBadRequest || !strings.Contains(p.text("main"), "This link to stop emails does not work.") {
+			t.Errorf("%s %.40s: %d %q", bad.method, bad.path, p.status(), p.text("main"))
 		}
 	}
 	s.clock.Advance(delivery.DefaultUnsubscribeTTL)
 	for _, lang := range []string{"en", "es"} {
 		p := s.page(t, "GET", path, nil, map[string]string{"Accept-Language": lang})
 		want := map[string]string{"en": "This link to stop emails has expired.", "es": "Este enlace para dejar de recibir correos ha caducado."}[lang]
-		if p.status != http.StatusBadRequest || !strings.Contains(p.text("main"), want) {
-			t.Errorf("expired link in %s: %d %q", lang, p.status, p.text("main"))
+		if p.status() != http.StatusBadRequest || !strings.Contains(p.text("main"), want) {
+			t.Errorf("expired link in %s: %d %q", lang, p.status(), p.text("main"))
 		}
 	}
 	if len(s.unsubscribeAudits(t)) != 2 {

@@ -40,11 +40,11 @@ func TestVerifyPageAndCodeShowTheZone(t *testing.T) {
 		s.clock.Set(tt.now)
 		form := joseForm
 		req := s.page(t, "POST", "/request", form, map[string]string{"Accept-Language": tt.lang})
-		if req.status != http.StatusSeeOther {
-			t.Fatalf("request: %d %q", req.status, req.text("main"))
+		if req.status() != http.StatusSeeOther {
+			t.Fatalf("request: %d %q", req.status(), req.text("main"))
 		}
 		var flow string
-		for _, c := range (&http.Response{Header: req.header}).Cookies() {
+		for _, c := range req.resp.Cookies() {
 			if c.Name == "casegate_flow" {
 				flow = c.Name + "=" + c.Value
 			}
@@ -73,8 +73,8 @@ func TestCasePageShowsDaysInTheZone(t *testing.T) {
 	token := s.signIn(jose, 1)
 	for lang, want := range map[string][2]string{"en": {"March 1, 2026", "March 14, 2025"}, "es": {"1 de marzo de 2026", "14 de marzo de 2025"}} {
 		p := s.page(t, "GET", "/cases/IOE0912345678", nil, map[string]string{"Accept-Language": lang, "Cookie": sessionCookie + "=" + token})
-		if p.status != http.StatusOK {
-			t.Fatalf("%s: case page %d", lang, p.status)
+		if p.status() != http.StatusOK {
+			t.Fatalf("%s: case page %d", lang, p.status())
 		}
 		first := p.doc.Find("li.event time").First()
 		if got := strings.TrimSpace(first.Text()); got != want[0] || first.AttrOr("datetime", "") != "2026-03-02T03:00:00Z" {

@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,21 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// writePEM writes a PKCS#8 PEM private key to a fresh file.
-func writePEM(t *testing.T, key any) string {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "dkim.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+	"github.com/casegate/casegate/internal/testenv"
+)
 
 var txtRecord = regexp.MustCompile(`^(\S+)\. IN TXT ((?:"[^"]{1,255}" ?)+)\n$`)
 
@@ -57,7 +44,7 @@ func TestDKIMRecordCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		out, _, err := runCmd(t, map[string]string{
-			"CASEGATE_DKIM_KEY_FILE": writePEM(t, tt.key), "CASEGATE_DKIM_DOMAIN": tt.domain,
+			"CASEGATE_DKIM_KEY_FILE": testenv.KeyFile(t, tt.key, false), "CASEGATE_DKIM_DOMAIN": tt.domain,
 			"CASEGATE_MAIL_FROM": "Case Status <no-reply@Example.gov>",
 		}, "dkim-record")
 		if err != nil {
@@ -103,7 +90,7 @@ func TestBadDKIMKeyStopsTheStart(t *testing.T) {
 
 func TestDKIMSettingsNameWhatToFix(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	file := writePEM(t, key)
+	file := testenv.KeyFile(t, key, false)
 	tests := []struct {
 		vars map[string]string
 		want string
