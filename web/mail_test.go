@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -172,9 +173,18 @@ func TestNoticeUnsubscribeEndToEnd(t *testing.T) {
 	if again := s.page(t, "POST", "/unsubscribe", url.Values{"t": {u.Query().Get("t")}}, nil); again.status() != http.StatusOK {
 		t.Fatalf("the page's button: %d", again.status())
 	}
+	// A provider may send the one-click body as multipart/form-data.
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	mw.WriteField("List-Unsubscribe", "One-Click")
+	mw.Close()
+	if resp, body := s.do("POST", path, mp.String(), map[string]string{"Content-Type": mw.FormDataContentType()}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("multipart one-click POST: %d %.200s", resp.StatusCode, body)
+	}
 	audits := s.unsubscribeAudits(t)
-	if len(audits) != 2 || audits[0].Outcome != "ok" || audits[0].Details["via"] != "one_click" ||
-		audits[0].Actor == "" || audits[0].Target != "case:IOE0912345678" || audits[1].Outcome != "not_subscribed" || audits[1].Details["via"] != "page" {
+	if len(audits) != 3 || audits[0].Outcome != "ok" || audits[0].Details["via"] != "one_click" ||
+		audits[0].Actor == "" || audits[0].Target != "case:IOE0912345678" || audits[0].IPHash == "" ||
+		audits[1].Outcome != "not_subscribed" || audits[1].Details["via"] != "page" || audits[2].Details["via"] != "one_click" {
 		t.Errorf("audit: %+v", audits)
 	}
 
@@ -212,7 +222,7 @@ func TestNoticeUnsubscribeEndToEnd(t *testing.T) {
 			t.Errorf("expired link in %s: %d %q", lang, p.status(), p.text("main"))
 		}
 	}
-	if len(s.unsubscribeAudits(t)) != 2 {
+	if len(s.unsubscribeAudits(t)) != 3 {
 		t.Error("a refused link was audited as an unsubscribe")
 	}
 }

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"mime"
 	"net/http"
 
+	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/portal"
 )
 
@@ -45,6 +47,13 @@ func (s *Server) unsubscribeGet(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) unsubscribePost(w http.ResponseWriter, r *http.Request) error {
 	if err := readForm(w, r); err != nil {
 		return err
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		// RFC 8058 allows the one-click body as multipart/form-data too,
+		// which ParseForm leaves unread.
+		if err := r.ParseMultipartForm(maxFormBody); err != nil {
+			return casegate.NewError(casegate.EInvalid, msgFormUnread)
+		}
 	}
 	via := portal.UnsubscribePage
 	if r.PostForm.Get("List-Unsubscribe") == "One-Click" {
