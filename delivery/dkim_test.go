@@ -73,18 +73,8 @@ func TestDKIMSignsCodesAndNotices(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e := newEnv(t)
-			w := e.worker()
-			w.Senders[casegate.ChannelEmail] = newTestSMTPWith(t, e.server, "", func(c *SMTPConfig) { c.DKIM = d })
-			e.queueCode("ch-dkim", "jose@example.com")
-			e.queueNotice("jose@example.com")
-			e.runOnce(w, 2)
-			msgs, err := e.server.WaitFor(2, 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
 			lookup := dnsStub(t, d)
-			for _, m := range msgs {
+			for _, m := range sendSigned(t, d) {
 				v := verifyDKIM(t, m.Raw, lookup)
 				if v.Err != nil {
 					t.Fatalf("%q: signature does not verify: %v\n%s", m.Subject, v.Err, m.Raw)
@@ -114,6 +104,23 @@ func TestDKIMSignsCodesAndNotices(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sendSigned has a worker send a code email and a status notice signed by
+// d through a real SMTP server, and returns them as the server received them.
+func sendSigned(t *testing.T, d *DKIM) []smtptest.Mail {
+	t.Helper()
+	e := newEnv(t)
+	w := e.worker()
+	w.Senders[casegate.ChannelEmail] = newTestSMTPWith(t, e.server, "", func(c *SMTPConfig) { c.DKIM = d })
+	e.queueCode("ch-dkim", "jose@example.com")
+	e.queueNotice("jose@example.com")
+	e.runOnce(w, 2)
+	msgs, err := e.server.WaitFor(2, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs
 }
 
 func TestDKIMRecord(t *testing.T) {

@@ -28,6 +28,7 @@ const (
 	NameChromium = "chromium"
 	NamePostgres = "postgres"
 	NameAxe      = "axe"
+	NameOpenDKIM = "opendkim" // opendkim-testmsg (Debian opendkim-tools), run in namespaces of its own
 )
 
 // PostgresEnv holds the DSN of the PostgreSQL the tests may use.
