@@ -128,3 +128,43 @@ func TestWorkerShowsTimesInItsZone(t *testing.T) {
 		}
 	}
 }
+
+// TestLockoutNoticeInItsZone: a lock that ends at 04:30 UTC on 8 March ends
+// at 23:30 on 7 March in New York, and the notice, by email and by text,
+// says so in the person's language.
+func TestLockoutNoticeInItsZone(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	w := e.worker()
+	w.Location = ny
+	box := &Mailbox{}
+	w.Senders[casegate.ChannelSMS] = box
+	e.update(func(tx casegate.Tx) error {
+		for _, d := range []casegate.Delivery{
+			{Channel: casegate.ChannelEmail, Destination: "jose@example.com", Language: "es"},
+			{Channel: casegate.ChannelSMS, Destination: "+12015550123", Language: "en"},
+		} {
+			d.PartyID, d.Template, d.CreatedAt = e.party, casegate.TemplateLockoutNotice, t0
+			d.Params = map[string]string{"locked_until": "2026-03-08T04:30:00Z"}
+			if err := tx.EnqueueDelivery(e.ctx, &d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	e.runOnce(w, 2)
+	mails, err := e.server.WaitFor(1, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "23:30 EST del 7 de marzo de 2026"; !strings.Contains(mails[0].Text, want) {
+		t.Errorf("email: want %q in\n%s", want, mails[0].Text)
+	}
+	texts := box.Messages()
+	if want := "until 23:30 EST on 7 March 2026."; len(texts) != 1 || !strings.Contains(texts[0].Text, want) {
+		t.Errorf("text: want %q in %+v", want, texts)
+	}
+}
