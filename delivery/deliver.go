@@ -110,7 +110,7 @@ func (w *Worker) attempt(ctx context.Context, d casegate.ClaimedDelivery) (outco
 // notice, "" for any other message: a code is not something to unsubscribe
 // from, and a text has no room for the link.
 func (w *Worker) unsubscribeURL(d casegate.Delivery) string {
-	if d.Template != casegate.TemplateStatusUpdate || d.Channel != casegate.ChannelEmail || d.PartyID <= 0 || d.Params["receipt_number"] == "" {
+	if w.Keys == nil || d.Template != casegate.TemplateStatusUpdate || d.Channel != casegate.ChannelEmail || d.PartyID <= 0 || d.Params["receipt_number"] == "" {
 		return ""
 	}
 	tok := w.Keys.UnsubscribeToken(accesscode.Unsubscribe{
