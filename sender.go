@@ -12,6 +12,9 @@ type Message struct {
 	Subject string // email only
 	Text    string
 	HTML    string // email only; may be empty
+	// Unsubscribe is where one click stops messages like this one, for the
+	// List-Unsubscribe header (RFC 8058); email only, "" for none.
+	Unsubscribe string
 }
 
 // Sender hands a message to a provider: an SMTP server, an SMS gateway, the demo mailbox.

@@ -19,6 +19,7 @@ const (
 	infoSeal    = "casegate seal v1"
 	infoTag     = "casegate tag v1"
 	infoAudit   = "casegate audit v1"
+	infoLink    = "casegate link v1"
 )
 
 // sealVersion is the first byte of a sealed value.
@@ -39,6 +40,7 @@ type keySet struct {
 	seal  cipher.AEAD
 	tag   []byte
 	audit []byte
+	link  cipher.AEAD // seals the links in messages (unsubscribe)
 }
 
 // NewKeyring derives the keys of each secret. It needs at least one secret,
@@ -86,15 +88,28 @@ func deriveKeys(secret []byte) (*keySet, error) {
 	if err != nil {
 		return nil, err
 	}
-	block, err := aes.NewCipher(sealKey)
+	linkKey, err := hkdf.Key(sha256.New, secret, nil, infoLink, 32)
 	if err != nil {
 		return nil, err
 	}
-	aead, err := cipher.NewGCMWithRandomNonce(block)
+	aead, err := newAEAD(sealKey)
 	if err != nil {
 		return nil, err
 	}
-	return &keySet{mac: macKey, seal: aead, tag: tagKey, audit: auditKey}, nil
+	link, err := newAEAD(linkKey)
+	if err != nil {
+		return nil, err
+	}
+	return &keySet{mac: macKey, seal: aead, tag: tagKey, audit: auditKey, link: link}, nil
+}
+
+// newAEAD is AES-256-GCM with a random nonce under key.
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCMWithRandomNonce(block)
 }
 
 // String names the current key without any key material.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/casegate/casegate"
@@ -83,7 +84,7 @@ func (w *Worker) attempt(ctx context.Context, d casegate.ClaimedDelivery) (outco
 			return outcome{action: casegate.DeliveryFailedResult, reason: "unsealable", err: err}, nil
 		}
 	}
-	msg, err := RenderAgency(w.Agency, d.Delivery, code, w.PublicURL, time.UTC)
+	msg, err := renderMessage(w.Agency, d.Delivery, code, w.PublicURL, w.Location, w.unsubscribeURL(d.Delivery))
 	if err != nil {
 		return outcome{action: casegate.DeliveryFailedResult, reason: "render_error", err: err, code: code}, nil
 	}
@@ -104,6 +105,22 @@ func (w *Worker) attempt(ctx context.Context, d casegate.ClaimedDelivery) (outco
 		return outcome{action: casegate.DeliveryRetryResult, reason: "transient_error", err: err, code: code, attempt: true}, nil
 	}
 }
+
+// unsubscribeURL is the one-click unsubscribe address of an emailed status
+// notice, "" for any other message: a code is not something to unsubscribe
+// from, and a text has no room for the link.
+func (w *Worker) unsubscribeURL(d casegate.Delivery) string {
+	if w.Keys == nil || d.Template != casegate.TemplateStatusUpdate || d.Channel != casegate.ChannelEmail || d.PartyID <= 0 || d.Params["receipt_number"] == "" {
+		return ""
+	}
+	tok := w.Keys.UnsubscribeToken(accesscode.Unsubscribe{
+		PartyID: d.PartyID, Receipt: d.Params["receipt_number"], Expires: w.Now().Add(w.UnsubscribeTTL),
+	})
+	return strings.TrimSuffix(w.PublicURL, "/") + UnsubscribePath + "?t=" + tok
+}
+
+// UnsubscribePath is where unsubscribe links point, under the public URL.
+const UnsubscribePath = "/unsubscribe"
 
 // handBack clears d's lease without counting an attempt.
 func (w *Worker) handBack(ctx context.Context, d casegate.ClaimedDelivery) error {

@@ -97,6 +97,13 @@ func Render(d casegate.Delivery, code, publicURL string, loc *time.Location) (ca
 // contact lines and help address, in the text and the HTML; a text message
 // starts with its name when that adds no segment. The zero Agency adds nothing.
 func RenderAgency(a branding.Agency, d casegate.Delivery, code, publicURL string, loc *time.Location) (casegate.Message, error) {
+	return renderMessage(a, d, code, publicURL, loc, "")
+}
+
+// renderMessage is RenderAgency with the message's unsubscribe address, "" for
+// none: shown in the notice's text and HTML, and set for the
+// List-Unsubscribe header.
+func renderMessage(a branding.Agency, d casegate.Delivery, code, publicURL string, loc *time.Location, unsubscribe string) (casegate.Message, error) {
 	set, ok := templates[d.Template]
 	if !ok {
 		return casegate.Message{}, fmt.Errorf("delivery: no template %q", d.Template)
@@ -111,6 +118,7 @@ func RenderAgency(a branding.Agency, d casegate.Delivery, code, publicURL string
 		return casegate.Message{}, err
 	}
 	v.agency = a
+	v.unsubscribe = unsubscribe
 	m := casegate.Message{Channel: d.Channel, To: d.Destination}
 	switch d.Channel {
 	case casegate.ChannelSMS:
@@ -139,6 +147,7 @@ func RenderAgency(a branding.Agency, d casegate.Delivery, code, publicURL string
 			return casegate.Message{}, fmt.Errorf("delivery: render %s.%s html: %w", d.Template, lang, err)
 		}
 		m.HTML = b.String()
+		m.Unsubscribe = unsubscribe
 	default:
 		return casegate.Message{}, fmt.Errorf("delivery: unknown channel %q", d.Channel)
 	}
@@ -170,11 +179,12 @@ type view struct {
 	PublicURL string // without a trailing slash
 	Host      string // the public URL's host name, for SMS and the origin-bound line
 
-	code   string
-	params map[string]string
-	loc    *time.Location
-	cat    *catalog.Catalog
-	agency branding.Agency
+	code        string
+	unsubscribe string // the one-click unsubscribe address, or ""
+	params      map[string]string
+	loc         *time.Location
+	cat         *catalog.Catalog
+	agency      branding.Agency
 }
 
 // AgencyName is the agency's name, "" when not configured.
@@ -275,6 +285,9 @@ func (v view) ExpiresAt() (string, error) {
 	}
 	return clock(t), nil
 }
+
+// Unsubscribe is the address that stops these messages, "" when there is none.
+func (v view) Unsubscribe() string { return v.unsubscribe }
 
 // ValidMinutes is the valid_minutes parameter, or 0 when it is absent.
 func (v view) ValidMinutes() (int, error) {

@@ -2,11 +2,14 @@ package delivery
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/mail"
 	"net/textproto"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -30,6 +33,7 @@ const DefaultSMTPConnections = 4
 type SMTP struct {
 	cfg   SMTPConfig
 	from  string
+	idAt  string          // the From address's domain, the right side of every Message-ID
 	opts  []gomail.Option // how every slot's go-mail client is made
 	slots chan *smtpSlot  // the idle connections; a sender takes one and gives it back
 }
@@ -45,9 +49,11 @@ var _ casegate.Sender = (*SMTP)(nil)
 // NewSMTP checks cfg and the sender address and returns a sender. It does not
 // connect: a mail server that is down at start only delays deliveries.
 func NewSMTP(cfg SMTPConfig, from string) (*SMTP, error) {
-	if _, err := mail.ParseAddress(from); err != nil {
+	addr, err := mail.ParseAddress(from)
+	if err != nil {
 		return nil, fmt.Errorf("delivery: mail from %q is not an email address: %v", from, err)
 	}
+	idAt := addr.Address[strings.LastIndexByte(addr.Address, '@')+1:]
 	if cfg.Host == "" || cfg.Port < 1 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("delivery: SMTP host and port are required")
 	}
@@ -87,7 +93,7 @@ func NewSMTP(cfg SMTPConfig, from string) (*SMTP, error) {
 	if n <= 0 {
 		n = DefaultSMTPConnections
 	}
-	s := &SMTP{cfg: cfg, from: from, opts: opts, slots: make(chan *smtpSlot, n)}
+	s := &SMTP{cfg: cfg, from: from, idAt: idAt, opts: opts, slots: make(chan *smtpSlot, n)}
 	for range n {
 		client, err := gomail.NewClient(cfg.Host, opts...)
 		if err != nil {
@@ -257,6 +263,9 @@ func (s *SMTP) Close() error {
 // message builds the MIME message for m.
 func (s *SMTP) message(m casegate.Message) (*gomail.Msg, error) {
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	if s.cfg.DKIM != nil {
+		msg.SetDKIM(s.cfg.DKIM.signer())
+	}
 	if err := msg.From(s.from); err != nil {
 		return nil, fmt.Errorf("delivery: from address: %w", err)
 	}
@@ -264,14 +273,35 @@ func (s *SMTP) message(m casegate.Message) (*gomail.Msg, error) {
 		return nil, errors.New("delivery: the recipient is not a valid email address")
 	}
 	msg.Subject(m.Subject)
-	msg.SetMessageID()
+	id, err := messageID(s.idAt)
+	if err != nil {
+		return nil, err
+	}
+	msg.SetMessageIDWithValue(id)
 	msg.SetDate()
 	msg.SetGenHeader("Auto-Submitted", "auto-generated") // RFC 3834: no auto-replies
+	if m.Unsubscribe != "" {
+		// RFC 8058: a provider may offer one-click unsubscribe, a POST to
+		// this address with the body "List-Unsubscribe=One-Click".
+		msg.SetGenHeader("List-Unsubscribe", "<"+m.Unsubscribe+">")
+		msg.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
 	return msg, nil
+}
+
+// messageID is a fresh Message-ID at the sender's domain, 128 random bits
+// before the @: the domain the message claims to come from, which spam
+// filters compare with the From address, not the host's name.
+func messageID(domain string) (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("delivery: message id: %w", err)
+	}
+	return hex.EncodeToString(b[:]) + "@" + domain, nil
 }
 
 // classify marks a 5xx reply as permanent and wraps everything else as it is.

@@ -17,6 +17,12 @@ import (
 // newTestSMTP returns a sender to server, with credentials when user is set.
 func newTestSMTP(t *testing.T, server *smtptest.Server, user string) *SMTP {
 	t.Helper()
+	return newTestSMTPWith(t, server, user, nil)
+}
+
+// newTestSMTPWith is newTestSMTP with the configuration changed by edit, when set.
+func newTestSMTPWith(t *testing.T, server *smtptest.Server, user string, edit func(*SMTPConfig)) *SMTP {
+	t.Helper()
 	raw := server.URL()
 	if user != "" {
 		raw = "smtp://" + url.UserPassword(user, "p@ss:w/rd").String() + "@" + server.Addr() + "?tls=none"
@@ -26,6 +32,9 @@ func newTestSMTP(t *testing.T, server *smtptest.Server, user string) *SMTP {
 		t.Fatal(err)
 	}
 	cfg.DialTimeout, cfg.SendTimeout = 2*time.Second, 5*time.Second
+	if edit != nil {
+		edit(&cfg)
+	}
 	s, err := NewSMTP(cfg, "Case Portal <no-reply@portal.example.org>")
 	if err != nil {
 		t.Fatal(err)

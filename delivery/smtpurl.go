@@ -31,6 +31,8 @@ type SMTPConfig struct {
 	DialTimeout time.Duration // connecting; default 10s
 	SendTimeout time.Duration // the greeting, TLS and AUTH after connecting, and each send; default 15s
 	Connections int           // connections kept to the server; default DefaultSMTPConnections
+
+	DKIM *DKIM // signs every message when set
 }
 
 // String describes the configuration without the password.

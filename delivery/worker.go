@@ -60,6 +60,10 @@ const (
 	DefaultMaxBackoff   = 5 * time.Minute
 	DefaultPollInterval = time.Second
 	DefaultSendTimeout  = 15 * time.Second
+	// DefaultUnsubscribeTTL is how long a notice's unsubscribe link works:
+	// long enough for mail read late, short enough that an old message
+	// found later does not stay a key to the subscription.
+	DefaultUnsubscribeTTL = 60 * 24 * time.Hour
 )
 
 // Worker drains the outbox. Several workers, in one process or in several
@@ -70,9 +74,15 @@ type Worker struct {
 	Keys      *accesscode.Keyring // opens the sealed codes
 	Senders   map[casegate.Channel]casegate.Sender
 	PublicURL string
-	Now       func() time.Time
-	Logger    *slog.Logger
-	Metrics   casegate.Metrics // counts outcomes; may be nil
+	// Location is where the times in messages are shown ("expires at
+	// 10:23 EST"); UTC when nil.
+	Location *time.Location
+	// UnsubscribeTTL is how long the unsubscribe link of a status notice
+	// works; default DefaultUnsubscribeTTL.
+	UnsubscribeTTL time.Duration
+	Now            func() time.Time
+	Logger         *slog.Logger
+	Metrics        casegate.Metrics // counts outcomes; may be nil
 	// Recorder records the outcomes; Run and RunOnce need one. serve sets
 	// the portal.
 	Recorder Recorder
@@ -180,6 +190,7 @@ func (w *Worker) init() {
 		setDefault(&w.MaxBackoff, DefaultMaxBackoff)
 		setDefault(&w.PollInterval, DefaultPollInterval)
 		setDefault(&w.SendTimeout, DefaultSendTimeout)
+		setDefault(&w.UnsubscribeTTL, DefaultUnsubscribeTTL)
 		w.SendTimeout = min(w.SendTimeout, w.Lease/2)
 	})
 }

@@ -45,7 +45,7 @@ var fuzzRoutes = []fuzzRoute{
 }
 
 // fuzzPages are page routes whose query string the fuzzing varies.
-var fuzzPages = []string{"/", "/request", "/verify", "/dashboard", "/cases/IOE0912345678", "/contact", "/processing-times", "/static/casegate.css", "/nowhere"}
+var fuzzPages = []string{"/", "/request", "/verify", "/dashboard", "/cases/IOE0912345678", "/contact", "/processing-times", "/static/casegate.css", "/unsubscribe", "/nowhere"}
 
 // TestFuzzingCoversEveryAPIRoute holds the fuzz tables to routes.go: every
 // API, operator and health route is fuzzed by FuzzAPIBodies or FuzzAPIRoutes.
@@ -170,6 +170,7 @@ func FuzzQueryStrings(f *testing.F) {
 		f.Add(uint8(i), "")
 		f.Add(uint8(i), "form=I-485&office=NBC&resent=1&signed_out=1&contact_changed=1&subscribed=1")
 		f.Add(uint8(i), "form=%3Cscript%3E&office=%00&v=%ff%fe&lang=zz")
+		f.Add(uint8(i), "t=AQJrMcE_AismTWi3_mjLYJJ9ZgIMdkHGrvRma1qr7yfVyjKq-P1qMMh2MYarPlByLWuQ4hq_8pteoWiw1A&t=x")
 	}
 	ss := newSignedInStack(f)
 	f.Fuzz(func(t *testing.T, which uint8, query string) {

@@ -74,6 +74,19 @@ func relaxed(l *portal.Limits) {
 
 func newStack(t testing.TB, opts ...stackOption) *stack {
 	t.Helper()
+	return newStackWith(t, stackMail{}, opts...)
+}
+
+// stackMail is how a stack's mail and times are set up: the DKIM signer
+// (nil: unsigned) and the time zone (nil: UTC), as CASEGATE_DKIM_* and
+// CASEGATE_TIME_ZONE set them.
+type stackMail struct {
+	dkim *delivery.DKIM
+	loc  *time.Location
+}
+
+func newStackWith(t testing.TB, mail stackMail, opts ...stackOption) *stack {
+	t.Helper()
 	ctx := context.Background()
 	st, dbFile := testenv.SQLite(t)
 	keys := testenv.Keyring(t)
@@ -93,6 +106,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.DKIM = mail.dkim
 	sender, err := delivery.NewSMTP(cfg, "casegate <no-reply@casegate.test>")
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +118,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 		t.Fatal(err)
 	}
 	s.worker.Logger = log
+	s.worker.Location = mail.loc
 	reg := metrics.New()
 	reg.WatchQueue(st)
 	s.worker.Metrics = reg
@@ -120,7 +135,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	if err != nil || len(res.Rejected) > 0 || res.Created != 2 {
 		t.Fatalf("fixture import: %+v, %v", res, err)
 	}
-	h, err := web.New(web.Deps{Portal: s.portal, Importer: im, PublicURL: public, Ready: st.Ping, Logger: log, Keys: keys, Now: s.clock.Now, Metrics: reg})
+	h, err := web.New(web.Deps{Portal: s.portal, Importer: im, PublicURL: public, Ready: st.Ping, Logger: log, Keys: keys, Now: s.clock.Now, Metrics: reg, Location: mail.loc})
 	if err != nil {
 		t.Fatal(err)
 	}

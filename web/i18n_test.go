@@ -20,7 +20,7 @@ func templateMessages(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := parsePages(cat, a, branding.Agency{})
+	set, err := parsePages(cat, a, branding.Agency{}, time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestStatusFuncs(t *testing.T) {
 	}
 	funcs := map[string]template.FuncMap{}
 	for _, lang := range casegate.Languages {
-		funcs[lang] = pageFuncs(cat, a, branding.Agency{}, lang)
+		funcs[lang] = pageFuncs(cat, a, branding.Agency{}, lang, time.UTC)
 	}
 	title := func(lang, code, custom string) string {
 		return funcs[lang]["status"].(func(string, string) string)(code, custom)

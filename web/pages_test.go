@@ -111,11 +111,18 @@ func (p answer) status() int { return p.resp.StatusCode }
 // send makes one request with browser c and parses the answer.
 func (ps *pageStack) send(t testing.TB, c *http.Client, method, path string, form url.Values, header map[string]string) answer {
 	t.Helper()
+	return sendPage(t, c, ps.pages.URL, method, path, form, header)
+}
+
+// sendPage makes one request for a page at base+path with client c, a form
+// body when form is set, and parses the answer.
+func sendPage(t testing.TB, c *http.Client, base, method, path string, form url.Values, header map[string]string) answer {
+	t.Helper()
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, err := http.NewRequest(method, ps.pages.URL+path, body)
+	req, err := http.NewRequest(method, base+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}

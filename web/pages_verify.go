@@ -20,10 +20,11 @@ type verifyPage struct {
 	Ended       bool          // too many wrong codes: only a new request helps
 }
 
-// resendClock writes t as the code messages write times: a 24-hour clock in
-// UTC with the zone named, "15:04 UTC". The server knows no person's time
-// zone; the script turns it into a countdown (docs/decisions.md).
-func resendClock(t time.Time) string { return t.UTC().Format("15:04 MST") }
+// clock writes t as the code messages write times: a 24-hour clock in the
+// deployment's time zone (CASEGATE_TIME_ZONE) with the zone named, "15:04
+// EST". The server knows no person's own time zone; the script turns it
+// into a countdown (docs/decisions.md).
+func (s *Server) clock(t time.Time) string { return t.In(s.loc).Format("15:04 MST") }
 
 // renderEnded shows the verify page of a request that can no longer sign
 // anyone in: the message in d, no code box, no resend, and the way to a new
@@ -43,7 +44,7 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, status int
 	d.Page = verifyPage{
 		ExpiresAt: f.ExpiresAt, Left: max(f.ExpiresAt.Sub(now), 0),
 		ResendAfter: f.ResendAfter, ResendWait: max(f.ResendAfter.Sub(now), 0),
-		ResendClock: resendClock(f.ResendAfter), Resent: resent,
+		ResendClock: s.clock(f.ResendAfter), Resent: resent,
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return s.render(w, r, status, "verify", d)

@@ -22,15 +22,15 @@ var templateFS embed.FS
 type pageSet map[string]map[string]*template.Template
 
 // parsePages parses the layout with each page, once per language, so that
-// each set's "t" function speaks its language.
-func parsePages(cat *texts, a assets, ag branding.Agency) (pageSet, error) {
+// each set's "t" function speaks its language; times are shown in loc.
+func parsePages(cat *texts, a assets, ag branding.Agency, loc *time.Location) (pageSet, error) {
 	names, err := fs.Glob(templateFS, "templates/page_*.html")
 	if err != nil {
 		return nil, err
 	}
 	set := pageSet{}
 	for _, lang := range casegate.Languages {
-		base, err := template.New("layout.html").Funcs(pageFuncs(cat, a, ag, lang)).
+		base, err := template.New("layout.html").Funcs(pageFuncs(cat, a, ag, lang, loc)).
 			ParseFS(templateFS, "templates/layout.html", "templates/parts.html")
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
@@ -48,8 +48,8 @@ func parsePages(cat *texts, a assets, ag branding.Agency) (pageSet, error) {
 	return set, nil
 }
 
-// pageFuncs are the template functions of one language.
-func pageFuncs(cat *texts, a assets, ag branding.Agency, lang string) template.FuncMap {
+// pageFuncs are the template functions of one language, showing times in loc.
+func pageFuncs(cat *texts, a assets, ag branding.Agency, lang string, loc *time.Location) template.FuncMap {
 	return template.FuncMap{
 		// agency is the agency's name, contact lines and help address.
 		"agency": func() branding.Agency { return ag },
@@ -96,7 +96,11 @@ func pageFuncs(cat *texts, a assets, ag branding.Agency, lang string) template.F
 		"dir": func() string { return cat.c.Direction(lang) },
 		// otherLanguages are the languages the switch offers, each named in itself.
 		"otherLanguages": func() []languageChoice { return otherLanguages(cat, lang) },
-		"date":           func(t time.Time) string { return cat.date(lang, t) },
+		// date writes a calendar day (a case's received or inquiry date) as it is.
+		"date": func(t time.Time) string { return cat.date(lang, t) },
+		// day writes the day of an instant (a status change, a computation)
+		// as it was in the deployment's time zone.
+		"day": func(t time.Time) string { return cat.date(lang, t.In(loc)) },
 		// status names a status in lang: the catalog title, else the custom title.
 		"status":      func(code, title string) string { return casegate.StatusTitle(code, title, lang) },
 		"description": func(code string, role casegate.Role) string { return statusDescription(code, lang, role) },

@@ -51,6 +51,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /signout", s.page(s.signOut))
 	mux.Handle("POST /language", s.page(s.switchLanguage))
 	mux.Handle("GET /static/{name}", s.page(s.serveStatic))
+	mux.Handle("GET /unsubscribe", s.page(s.unsubscribeGet))
+	mux.Handle("POST /unsubscribe", s.page(s.unsubscribePost))
 
 	// Demo only: a page for browsers, JSON for API clients.
 	if s.mailbox != nil {
@@ -64,6 +66,9 @@ func (s *Server) routes() http.Handler {
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
+	// RFC 8058 POSTs come from mail providers, which may send a browser's
+	// Sec-Fetch-Site; the link's token, not the origin, authorizes them.
+	cop.AddInsecureBypassPattern("POST /unsubscribe")
 	return s.requestIDs(s.recoverPanics(s.securityHeaders(s.logRequests(cop.Handler(mux)))))
 }
 

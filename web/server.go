@@ -42,6 +42,8 @@ type Deps struct {
 	// gives ".../problems/code_expired"); when empty, the type is
 	// "about:blank". The operator must own the address.
 	ProblemBaseURL string
+	// Location is the time zone in which pages show times; UTC when nil.
+	Location *time.Location
 	// Now is the clock of the pages (time left on a code); time.Now when nil.
 	// Give the same clock as the portal's.
 	Now func() time.Time
@@ -75,6 +77,7 @@ type Server struct {
 
 	now      func() time.Time
 	agency   branding.Agency
+	loc      *time.Location
 	cat      *texts
 	pages    pageSet
 	assets   assets
@@ -103,6 +106,10 @@ func New(d Deps) (*Server, error) {
 	if d.Keys != nil {
 		s.signFlow = func(payload string) string { return d.Keys.Tag("flow-cookie", payload) }
 	}
+	s.loc = d.Location
+	if s.loc == nil {
+		s.loc = time.UTC
+	}
 	s.cat = newCatalog(d.Catalog)
 	s.agency = d.Agency
 	if d.Logo != nil && d.Agency.Name == "" {
@@ -112,7 +119,7 @@ func New(d Deps) (*Server, error) {
 	if s.assets, err = loadAssets(d.Logo); err != nil {
 		return nil, err
 	}
-	if s.pages, err = parsePages(s.cat, s.assets, s.agency); err != nil {
+	if s.pages, err = parsePages(s.cat, s.assets, s.agency, s.loc); err != nil {
 		return nil, err
 	}
 	s.secure = d.PublicURL.Scheme == "https"

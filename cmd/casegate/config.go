@@ -51,6 +51,11 @@ type config struct {
 	Catalog      *catalog.Catalog
 	// ProblemBaseURL starts the type URI of every problem document; "" for about:blank.
 	ProblemBaseURL string
+	// DKIM signing of email: the key file (none: unsigned), the selector,
+	// and the signing domain ("" for the From address's domain).
+	DKIMKeyFile, DKIMSelector, DKIMDomain string
+	// TimeZone is where every time people read is shown: pages, emails, texts.
+	TimeZone *time.Location
 }
 
 // channels are the channels messages can be sent on with this configuration.
@@ -330,6 +335,23 @@ func settings() []setting {
 			return err
 		}},
 		durationSetting("CASEGATE_REAUTH_WINDOW", "reauth-window", "contact changes only this soon after sign-in", lim(func(l *portal.Limits) *time.Duration { return &l.Reauth }), d.Reauth),
+		{"CASEGATE_DKIM_KEY_FILE", "dkim-key-file", "", "PEM private key (RSA of 2048 bits or more, or Ed25519) that signs every email with DKIM; see docs/mail.md", func(c *config, v string) error {
+			c.DKIMKeyFile = v
+			return nil
+		}},
+		{"CASEGATE_DKIM_SELECTOR", "dkim-selector", "casegate", "DKIM selector: the public key is published at SELECTOR._domainkey.DOMAIN", func(c *config, v string) error {
+			c.DKIMSelector = v
+			return nil
+		}},
+		{"CASEGATE_DKIM_DOMAIN", "dkim-domain", "", "DKIM signing domain (default: the domain of CASEGATE_MAIL_FROM)", func(c *config, v string) error {
+			c.DKIMDomain = v
+			return nil
+		}},
+		{"CASEGATE_TIME_ZONE", "time-zone", "UTC", "IANA time zone in which pages, emails and texts show times, such as America/New_York", func(c *config, v string) error {
+			loc, err := loadTimeZone(v)
+			c.TimeZone = loc
+			return err
+		}},
 	}
 }
 
@@ -352,6 +374,48 @@ func parseProblemBase(v string) (string, error) {
 		s += "/"
 	}
 	return s, nil
+}
+
+// loadTimeZone reads an IANA zone name from the zone database built into
+// the binary (time/tzdata), so that it works where the host has none.
+func loadTimeZone(v string) (*time.Location, error) {
+	// time.LoadLocation also takes "Local", the host's zone: only a zone
+	// name is meant here, the same on every instance.
+	if v == "" || v == "Local" {
+		return nil, fmt.Errorf("want an IANA time zone name such as America/New_York or UTC, got %q", v)
+	}
+	loc, err := time.LoadLocation(v)
+	if err != nil {
+		return nil, fmt.Errorf("want an IANA time zone name such as America/New_York or UTC, got %q", v)
+	}
+	return loc, nil
+}
+
+// dkim loads the DKIM key when one is configured; nil when none is.
+func (c config) dkim() (*delivery.DKIM, error) {
+	if c.DKIMKeyFile == "" {
+		return nil, nil
+	}
+	domain := c.DKIMDomain
+	if domain == "" {
+		addr, err := mail.ParseAddress(c.MailFrom)
+		if err != nil {
+			return nil, fmt.Errorf("CASEGATE_MAIL_FROM: %w", err)
+		}
+		domain = addr.Address[strings.LastIndexByte(addr.Address, '@')+1:]
+	}
+	d, err := delivery.LoadDKIM(c.DKIMKeyFile, c.DKIMSelector, domain)
+	switch {
+	case errors.Is(err, delivery.ErrDKIMSelector):
+		return nil, fmt.Errorf("CASEGATE_DKIM_SELECTOR: %w", err)
+	case errors.Is(err, delivery.ErrDKIMDomain) && c.DKIMDomain == "":
+		return nil, fmt.Errorf("CASEGATE_DKIM_DOMAIN: %w (taken from CASEGATE_MAIL_FROM; set either)", err)
+	case errors.Is(err, delivery.ErrDKIMDomain):
+		return nil, fmt.Errorf("CASEGATE_DKIM_DOMAIN: %w", err)
+	case err != nil:
+		return nil, fmt.Errorf("CASEGATE_DKIM_KEY_FILE: %w", err)
+	}
+	return d, nil
 }
 
 func setListen(dst *string, v string) error {

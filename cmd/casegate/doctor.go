@@ -48,7 +48,7 @@ func fail(name, fix, format string, args ...any) check {
 
 // cmdDoctor checks a deployment's configuration, the settings serve would
 // run with, and says what to fix: the secret file, the public URL, the mail
-// server (connected to, greeted, never sent mail), the trusted proxies, the
+// server (connected to, greeted, never sent mail), the DKIM key, the trusted proxies, the
 // limits against NIST SP 800-63B, and the database and its schema. It exits
 // with status 1 when any check fails.
 func cmdDoctor(ctx context.Context, e env, args []string) error {
@@ -64,7 +64,7 @@ func cmdDoctor(ctx context.Context, e env, args []string) error {
 	} else {
 		publicURLSet := e.getenv("CASEGATE_PUBLIC_URL") != "" || fs.Lookup("public-url").Value.String() != ""
 		checks = append(checks, checkSecretFile(cfg.SecretFile), checkPublicURL(cfg.PublicURL, publicURLSet),
-			checkSMTP(ctx, cfg.SMTPURL, *timeout), checkProxies(cfg.TrustedProxies))
+			checkSMTP(ctx, cfg.SMTPURL, *timeout), checkDKIM(cfg), checkProxies(cfg.TrustedProxies))
 		checks = append(checks, checkLimits(cfg.Limits)...)
 		checks = append(checks, checkDatabase(ctx, cfg.DB, *timeout)...)
 		checks = append(checks, checkSMSBudget(ctx, cfg, *timeout)...)
@@ -120,6 +120,28 @@ func checkSecretFile(path string) check {
 		ids[i] = s.ID
 	}
 	return ok(name, "%s: %d key(s) (%s), the current one %s, mode 0600", path, len(secrets), strings.Join(ids, ", "), ids[len(ids)-1])
+}
+
+// checkDKIM loads the DKIM key as serve would and names the DNS record it
+// must be published at; without a key, mail goes out unsigned.
+func checkDKIM(cfg config) check {
+	const name = "DKIM signing"
+	if cfg.DKIMKeyFile == "" {
+		return warn(name, "make a key, set CASEGATE_DKIM_KEY_FILE and publish `casegate dkim-record`; see docs/mail.md",
+			"email is not signed: receivers that check DKIM and DMARC may junk or refuse it")
+	}
+	if info, err := os.Stat(cfg.DKIMKeyFile); err == nil && info.Mode().Perm()&0o077 != 0 {
+		return fail(name, "chmod 600 "+cfg.DKIMKeyFile, "%s has mode %04o: other users can read the key that signs the agency's mail", cfg.DKIMKeyFile, info.Mode().Perm())
+	}
+	d, err := cfg.dkim()
+	if err != nil {
+		return fail(name, "see docs/mail.md", "%v", err)
+	}
+	record, _, err := d.DNSRecord()
+	if err != nil {
+		return fail(name, "use an RSA or Ed25519 key; see docs/mail.md", "%v", err)
+	}
+	return ok(name, "signs as d=%s s=%s; the public key must be in DNS at %s (`casegate dkim-record`)", d.Domain, d.Selector, record)
 }
 
 // checkPublicURL wants https, except for a loopback address used locally.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/casegate/casegate/identity"
 	"github.com/casegate/casegate/internal/smtptest"
+	"github.com/casegate/casegate/internal/testenv"
 	"github.com/casegate/casegate/portal"
 	"github.com/casegate/casegate/store"
 	"github.com/casegate/casegate/store/storetest"
@@ -45,6 +48,8 @@ func TestDoctor(t *testing.T) {
 		return ln.Addr().String()
 	}()
 	silent := smtptest.Silent(t)
+	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	dkimKey := testenv.KeyFile(t, edKey, false)
 
 	// healthy returns the settings of a working deployment in a new folder.
 	healthy := func(t *testing.T) (map[string]string, string) {
@@ -53,6 +58,7 @@ func TestDoctor(t *testing.T) {
 			"CASEGATE_DB": filepath.Join(dir, "casegate.db"), "CASEGATE_SECRET_FILE": filepath.Join(dir, "secret.key"),
 			"CASEGATE_SMTP_URL": mail.URL(), "CASEGATE_PUBLIC_URL": "https://status.casegate.test",
 			"CASEGATE_TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8",
+			"CASEGATE_MAIL_FROM":       "no-reply@casegate.test", "CASEGATE_DKIM_KEY_FILE": dkimKey,
 		}
 		if out, _, err := runCmd(t, vars, "migrate"); err != nil {
 			t.Fatalf("migrate: %v %s", err, out)
@@ -167,6 +173,18 @@ func TestDoctor(t *testing.T) {
 		{"PostgreSQL unreachable", func(t *testing.T, v map[string]string, dir string) {
 			v["CASEGATE_DB"] = "postgres://casegate@" + closed + "/casegate?sslmode=disable&connect_timeout=2"
 		}, "database", "FAIL"},
+		{"no DKIM key", func(t *testing.T, v map[string]string, dir string) {
+			delete(v, "CASEGATE_DKIM_KEY_FILE")
+		}, "DKIM signing", "WARN"},
+		{"DKIM key file missing", func(t *testing.T, v map[string]string, dir string) {
+			v["CASEGATE_DKIM_KEY_FILE"] = filepath.Join(dir, "no-such-key.pem")
+		}, "DKIM signing", "FAIL"},
+		{"DKIM key readable by others", func(t *testing.T, v map[string]string, dir string) {
+			loose := filepath.Join(t.TempDir(), "dkim.pem")
+			data, _ := os.ReadFile(dkimKey)
+			os.WriteFile(loose, data, 0o644)
+			v["CASEGATE_DKIM_KEY_FILE"] = loose
+		}, "DKIM signing", "FAIL"},
 		{"bad configuration", func(t *testing.T, v map[string]string, dir string) {
 			v["CASEGATE_LISTEN"] = "everywhere"
 		}, "configuration", "FAIL"},

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
+	_ "time/tzdata" // CASEGATE_TIME_ZONE works where the host has no zone database (a scratch container)
 )
 
 func main() {
@@ -90,6 +91,7 @@ func commands() []command {
 		{"restore", "restore SRC: restore a backup where CASEGATE_DB names, only if nothing is there", cmdRestore},
 		{"keys", "keys rotate | retire ID | list: change the instance secret's keys (docs/keys.md)", cmdKeys},
 		{"doctor", "check a deployment's configuration and say what to fix", cmdDoctor},
+		{"dkim-record", "print the DNS TXT record that publishes the DKIM key of CASEGATE_DKIM_KEY_FILE", cmdDKIMRecord},
 		{"loadtest", "drive full sign-in cycles against a server and report throughput and latency", cmdLoadtest},
 		{"version", "print the version and the source revision this binary was built from", cmdVersion},
 	}

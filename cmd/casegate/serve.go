@@ -41,6 +41,9 @@ func configuredSenders(e env, cfg config) (map[casegate.Channel]casegate.Sender,
 	if err != nil {
 		return nil, nil, fmt.Errorf("CASEGATE_SMTP_URL: %w", err)
 	}
+	if sc.DKIM, err = cfg.dkim(); err != nil {
+		return nil, nil, err
+	}
 	smtp, err := delivery.NewSMTP(sc, cfg.MailFrom)
 	if err != nil {
 		return nil, nil, fmt.Errorf("CASEGATE_SMTP_URL: %w", err)
@@ -88,7 +91,7 @@ func serve(ctx context.Context, e env, cfg config, senders map[casegate.Channel]
 	importer := a.portal.Importer()
 	srv, err := web.New(web.Deps{
 		Portal: a.portal, Importer: importer, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
-		Mailbox: mailbox, Ready: a.store.Ping, Logger: a.log, Keys: a.keys, Metrics: reg,
+		Mailbox: mailbox, Ready: a.store.Ping, Logger: a.log, Keys: a.keys, Metrics: reg, Location: cfg.TimeZone,
 		Agency: cfg.Agency, Logo: cfg.Logo, Catalog: cfg.Catalog,
 		ProblemBaseURL: cfg.ProblemBaseURL,
 	})
@@ -218,6 +221,7 @@ func newWorker(a *app, senders map[casegate.Channel]casegate.Sender) (*delivery.
 		return nil, err
 	}
 	w.Logger = a.log
+	w.Location = a.cfg.TimeZone
 	w.Recorder = a.portal // the portal records each outcome and its audit event
 	w.Guard = a.portal    // a text to a number that cannot be texted is stopped at send time too
 	w.Agency = a.cfg.Agency

@@ -33,10 +33,11 @@ const (
 
 	// The deployment tools the tests of deploy/ run: Debian's caddy, nginx
 	// (nginx-light), podman and systemd packages.
-	NameCaddy   = "caddy"
-	NameNginx   = "nginx"
-	NamePodman  = "podman"
-	NameSystemd = "systemd-analyze"
+	NameCaddy    = "caddy"
+	NameNginx    = "nginx"
+	NamePodman   = "podman"
+	NameSystemd  = "systemd-analyze"
+	NameOpenDKIM = "opendkim" // opendkim-testmsg (Debian opendkim-tools), run in namespaces of its own
 )
 
 // PostgresEnv holds the DSN of the PostgreSQL the tests may use.
