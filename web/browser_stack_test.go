@@ -115,7 +115,7 @@ func newBrowserStackWithSetup(t *testing.T, setup func(casegate.Store, *portal.P
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = h
+	srv.Config.Handler, _ = guard(t, h)
 	srv.Start()
 	t.Cleanup(srv.Close)
 

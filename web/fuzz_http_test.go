@@ -121,6 +121,7 @@ func (ss *signedInStack) fuzzSend(t testing.TB, method, path string, body any, h
 	if err != nil {
 		t.Fatal(err)
 	}
+	ss.spec.report(t)
 	return resp, data, true
 }
 

@@ -29,6 +29,8 @@ type pageStack struct {
 	pages   *httptest.Server
 	browser *http.Client
 	mailbox *delivery.Mailbox
+	// pageSpec checks the API exchanges with the pages' server.
+	pageSpec *specGuard
 }
 
 func newPageStack(t testing.TB, opts ...stackOption) *pageStack {
@@ -53,7 +55,8 @@ func newPageStack(t testing.TB, opts ...stackOption) *pageStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps.pages = httptest.NewTLSServer(ps.h)
+	checked, g := guard(t, ps.h)
+	ps.pages, ps.pageSpec = httptest.NewTLSServer(checked), g
 	t.Cleanup(ps.pages.Close)
 	ps.browser = ps.newBrowser(t)
 	return ps
@@ -125,6 +128,7 @@ func (ps *pageStack) send(t testing.TB, c *http.Client, method, path string, for
 	if err != nil {
 		t.Fatal(err)
 	}
+	ps.pageSpec.report(t)
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
