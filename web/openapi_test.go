@@ -171,6 +171,16 @@ func (g *specGuard) check(r *http.Request, reqBody []byte, rec *recorder) string
 	if err != nil {
 		return "" // not in the spec: a page, or a path nothing serves
 	}
+	// The spec's rule for a body without Content-Type: JSON, or an
+	// import's JSON Lines.
+	if req.Header.Get("Content-Type") == "" && len(reqBody) > 0 && route.Operation.RequestBody != nil {
+		for _, mt := range []string{"application/json", "application/x-ndjson"} {
+			if route.Operation.RequestBody.Value.Content.Get(mt) != nil {
+				req.Header.Set("Content-Type", mt)
+				break
+			}
+		}
+	}
 	g.mu.Lock()
 	g.checked++
 	g.mu.Unlock()
@@ -362,6 +372,14 @@ func TestSpecGuardCatchesViolations(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				io.WriteString(w, `{"party":{"given_name":"a","family_name":"b","language":"en"},"cases":[]}`)
 			}, ""},
+		{"a JSON body without Content-Type", "POST", "/api/v1/sessions", `{"request_id":"r","code":"c"}`, map[string]string{"Content-Type": ""},
+			func(w http.ResponseWriter) { problem(w, 401, "code_incorrect", "") }, ""},
+		{"a problem document taken as a request", "POST", "/api/v1/me/contact", `{"email":"a@example.com"}`, map[string]string{"Content-Type": "application/problem+json", "Authorization": "Bearer x"},
+			func(w http.ResponseWriter) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(202)
+				io.WriteString(w, `{"change_id":"c","expires_at":"2026-01-01T00:00:00Z"}`)
+			}, "accepted but breaks the spec"},
 		{"a page", "GET", "/dashboard", "", nil,
 			func(w http.ResponseWriter) { http.Error(w, "anything", http.StatusTeapot) }, ""},
 	}
@@ -382,7 +400,11 @@ func TestSpecGuardCatchesViolations(t *testing.T) {
 				req.Header.Set("Content-Type", "application/json")
 			}
 			for k, v := range tt.header {
-				req.Header.Set(k, v)
+				if v == "" {
+					req.Header.Del(k)
+				} else {
+					req.Header.Set(k, v)
+				}
 			}
 			resp, err := srv.Client().Do(req)
 			if err != nil {
