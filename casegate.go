@@ -65,6 +65,9 @@ type StatusEvent struct {
 	Status string // a catalog code such as "received", or a custom code
 	Title  string // a custom title; empty when the catalog describes Status
 	At     time.Time
+	// IdempotencyKey is the operator's key for the post that added the
+	// event (the Idempotency-Key header), unique per case; "" for none.
+	IdempotencyKey string
 }
 
 // Party is a person linked to cases, with the identity and contact data on file.

@@ -27,6 +27,7 @@ const (
 	ERateLimited     ErrorCode = "rate_limited"      // a request limit was reached
 	EUnauthenticated ErrorCode = "unauthenticated"   // no valid session or token
 	EReauthRequired  ErrorCode = "reauthentication_required"
+	ECrossOrigin     ErrorCode = "cross_origin" // a state change sent from another site
 	ENotFound        ErrorCode = "not_found"
 	EConflict        ErrorCode = "conflict"
 	EUnavailable     ErrorCode = "unavailable" // a dependency is down; try again

@@ -57,7 +57,7 @@ type Cases interface {
 	CaseByReceipt(ctx context.Context, receipt string) (Case, error)            // with History, newest first
 	InsertCase(ctx context.Context, c *Case) error                              // sets c.ID
 	UpdateCase(ctx context.Context, c Case) error                               // form, category, office, received
-	AddStatusEvent(ctx context.Context, e *StatusEvent) (added bool, err error) // ignores an exact duplicate (case, status, title, at)
+	AddStatusEvent(ctx context.Context, e *StatusEvent) (added bool, err error) // ignores a duplicate (same case and key, or case, status, title, at): e becomes the stored event
 	CasesForParty(ctx context.Context, partyID int64) ([]Case, error)           // with History, newest first, ordered by receipt
 	CaseLinks(ctx context.Context, caseID int64) ([]CaseLink, error)
 }

@@ -24,11 +24,35 @@ type StatusEventInput struct {
 	Status string    // a catalog code, or a custom code with Title
 	Title  string    // required for a custom code
 	At     time.Time // zero: now
+	// IdempotencyKey, when not "", makes a retried post the same event: a
+	// post with a key the case already has an event for adds nothing and
+	// answers that event, if it is the same status and title (and time, when
+	// one is given); the key used for another event is a conflict.
+	IdempotencyKey string
+}
+
+// maxIdempotencyKeyLen bounds an idempotency key.
+const maxIdempotencyKeyLen = 255
+
+// ValidIdempotencyKey reports whether key is 1 to 255 visible ASCII
+// characters, without quotes or backslashes.
+func ValidIdempotencyKey(key string) bool {
+	if key == "" || len(key) > maxIdempotencyKeyLen {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c <= ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // PostStatusEvent adds a status event to a case and, when it is new, queues a
 // notification to every party subscribed to the case, in the party's language
-// and on the channels it chose. Posting the same event twice adds and notifies once.
+// and on the channels it chose. Posting the same event twice (the same status,
+// title and time, or the same idempotency key) adds and notifies once: added
+// is false and the event returned is the one on file.
 func (p *Portal) PostStatusEvent(ctx context.Context, receipt string, in StatusEventInput, actor string) (casegate.StatusEvent, bool, error) {
 	now := p.clock()
 	fields := map[string]casegate.Msg{}
@@ -50,7 +74,11 @@ func (p *Portal) PostStatusEvent(ctx context.Context, receipt string, in StatusE
 		// As the importer refuses: a line break would be a line of its own in messages.
 		fields["title"] = casegate.M("event.title_printable")
 	}
-	if in.At.IsZero() {
+	if in.IdempotencyKey != "" && !ValidIdempotencyKey(in.IdempotencyKey) {
+		return casegate.StatusEvent{}, false, casegate.NewError(casegate.EInvalid, "event.idempotency_key")
+	}
+	timed := !in.At.IsZero()
+	if !timed {
 		in.At = now
 	}
 	if in.At.After(now.Add(time.Hour)) {
@@ -59,10 +87,11 @@ func (p *Portal) PostStatusEvent(ctx context.Context, receipt string, in StatusE
 	if len(fields) > 0 {
 		return casegate.StatusEvent{}, false, casegate.FieldErrors(fields)
 	}
-	e := casegate.StatusEvent{Status: in.Status, Title: in.Title, At: in.At.UTC().Truncate(time.Microsecond)}
+	want := casegate.StatusEvent{Status: in.Status, Title: in.Title, At: in.At.UTC().Truncate(time.Microsecond), IdempotencyKey: in.IdempotencyKey}
+	var e casegate.StatusEvent
 	var added, queued bool
 	err = p.store.Update(ctx, func(tx casegate.Tx) error {
-		added, queued = false, false
+		e, added, queued = want, false, false
 		c, err := tx.CaseByReceipt(ctx, canon)
 		if casegate.IsNotFound(err) {
 			return casegate.NewError(casegate.ENotFound, "event.no_case")
@@ -73,6 +102,10 @@ func (p *Portal) PostStatusEvent(ctx context.Context, receipt string, in StatusE
 		e.CaseID = c.ID
 		if added, err = tx.AddStatusEvent(ctx, &e); err != nil {
 			return fmt.Errorf("portal: post event: %w", err)
+		}
+		if !added && want.IdempotencyKey != "" && e.IdempotencyKey == want.IdempotencyKey &&
+			(e.Status != want.Status || e.Title != want.Title || timed && !e.At.Equal(want.At)) {
+			return casegate.NewError(casegate.EConflict, "event.key_reused")
 		}
 		notified := 0
 		if added {

@@ -68,23 +68,38 @@ func (t *tx) UpdateCase(ctx context.Context, c casegate.Case) error {
 	return err
 }
 
-// AddStatusEvent stores e and sets e.ID. An event equal in case, status, title
-// and time to a stored one is not added again: added is false and e.ID is the
-// stored event's.
+// AddStatusEvent stores e and sets e.ID. An event of the case with e's
+// idempotency key, or else equal in status, title and time to e, is not
+// added again: added is false and e becomes the stored event, so a caller
+// can tell a retry (the same event) from a key used for another event.
 func (t *tx) AddStatusEvent(ctx context.Context, e *casegate.StatusEvent) (added bool, err error) {
+	// Either unique constraint may refuse the row, (case, key) when another
+	// transaction took the key first: DO NOTHING without a target covers both.
 	err = t.queryRow(ctx,
-		`INSERT INTO status_events (case_id, status, title, at) VALUES (?, ?, ?, ?)
-		 ON CONFLICT (case_id, status, title, at) DO NOTHING RETURNING id`,
-		e.CaseID, e.Status, e.Title, micros(e.At)).Scan(&e.ID)
+		`INSERT INTO status_events (case_id, status, title, at, idempotency_key) VALUES (?, ?, ?, ?, ?)
+		 ON CONFLICT DO NOTHING RETURNING id`,
+		e.CaseID, e.Status, e.Title, micros(e.At), nullString(e.IdempotencyKey)).Scan(&e.ID)
 	if err == nil {
 		return true, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return false, fmt.Errorf("store: add status event to case %d: %w", e.CaseID, err)
 	}
-	err = t.queryRow(ctx,
-		`SELECT id FROM status_events WHERE case_id = ? AND status = ? AND title = ? AND at = ?`,
-		e.CaseID, e.Status, e.Title, micros(e.At)).Scan(&e.ID)
+	const cols = `SELECT id, case_id, status, title, at, COALESCE(idempotency_key, '') FROM status_events `
+	scan := func(row *sql.Row) error {
+		return row.Scan(&e.ID, &e.CaseID, &e.Status, &e.Title, scanTime(&e.At), &e.IdempotencyKey)
+	}
+	if e.IdempotencyKey != "" {
+		err = scan(t.queryRow(ctx, cols+`WHERE case_id = ? AND idempotency_key = ?`, e.CaseID, e.IdempotencyKey))
+		if err == nil {
+			return false, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return false, fmt.Errorf("store: add status event to case %d: %w", e.CaseID, err)
+		}
+	}
+	err = scan(t.queryRow(ctx, cols+`WHERE case_id = ? AND status = ? AND title = ? AND at = ?`,
+		e.CaseID, e.Status, e.Title, micros(e.At)))
 	if err != nil {
 		return false, fmt.Errorf("store: add status event to case %d: %w", e.CaseID, err)
 	}

@@ -17,9 +17,9 @@ func (s *Server) importCases(w http.ResponseWriter, r *http.Request) error {
 	if s.importer == nil {
 		return casegate.NewError(casegate.EUnavailable, "admin.import_unavailable")
 	}
-	format := "jsonl"
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "text/csv" {
-		format = "csv"
+	format, err := importFormat(r.Header.Get("Content-Type"))
+	if err != nil {
+		return err
 	}
 	body := http.MaxBytesReader(w, r.Body, maxImportBody)
 	res, err := s.importer.Import(r.Context(), body, format, adminActor(r), nil)
@@ -31,8 +31,30 @@ func (s *Server) importCases(w http.ResponseWriter, r *http.Request) error {
 	if rejected == nil {
 		rejected = []portal.Rejection{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"created": res.Created, "updated": res.Updated, "unchanged": res.Unchanged, "rejected": rejected})
+	warnings := res.Warnings
+	if warnings == nil {
+		warnings = []portal.Warning{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"created": res.Created, "updated": res.Updated, "unchanged": res.Unchanged, "rejected": rejected, "warnings": warnings})
 	return nil
+}
+
+// importFormat reads an import's Content-Type: JSON Lines
+// (application/x-ndjson, or none, as a JSON body without one is read as
+// JSON) or CSV (text/csv). Anything else is refused rather than read as JSON
+// Lines: a form post of a CSV file would otherwise fail on every line.
+func importFormat(contentType string) (string, error) {
+	if contentType == "" {
+		return "jsonl", nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	switch {
+	case err == nil && mt == "application/x-ndjson":
+		return "jsonl", nil
+	case err == nil && mt == "text/csv":
+		return "csv", nil
+	}
+	return "", casegate.NewError(casegate.EInvalid, "admin.import_content_type")
 }
 
 type auditBody struct {

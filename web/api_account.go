@@ -2,8 +2,10 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/portal"
 )
 
@@ -90,18 +92,48 @@ type postEventBody struct {
 	At     time.Time `json:"at"`
 }
 
+// postEvent adds a status event: 201 when this post added it, 200 with the
+// event on file when it was there already (the same event, or a retry with
+// the same Idempotency-Key), so a retry answers the same event and notifies
+// nobody again.
 func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
+	key, err := idempotencyKey(r.Header)
+	if err != nil {
+		return err
+	}
 	var b postEventBody
 	if err := decodeJSON(w, r, &b); err != nil {
 		return err
 	}
 	e, added, err := s.portal.PostStatusEvent(r.Context(), r.PathValue("receipt_number"),
-		portal.StatusEventInput{Status: b.Status, Title: b.Title, At: b.At}, adminActor(r))
+		portal.StatusEventInput{Status: b.Status, Title: b.Title, At: b.At, IdempotencyKey: key}, adminActor(r))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"status": e.Status, "title": e.Title, "at": e.At.UTC(), "added": added})
+	status := http.StatusOK
+	if added {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, map[string]any{"status": e.Status, "title": e.Title, "at": e.At.UTC(), "added": added})
 	return nil
+}
+
+// idempotencyKey reads the Idempotency-Key header: a string of 1 to 255
+// visible ASCII characters, bare or, as a structured-field string, in
+// double quotes; "" when there is none. Two of them are refused.
+func idempotencyKey(h http.Header) (string, error) {
+	vs := h.Values("Idempotency-Key")
+	if len(vs) == 0 {
+		return "", nil
+	}
+	v := strings.TrimSpace(vs[0])
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	if len(vs) > 1 || !portal.ValidIdempotencyKey(v) {
+		return "", casegate.NewError(casegate.EInvalid, "event.idempotency_key")
+	}
+	return v, nil
 }
 
 func (s *Server) recomputeProcessingTimes(w http.ResponseWriter, r *http.Request) error {

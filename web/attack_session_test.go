@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -294,6 +295,16 @@ func TestCrossOriginRefusedOnEveryStateChange(t *testing.T) {
 			}
 			if resp.StatusCode != http.StatusForbidden {
 				t.Errorf("%s %s with %v: %d %.100s, want 403", method, path, h, resp.StatusCode, body)
+			}
+			// Errors are problems on the APIs, pages elsewhere.
+			ct := resp.Header.Get("Content-Type")
+			if api := strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/admin/"); api {
+				var p problemBody
+				if ct != "application/problem+json" || json.Unmarshal(body, &p) != nil || p.Code != "cross_origin" || p.Status != http.StatusForbidden || p.Detail == "" {
+					t.Errorf("%s %s with %v: %s %.200s, want a cross_origin problem", method, path, h, ct, body)
+				}
+			} else if ct != "text/html; charset=utf-8" {
+				t.Errorf("%s %s with %v: Content-Type %q, want a page", method, path, h, ct)
 			}
 		}
 	}

@@ -39,9 +39,10 @@ func serveAgain(t testing.TB, s *stack, change func(*web.Deps)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	checked, g := guard(t, h)
+	srv := httptest.NewServer(checked)
 	t.Cleanup(srv.Close)
-	s.srv, s.client = srv, srv.Client()
+	s.srv, s.client, s.spec = srv, srv.Client(), g
 }
 
 // proxied serves s again trusting 127.0.0.1 as a proxy, so each request

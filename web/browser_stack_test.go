@@ -126,7 +126,7 @@ func newBrowserStackWithDeps(t *testing.T, setup func(casegate.Store, *portal.Po
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = h
+	srv.Config.Handler, _ = guard(t, h)
 	srv.Start()
 	t.Cleanup(srv.Close)
 

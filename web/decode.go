@@ -1,12 +1,15 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/casegate/casegate"
 )
@@ -19,11 +22,12 @@ const maxJSONBody = 64 << 10
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		if err != nil || mt != "application/json" {
 			return casegate.NewError(casegate.EInvalid, "api.content_type")
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	var raw bytes.Buffer
+	dec := json.NewDecoder(io.TeeReader(http.MaxBytesReader(w, r.Body, maxJSONBody), &raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonProblem(err)
@@ -35,7 +39,54 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return casegate.NewError(casegate.EInvalid, "api.one_object")
 	}
+	return exactNames(raw.Bytes(), v)
+}
+
+// exactNames refuses a member whose name is a field's only by case
+// ("Email" for "email"), which encoding/json takes as the field: the
+// contract names fields exactly, and a client that sends another spelling
+// has a bug it should hear of. data decoded into v already.
+func exactNames(data []byte, v any) error {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
+		return nil // not an object: v is not a struct, and said so already
+	}
+	names := jsonNames(reflect.TypeOf(v))
+	for name := range members {
+		if !names[name] {
+			return casegate.FieldError(name, "api.unknown_field")
+		}
+	}
 	return nil
+}
+
+var jsonNameCache sync.Map // reflect.Type → map[string]bool
+
+// jsonNames is the set of member names encoding/json gives the fields of
+// struct type t (or of the struct t points to).
+func jsonNames(t reflect.Type) map[string]bool {
+	if m, ok := jsonNameCache.Load(t); ok {
+		return m.(map[string]bool)
+	}
+	st := t
+	for st.Kind() == reflect.Pointer {
+		st = st.Elem()
+	}
+	names := map[string]bool{}
+	if st.Kind() == reflect.Struct {
+		for f := range st.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch {
+			case !f.IsExported() || name == "-":
+			case name == "":
+				names[f.Name] = true
+			default:
+				names[name] = true
+			}
+		}
+	}
+	jsonNameCache.Store(t, names)
+	return names
 }
 
 // jsonProblem explains a decoding error in terms of the body's fields.

@@ -58,8 +58,8 @@ type stack struct {
 	client *http.Client
 
 	mu     sync.Mutex
-	bodies [][]byte     // every response body the tests received
-	spec   *specChecker // when set, every API exchange is checked against the OpenAPI spec
+	bodies [][]byte   // every response body the tests received
+	spec   *specGuard // checks every API exchange against the OpenAPI spec
 }
 
 type stackOption func(*portal.Limits)
@@ -87,8 +87,20 @@ type stackMail struct {
 
 func newStackWith(t testing.TB, mail stackMail, opts ...stackOption) *stack {
 	t.Helper()
-	ctx := context.Background()
 	st, dbFile := testenv.SQLite(t)
+	return newStackOnWith(t, st, dbFile, mail, opts...)
+}
+
+// newStackOn is newStack on a migrated store st (dbFile "" for PostgreSQL).
+func newStackOn(t testing.TB, st casegate.Store, dbFile string, opts ...stackOption) *stack {
+	t.Helper()
+	return newStackOnWith(t, st, dbFile, stackMail{}, opts...)
+}
+
+// newStackOnWith is newStackWith on a migrated store st.
+func newStackOnWith(t testing.TB, st casegate.Store, dbFile string, mail stackMail, opts ...stackOption) *stack {
+	t.Helper()
+	ctx := context.Background()
 	keys := testenv.Keyring(t)
 	s := &stack{t: t, store: st, dbFile: dbFile, clock: testenv.NewClock(time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)), logs: &testenv.LogBuffer{}}
 	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -139,7 +151,8 @@ func newStackWith(t testing.TB, mail stackMail, opts ...stackOption) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.srv = httptest.NewServer(h)
+	checked, g := guard(t, h)
+	s.srv, s.spec = httptest.NewServer(checked), g
 	t.Cleanup(s.srv.Close)
 	s.client = s.srv.Client()
 	wctx, cancel := context.WithCancel(ctx)
@@ -199,9 +212,7 @@ func (s *stack) doAs(t testing.TB, method, path string, body any, header map[str
 	s.mu.Lock()
 	s.bodies = append(s.bodies, data)
 	s.mu.Unlock()
-	if s.spec != nil && (strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/admin/")) {
-		s.spec.check(method, s.srv.URL+path, raw, resp, data)
-	}
+	s.spec.report(t)
 	return resp, data
 }
 

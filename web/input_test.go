@@ -23,6 +23,7 @@ func TestBadInputGetsProblemsNotServerErrors(t *testing.T) {
 		{"trailing data", "/api/v1/access-codes", `{} {}`, 400, "invalid_request", ""},
 		{"unknown field", "/api/v1/access-codes", `{"receipt_number":"IOE0912345678","favourite_colour":"blue"}`, 400, "invalid_request", "favourite_colour"},
 		{"wrong type", "/api/v1/access-codes", `{"given_name": 42}`, 400, "invalid_request", "given_name"},
+		{"a field name in another case", "/api/v1/access-codes", `{"Receipt_Number":"IOE0912345678","given_name":"A","family_name":"B","date_of_birth":"1990-01-01","country_of_birth":"MX"}`, 400, "invalid_request", "Receipt_Number"},
 		{"2 MB body", "/api/v1/access-codes", big, 413, "request_too_large", ""},
 		{"impossible date", "/api/v1/access-codes", `{"receipt_number":"IOE0912345678","given_name":"A","family_name":"B","date_of_birth":"02/30/1990","country_of_birth":"MX"}`, 400, "invalid_request", "date_of_birth"},
 		{"unknown country", "/api/v1/access-codes", `{"receipt_number":"IOE0912345678","given_name":"A","family_name":"B","date_of_birth":"1990-01-01","country_of_birth":"Atlantis"}`, 400, "invalid_request", "country_of_birth"},

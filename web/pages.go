@@ -279,11 +279,12 @@ func isAPI(path string) bool {
 	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/admin/")
 }
 
-// crossOrigin answers a request that CrossOriginProtection refused: plain
-// text for the APIs, as before, and a page elsewhere.
+// crossOrigin answers a request that CrossOriginProtection refused: a
+// problem (code cross_origin) on the APIs, as every API error is, and a page
+// elsewhere.
 func (s *Server) crossOrigin(w http.ResponseWriter, r *http.Request) {
 	if isAPI(r.URL.Path) {
-		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+		s.writeProblem(w, r, casegate.NewError(casegate.ECrossOrigin, msgAPICrossOrigin))
 		return
 	}
 	d := s.newPage(r, errorPage{Status: http.StatusForbidden, Message: s.cat.tr(s.pageLang(r), msgCrossOrigin)})

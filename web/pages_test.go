@@ -29,6 +29,8 @@ type pageStack struct {
 	pages   *httptest.Server
 	browser *http.Client
 	mailbox *delivery.Mailbox
+	// pageSpec checks the API exchanges with the pages' server.
+	pageSpec *specGuard
 }
 
 func newPageStack(t testing.TB, opts ...stackOption) *pageStack {
@@ -63,7 +65,8 @@ func newPageStackWith(t testing.TB, edit func(*web.Deps), opts ...stackOption) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps.pages = httptest.NewTLSServer(ps.h)
+	checked, g := guard(t, ps.h)
+	ps.pages, ps.pageSpec = httptest.NewTLSServer(checked), g
 	t.Cleanup(ps.pages.Close)
 	ps.browser = ps.newBrowser(t)
 	return ps
@@ -111,7 +114,9 @@ func (p answer) status() int { return p.resp.StatusCode }
 // send makes one request with browser c and parses the answer.
 func (ps *pageStack) send(t testing.TB, c *http.Client, method, path string, form url.Values, header map[string]string) answer {
 	t.Helper()
-	return sendPage(t, c, ps.pages.URL, method, path, form, header)
+	a := sendPage(t, c, ps.pages.URL, method, path, form, header)
+	ps.pageSpec.report(t)
+	return a
 }
 
 // sendPage makes one request for a page at base+path with client c, a form

@@ -342,7 +342,6 @@ func (ps *pageStack) joseTiming(t *testing.T) caseTiming {
 // whole form's figure, say so, and take the inquiry date from it.
 func TestCasePageFallsBackToTheWholeForm(t *testing.T) {
 	ps := newPageStack(t)
-	ps.spec = newSpecChecker(t)
 	age := int(ps.clock.Now().Sub(joseReceived) / (24 * time.Hour))
 	done := finishedDay(ps.clock.Now)
 	// 13 cases: 3 of Jose's group (age+500 days, far past) and 10 at TSC, of
@@ -382,7 +381,6 @@ func TestCasePageFallsBackToTheWholeForm(t *testing.T) {
 // page says there are not enough recent cases.
 func TestCasePageWithTooFewCases(t *testing.T) {
 	ps := newPageStack(t)
-	ps.spec = newSpecChecker(t)
 	done := finishedDay(ps.clock.Now)
 	publishTimes(t, ps.store, ps.portal, ps.clock.Now, finishedCases("LIN", "I-485", "Family-based", "NBC", done, 30, 40, 50))
 	dash := ps.signInThroughPages(t, joseForm, 1)

@@ -23,6 +23,7 @@ var statusOf = map[casegate.ErrorCode]int{
 	casegate.ERateLimited:     http.StatusTooManyRequests,
 	casegate.EUnauthenticated: http.StatusUnauthorized,
 	casegate.EReauthRequired:  http.StatusForbidden,
+	casegate.ECrossOrigin:     http.StatusForbidden,
 	casegate.ENotFound:        http.StatusNotFound,
 	casegate.EConflict:        http.StatusConflict,
 	casegate.EUnavailable:     http.StatusServiceUnavailable,

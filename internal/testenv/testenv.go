@@ -38,6 +38,7 @@ const (
 	NamePodman   = "podman"
 	NameSystemd  = "systemd-analyze"
 	NameOpenDKIM = "opendkim" // opendkim-testmsg (Debian opendkim-tools), run in namespaces of its own
+	NameRedocly  = "redocly"  // Node.js and @redocly/cli, for the OpenAPI lint
 )
 
 // PostgresEnv holds the DSN of the PostgreSQL the tests may use.
@@ -51,6 +52,9 @@ const ChromiumPath = "/usr/bin/chromium"
 
 // AxePath is axe-core's script, relative to the module root, as `npm ci` lays it out.
 const AxePath = "node_modules/axe-core/axe.min.js"
+
+// RedoclyPath is Redocly CLI's entry script, relative to the module root.
+const RedoclyPath = "node_modules/@redocly/cli/bin/cli.js"
 
 // Required reports whether the value of CASEGATE_TEST_REQUIRE demands what:
 // "all" demands everything; otherwise it is a comma-separated list of names,
@@ -175,15 +179,39 @@ func AxeScript(t testing.TB) string {
 // findAxe walks up from dir to the folder holding go.mod and looks for
 // AxePath there.
 func findAxe(dir string) (string, error) {
+	return findNodeModule(dir, AxePath, "axe-core")
+}
+
+// findNodeModule walks up from dir to the folder holding go.mod and looks
+// for the file rel of package name there.
+func findNodeModule(dir, rel, name string) (string, error) {
 	root, err := moduleRoot(dir)
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(root, filepath.FromSlash(AxePath))
+	path := filepath.Join(root, filepath.FromSlash(rel))
 	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("axe-core not found at %s; run `npm ci` at the module root (or .ci/run)", path)
+		return "", fmt.Errorf("%s not found at %s; run `npm ci` at the module root (or .ci/run)", name, path)
 	}
 	return path, nil
+}
+
+// Redocly returns the node binary and Redocly CLI's script under
+// node_modules at the module root. Without either, it ends t through Require.
+func Redocly(t testing.TB) (node, script string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		Require(t, NameRedocly, "node is not on PATH: "+err.Error())
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		Require(t, NameRedocly, err.Error())
+	}
+	if script, err = findNodeModule(wd, RedoclyPath, "@redocly/cli"); err != nil {
+		Require(t, NameRedocly, err.Error())
+	}
+	return node, script
 }
 
 // moduleRoot is the nearest folder at or above dir that holds go.mod.

@@ -116,6 +116,49 @@ var caseTests = []test{
 			return nil
 		})
 	}},
+	{"AddStatusEventWithAKeyAddsOnce", func(t *testing.T, h *harness) {
+		c, other := h.insertCase(receipt(1)), h.insertCase(receipt(2))
+		first := casegate.StatusEvent{CaseID: c.ID, Status: "approved", At: t0, IdempotencyKey: "retry-1"}
+		h.update(func(tx casegate.Tx) error {
+			if added, err := tx.AddStatusEvent(h.ctx, &first); err != nil || !added {
+				t.Fatalf("first AddStatusEvent = %v, %v", added, err)
+			}
+			// A retry made later, its time "now" again: the key makes it the same event.
+			retry := casegate.StatusEvent{CaseID: c.ID, Status: "approved", At: t0.Add(time.Minute), IdempotencyKey: "retry-1"}
+			added, err := tx.AddStatusEvent(h.ctx, &retry)
+			if err != nil || added {
+				t.Errorf("retry with the key = %v, %v; want false, nil", added, err)
+			}
+			same(t, "the retry's event", retry, first)
+			// The key used for another event: the stored event comes back, for the caller to refuse.
+			reuse := casegate.StatusEvent{CaseID: c.ID, Status: "denied", At: t0, IdempotencyKey: "retry-1"}
+			if added, err := tx.AddStatusEvent(h.ctx, &reuse); err != nil || added || reuse.Status != "approved" {
+				t.Errorf("the key reused for another event = %v, %v, %+v; want the stored event", added, err, reuse)
+			}
+			// Another key, the same event: still one event, the stored one with its own key.
+			again := casegate.StatusEvent{CaseID: c.ID, Status: "approved", At: t0, IdempotencyKey: "retry-2"}
+			if added, err := tx.AddStatusEvent(h.ctx, &again); err != nil || added {
+				t.Errorf("the same event under another key = %v, %v; want false, nil", added, err)
+			}
+			same(t, "the same event under another key", again, first)
+			// Keys are per case.
+			elsewhere := casegate.StatusEvent{CaseID: other.ID, Status: "approved", At: t0, IdempotencyKey: "retry-1"}
+			if added, err := tx.AddStatusEvent(h.ctx, &elsewhere); err != nil || !added {
+				t.Errorf("the key on another case = %v, %v; want added", added, err)
+			}
+			return nil
+		})
+		h.view(func(tx casegate.Tx) error {
+			got, err := tx.CaseByReceipt(h.ctx, c.ReceiptNumber)
+			if err != nil {
+				return err
+			}
+			if len(got.History) != 1 {
+				t.Errorf("history has %d events, want 1: %+v", len(got.History), got.History)
+			}
+			return nil
+		})
+	}},
 	{"CasesForParty", func(t *testing.T, h *harness) {
 		p := h.insertParty("Ana", "Ruiz", "")
 		other := h.insertParty("Eva", "Soto", "")
