@@ -30,6 +30,8 @@ const (
 	NameAxe      = "axe"
 	// NamePgClient is PostgreSQL's client programs: pg_dump, pg_restore, psql.
 	NamePgClient = "pg-client"
+	// NamePgBouncer is the PgBouncer connection pooler (Debian's pgbouncer).
+	NamePgBouncer = "pgbouncer"
 )
 
 // PostgresEnv holds the DSN of the PostgreSQL the tests may use.
@@ -128,6 +130,23 @@ func PgClient(t testing.TB, program string) string {
 	path, err := exec.LookPath(program)
 	if err != nil {
 		Require(t, NamePgClient, fmt.Sprintf("%s not found on PATH; install the postgresql-client package or run .ci/run", program))
+	}
+	return path
+}
+
+// PgBouncerPath is where Debian's pgbouncer package puts the pooler.
+const PgBouncerPath = "/usr/sbin/pgbouncer"
+
+// PgBouncer returns the path of the pgbouncer binary: /usr/sbin/pgbouncer,
+// else `pgbouncer` on PATH. Without one, it ends t through Require.
+func PgBouncer(t testing.TB) string {
+	t.Helper()
+	if isExecutable(PgBouncerPath) {
+		return PgBouncerPath
+	}
+	path, err := exec.LookPath("pgbouncer")
+	if err != nil {
+		Require(t, NamePgBouncer, fmt.Sprintf("pgbouncer not found at %s or on PATH; install the pgbouncer package or run .ci/run", PgBouncerPath))
 	}
 	return path
 }
