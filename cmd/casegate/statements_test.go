@@ -61,7 +61,9 @@ func TestPostgresStatementsPerCycle(t *testing.T) {
 	ctx, stop := context.WithCancel(store.WithPostgresTracer(t.Context(), counter))
 	out := &testenv.LogBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"casegate", "serve"}, testEnv(vars), strings.NewReader(""), out, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"casegate", "serve"}, testEnv(vars), strings.NewReader(""), out, io.Discard)
+	}()
 	defer func() {
 		stop()
 		if err := <-done; err != nil {
