@@ -80,8 +80,9 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
 //     together could take every one from the instance that holds the lock
 //     and needs one more to migrate.
 //
-// Because the lock's transaction stays open, no migration may wait for every
-// other transaction to end: CREATE INDEX CONCURRENTLY would wait for it.
+// The lock's transaction stays open but idle, with no snapshot and no lock
+// on a table between its statements, so a migration's CREATE INDEX
+// CONCURRENTLY does not wait for it (tried on PostgreSQL 15).
 func lockSchema(ctx context.Context, db *sql.DB) (release func(), err error) {
 	for {
 		tx, err := db.BeginTx(ctx, nil)
