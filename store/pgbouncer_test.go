@@ -2,9 +2,7 @@ package store_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,41 +44,8 @@ func TestPgBouncerMigrateTogether(t *testing.T) {
 	p := storetest.PgBouncerSchema(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	stores := make([]*store.Postgres, 4)
-	for i := range stores {
-		s, err := store.OpenPostgres(ctx, p.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		stores[i] = s
-	}
-	errs := make([]error, len(stores))
-	var wg sync.WaitGroup
-	for i, s := range stores {
-		wg.Go(func() { errs[i] = s.Migrate(ctx) })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("instance %d: Migrate through PgBouncer: %v", i, err)
-		}
-	}
-	if err := stores[0].Migrate(ctx); err != nil {
-		t.Fatalf("Migrate again: %v", err)
-	}
+	migrateTogether(t, ctx, p.URL, p.Direct, 4)
 	conn := connect(t, p.Direct)
-	var applied, distinct int
-	if err := conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0`).Scan(&applied, &distinct); err != nil {
-		t.Fatal(err)
-	}
-	files, err := filepath.Glob("migrations/postgres/*.sql")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no migration files: %v", err)
-	}
-	if applied != len(files) || distinct != len(files) {
-		t.Errorf("goose recorded %d applied migrations (%d distinct), want %d (one per file, each once)", applied, distinct, len(files))
-	}
 	// The lock is keyed on the schema; a bigint advisory lock shows in
 	// pg_locks as its high half (classid) and low half (objid).
 	var held int

@@ -49,18 +49,7 @@ func TestPgBouncerFlow(t *testing.T) {
 		}
 	}
 	const cases = 3
-	if out, err := c.command("import", writeCases(t, cases)); err != nil || !strings.Contains(out, fmt.Sprintf("%d created", cases)) {
-		t.Fatalf("import through PgBouncer: %v\n%s", err, out)
-	}
-	for i := range 3 {
-		c.start(t, i)
-	}
-	t.Cleanup(c.stopAll)
-	defer func() {
-		if t.Failed() {
-			t.Log(c.logs())
-		}
-	}()
+	c.importAndStart(t, cases, 3)
 	ctx := t.Context()
 
 	t.Run("LimitsHoldAcrossInstances", func(t *testing.T) { limitsAcrossInstances(t, c) })

@@ -104,14 +104,15 @@ func Postgres(t testing.TB) string {
 	if dsn == "" {
 		dsn = DefaultPostgres
 	}
-	if err := pingPostgres(dsn, 2*time.Second); err != nil {
+	if err := PingPostgres(dsn, 2*time.Second); err != nil {
 		// The error may name the host and user, never a password: pgx leaves it out.
 		Require(t, NamePostgres, fmt.Sprintf("PostgreSQL not reachable (%s or the default): %v; start one or run .ci/run", PostgresEnv, err))
 	}
 	return dsn
 }
 
-func pingPostgres(dsn string, within time.Duration) error {
+// PingPostgres connects to dsn and pings it, all within the time given.
+func PingPostgres(dsn string, within time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/url"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/casegate/casegate/internal/testenv"
-	"github.com/jackc/pgx/v5"
 )
 
 // Pooled is a fresh schema on the test PostgreSQL reached through a
@@ -125,7 +123,7 @@ func PgBouncerSchema(t testing.TB, settings ...string) Pooled {
 			t.Fatalf("pgbouncer exited: %s", log.String())
 		default:
 		}
-		last = ping(pooled)
+		last = testenv.PingPostgres(pooled, 2*time.Second)
 		return last == nil
 	}) {
 		t.Fatalf("pgbouncer did not answer within 15s: %v\n%s", last, log.String())
@@ -170,15 +168,4 @@ func writeFile(t testing.TB, path, data string) {
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func ping(dsn string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	return conn.Ping(ctx)
 }
