@@ -83,3 +83,45 @@ func TestPostgresSearchPathNotHonoured(t *testing.T) {
 	}
 	s.Close()
 }
+
+// TestPgBouncerNamedStatementsSayWhat opens two stores through PgBouncer in
+// transaction mode with one server connection and pgx's default cached
+// statements (CASEGATE_DB without default_query_exec_mode=exec). The second
+// store's first read prepares a statement the first already prepared on the
+// shared server connection and fails: the error must say how to fix it.
+func TestPgBouncerNamedStatementsSayWhat(t *testing.T) {
+	p := storetest.PgBouncerSchema(t, "default_pool_size = 1")
+	direct, err := store.OpenPostgres(t.Context(), p.Direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	if err := direct.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	cached := strings.Replace(p.URL, "&default_query_exec_mode=exec", "", 1)
+	read := func() error {
+		s, err := store.OpenPostgres(t.Context(), cached)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		return s.View(t.Context(), func(tx casegate.Tx) error {
+			_, err := tx.CaseByReceipt(t.Context(), "IOE0000000001")
+			if casegate.IsNotFound(err) {
+				return nil
+			}
+			return err
+		})
+	}
+	if err := read(); err != nil {
+		t.Fatalf("first store's read: %v", err)
+	}
+	err = read()
+	if err == nil {
+		t.Fatal("second store's read on the same server connection: no error; PgBouncer kept no statement between them?")
+	}
+	if !strings.Contains(err.Error(), "default_query_exec_mode=exec") {
+		t.Errorf("error %q does not say to add default_query_exec_mode=exec", err)
+	}
+}
