@@ -6,9 +6,9 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 )
 
 // migrations holds one folder of goose SQL files per database. Migrations
@@ -25,10 +25,10 @@ var migrations embed.FS
 var gooseDialects = map[string]struct {
 	dialect goose.Dialect
 	dir     string
-	locker  lock.SessionLocker
+	lock    func(ctx context.Context, db *sql.DB) (release func(), err error)
 }{
 	"sqlite":   {goose.DialectSQLite3, "migrations/sqlite", nil},
-	"postgres": {goose.DialectPostgres, "migrations/postgres", schemaLock{}},
+	"postgres": {goose.DialectPostgres, "migrations/postgres", lockSchema},
 }
 
 // migrate runs every pending migration of d on db.
@@ -41,19 +41,15 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	if g.locker != nil {
-		// Hold the lock on a connection of its own around everything goose
-		// does, the creation of its version table included, which goose's
-		// own session locking leaves to retries a second apart.
-		conn, err := db.Conn(ctx)
+	if g.lock != nil {
+		// Hold the lock around everything goose does, the creation of its
+		// version table included, which goose's own session locking leaves
+		// to retries a second apart.
+		release, err := g.lock(ctx, db)
 		if err != nil {
-			return fmt.Errorf("store: migrate: %w", err)
-		}
-		defer conn.Close()
-		if err := g.locker.SessionLock(ctx, conn); err != nil {
 			return fmt.Errorf("store: migrate: lock: %w", err)
 		}
-		defer g.locker.SessionUnlock(context.WithoutCancel(ctx), conn)
+		defer release()
 	}
 	p, err := goose.NewProvider(g.dialect, db, dir, goose.WithLogger(goose.NopLogger()))
 	if err != nil {
@@ -65,20 +61,52 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
 	return nil
 }
 
-// schemaLock keeps PostgreSQL instances that start together from migrating
-// at once: an advisory lock keyed on the current schema, waited for rather
-// than polled (goose's own locker tries every 5 seconds), and per schema, so
-// separate casegate schemas in one database do not wait on each other.
-type schemaLock struct{}
+// lockSchema keeps PostgreSQL instances that start together from migrating
+// at once: an advisory lock keyed on the current schema, so that separate
+// casegate schemas in one database do not wait on each other. It is taken
+// for a transaction of its own, on a connection of its own, which stays
+// open while goose works on others and ends (releasing the lock) when
+// release is called. Two choices make it hold behind a pooler in transaction
+// mode (PgBouncer), where a client's statements outside a transaction may
+// each run on another server connection:
+//
+//   - A transaction-level lock, not a session-level one. A session lock
+//     stays with the server connection that took it, which the pooler then
+//     hands to the next instance (and a session lock is granted again to the
+//     session holding it), and the unlock may run on another server
+//     connection and release nothing.
+//   - Tried every lockPoll, not waited for. A transaction waiting for the
+//     lock keeps a server connection of the pooler's; instances waiting
+//     together could take every one from the instance that holds the lock
+//     and needs one more to migrate.
+//
+// The lock's transaction stays open but idle, with no snapshot and no lock
+// on a table between its statements, so a migration's CREATE INDEX
+// CONCURRENTLY does not wait for it (tried on PostgreSQL 15).
+func lockSchema(ctx context.Context, db *sql.DB) (release func(), err error) {
+	for {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		var got bool
+		if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock(`+schemaLockKey+`)`).Scan(&got); err != nil {
+			tx.Rollback()
+			return nil, err
+		}
+		if got {
+			return func() { tx.Rollback() }, nil
+		}
+		tx.Rollback()
+		select {
+		case <-time.After(lockPoll):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// lockPoll is how often an instance waiting to migrate tries the lock again.
+const lockPoll = 100 * time.Millisecond
 
 const schemaLockKey = `hashtextextended('casegate.migrate.' || coalesce(current_schema(), ''), 0)`
-
-func (schemaLock) SessionLock(ctx context.Context, conn *sql.Conn) error {
-	_, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+schemaLockKey+`)`)
-	return err
-}
-
-func (schemaLock) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
-	_, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock(`+schemaLockKey+`)`)
-	return err
-}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,11 +44,16 @@ var _ casegate.Store = (*Postgres)(nil)
 // Besides pgx's parameters (sslmode, connect_timeout, search_path and other
 // run-time settings), the URL may carry pool_max_conns, the most connections
 // this instance opens (default 16). When the server does not answer, the
-// error has code casegate.EUnavailable.
+// error has code casegate.EUnavailable. When the URL sets search_path and
+// the connection has another one, as behind a pooler that drops the
+// setting, it fails rather than use tables in the wrong schema.
 func OpenPostgres(ctx context.Context, dsn string) (*Postgres, error) {
 	cfg, poolSize, err := parsePostgresURL(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	if tr, ok := ctx.Value(tracerKey{}).(pgx.QueryTracer); ok {
+		cfg.Tracer = tr
 	}
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(poolSize)
@@ -58,7 +64,79 @@ func OpenPostgres(ctx context.Context, dsn string) (*Postgres, error) {
 		db.Close()
 		return nil, unavailable("open postgres", err)
 	}
+	if want, ok := cfg.RuntimeParams["search_path"]; ok {
+		if err := checkSearchPath(ctx, db, want); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return &Postgres{db: db}, nil
+}
+
+// checkSearchPath fails unless a connection of db has the search_path want.
+// PostgreSQL takes it from the connection's start-up message; PgBouncer 1.18
+// refuses a start-up message that carries it, unless told to ignore it
+// (ignore_startup_parameters), and then drops it, leaving each server
+// connection with whatever search_path it has.
+func checkSearchPath(ctx context.Context, db *sql.DB, want string) error {
+	var got string
+	if err := db.QueryRowContext(ctx, `SELECT current_setting('search_path')`).Scan(&got); err != nil {
+		return postgresDialect.fail("open postgres: read search_path", err)
+	}
+	if slices.Equal(searchPathSchemas(got), searchPathSchemas(want)) {
+		return nil
+	}
+	return fmt.Errorf("store: open postgres: the URL sets search_path %q, but the database connection has %q: "+
+		"a connection pooler in between (such as PgBouncer) does not pass the setting on; set the schema there "+
+		"(PgBouncer: connect_query in the database's entry) or for the database user (ALTER ROLE … SET search_path), "+
+		"and leave search_path out of the URL (docs/deployment.md)", want, got)
+}
+
+// searchPathSchemas splits a search_path value into the names PostgreSQL
+// reads from it: elements separated by commas, spaces around them ignored,
+// a double-quoted element as written (a doubled quote standing for one),
+// any other folded to lower case.
+func searchPathSchemas(v string) []string {
+	var out []string
+	for rest := strings.TrimSpace(v); rest != ""; {
+		var name string
+		if rest[0] == '"' {
+			var b strings.Builder
+			i := 1
+			for ; i < len(rest); i++ {
+				if rest[i] == '"' {
+					if i+1 < len(rest) && rest[i+1] == '"' {
+						b.WriteByte('"')
+						i++
+						continue
+					}
+					break
+				}
+				b.WriteByte(rest[i])
+			}
+			name = b.String()
+			rest = rest[min(i+1, len(rest)):]
+			rest, _ = strings.CutPrefix(strings.TrimSpace(rest), ",")
+		} else {
+			var part string
+			part, rest, _ = strings.Cut(rest, ",")
+			name = strings.ToLower(strings.TrimSpace(part))
+		}
+		out = append(out, name)
+		rest = strings.TrimSpace(rest)
+	}
+	return out
+}
+
+// tracerKey carries the tracer WithPostgresTracer gives.
+type tracerKey struct{}
+
+// WithPostgresTracer returns ctx under which OpenPostgres (and Open, for a
+// PostgreSQL URL) gives every connection of the pool tr, which sees each
+// statement the store sends, BEGIN and COMMIT included, from any goroutine
+// and under any later context. Tests count statements per sign-in with it.
+func WithPostgresTracer(ctx context.Context, tr pgx.QueryTracer) context.Context {
+	return context.WithValue(ctx, tracerKey{}, tr)
 }
 
 // parsePostgresURL reads dsn into pgx's configuration and takes out the
@@ -204,7 +282,7 @@ func (p *Postgres) BulkLoad(context.Context) (done func(), err error) {
 }
 
 // Migrate brings the schema up to date. Instances that start together take
-// turns: goose holds an advisory lock on the schema while it migrates.
+// turns on an advisory lock on the schema, held by a transaction (lockSchema).
 func (p *Postgres) Migrate(ctx context.Context) error {
 	if err := migrate(ctx, p.db, postgresDialect); err != nil {
 		if postgresDialect.isUnavailable(err) {

@@ -53,9 +53,16 @@ func TestPostgres(t *testing.T) {
 // TestPostgresMigrateTogether starts three instances' migrations on one empty
 // schema at once, as instances that start together do, then migrates again.
 func TestPostgresMigrateTogether(t *testing.T) {
-	ctx := t.Context()
 	dsn := storetest.PostgresSchema(t)
-	stores := make([]*store.Postgres, 3)
+	migrateTogether(t, t.Context(), dsn, dsn, 3)
+}
+
+// migrateTogether opens n stores on dsn, migrates them all at once and then
+// one again, and checks through check, a URL of the same schema, that goose
+// recorded every migration once.
+func migrateTogether(t *testing.T, ctx context.Context, dsn, check string, n int) {
+	t.Helper()
+	stores := make([]*store.Postgres, n)
 	for i := range stores {
 		s, err := store.OpenPostgres(ctx, dsn)
 		if err != nil {
@@ -78,17 +85,17 @@ func TestPostgresMigrateTogether(t *testing.T) {
 	if err := stores[0].Migrate(ctx); err != nil {
 		t.Fatalf("Migrate again: %v", err)
 	}
-	conn := connect(t, dsn)
-	var applied int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
+	conn := connect(t, check)
+	var applied, distinct int
+	if err := conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0`).Scan(&applied, &distinct); err != nil {
 		t.Fatal(err)
 	}
 	files, err := filepath.Glob("migrations/postgres/*.sql")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no migration files: %v", err)
 	}
-	if applied != len(files) {
-		t.Errorf("goose recorded %d applied migrations, want %d (one per file, each once)", applied, len(files))
+	if applied != len(files) || distinct != len(files) {
+		t.Errorf("goose recorded %d applied migrations (%d distinct), want %d (one per file, each once)", applied, distinct, len(files))
 	}
 }
 

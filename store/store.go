@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Open opens the database that dsn names, without migrating it: a
@@ -225,7 +226,20 @@ func (d *dialect) fail(op string, err error) error {
 	if d.isUnavailable(err) {
 		return unavailable(op, err)
 	}
+	if lostStatement(err) {
+		return fmt.Errorf("store: %s: %w (the driver's prepared statements do not survive a connection pooler in transaction mode: "+
+			"add default_query_exec_mode=exec to the database URL, see docs/deployment.md)", op, err)
+	}
 	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// lostStatement reports whether err is PostgreSQL finding one of pgx's
+// cached prepared statements already there, or not there: a server
+// connection shared with other clients, as behind PgBouncer in transaction
+// mode, where casegate's own statements never are.
+func lostStatement(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && (e.Code == "42P05" || e.Code == "26000") && strings.Contains(e.Message, "stmtcache_")
 }
 
 func unavailable(op string, err error) error {

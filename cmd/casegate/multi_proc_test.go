@@ -67,6 +67,24 @@ func (c *cluster) command(args ...string) (string, error) {
 	return out.String(), nil
 }
 
+// importAndStart imports cases cases (writeCases) and starts n instances,
+// stopped when the test ends; their logs are shown if it has failed.
+func (c *cluster) importAndStart(t *testing.T, cases, n int) {
+	t.Helper()
+	if out, err := c.command("import", writeCases(t, cases)); err != nil || !strings.Contains(out, fmt.Sprintf("%d created", cases)) {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	t.Cleanup(c.stopAll)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(c.logs())
+		}
+	})
+	for i := range n {
+		c.start(t, i)
+	}
+}
+
 // start starts instance i (again, after a kill) and waits until it serves;
 // t is the running (sub)test.
 func (c *cluster) start(t *testing.T, i int) {

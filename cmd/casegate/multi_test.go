@@ -54,18 +54,7 @@ func TestMultiInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	const cases = multiIdleCase + 1
-	if out, err := c.command("import", writeCases(t, cases)); err != nil || !strings.Contains(out, fmt.Sprintf("%d created", cases)) {
-		t.Fatalf("import: %v\n%s", err, out)
-	}
-	for i := range 3 {
-		c.start(t, i)
-	}
-	t.Cleanup(c.stopAll)
-	defer func() {
-		if t.Failed() {
-			t.Log(c.logs())
-		}
-	}()
+	c.importAndStart(t, cases, 3)
 	db, err := pgx.Connect(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -39,6 +39,8 @@ const (
 	NameSystemd  = "systemd-analyze"
 	NameOpenDKIM = "opendkim" // opendkim-testmsg (Debian opendkim-tools), run in namespaces of its own
 	NameRedocly  = "redocly"  // Node.js and @redocly/cli, for the OpenAPI lint
+	// NamePgBouncer is the PgBouncer connection pooler (Debian's pgbouncer).
+	NamePgBouncer = "pgbouncer"
 )
 
 // PostgresEnv holds the DSN of the PostgreSQL the tests may use.
@@ -130,14 +132,15 @@ func Postgres(t testing.TB) string {
 	if dsn == "" {
 		dsn = DefaultPostgres
 	}
-	if err := pingPostgres(dsn, 2*time.Second); err != nil {
+	if err := PingPostgres(dsn, 2*time.Second); err != nil {
 		// The error may name the host and user, never a password: pgx leaves it out.
 		Require(t, NamePostgres, fmt.Sprintf("PostgreSQL not reachable (%s or the default): %v; start one or run .ci/run", PostgresEnv, err))
 	}
 	return dsn
 }
 
-func pingPostgres(dsn string, within time.Duration) error {
+// PingPostgres connects to dsn and pings it, all within the time given.
+func PingPostgres(dsn string, within time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
@@ -156,6 +159,23 @@ func PgClient(t testing.TB, program string) string {
 	path, err := exec.LookPath(program)
 	if err != nil {
 		Require(t, NamePgClient, fmt.Sprintf("%s not found on PATH; install the postgresql-client package or run .ci/run", program))
+	}
+	return path
+}
+
+// PgBouncerPath is where Debian's pgbouncer package puts the pooler.
+const PgBouncerPath = "/usr/sbin/pgbouncer"
+
+// PgBouncer returns the path of the pgbouncer binary: /usr/sbin/pgbouncer,
+// else `pgbouncer` on PATH. Without one, it ends t through Require.
+func PgBouncer(t testing.TB) string {
+	t.Helper()
+	if isExecutable(PgBouncerPath) {
+		return PgBouncerPath
+	}
+	path, err := exec.LookPath("pgbouncer")
+	if err != nil {
+		Require(t, NamePgBouncer, fmt.Sprintf("pgbouncer not found at %s or on PATH; install the pgbouncer package or run .ci/run", PgBouncerPath))
 	}
 	return path
 }
