@@ -395,3 +395,57 @@ func TestWorkerWithoutRecorderClaimsNothing(t *testing.T) {
 		t.Errorf("%d messages sent", n)
 	}
 }
+
+// downRecorder fails with the store's "unavailable" while down is set, as
+// the portal does while PostgreSQL fails over, and counts the calls.
+type downRecorder struct {
+	Recorder
+	down  atomic.Bool
+	calls atomic.Int64
+}
+
+func (r *downRecorder) RecordDeliveries(ctx context.Context, outs []casegate.DeliveryOutcome) ([]bool, error) {
+	r.calls.Add(1)
+	if r.down.Load() {
+		return nil, fmt.Errorf("portal: record deliveries: store: update: %w", casegate.NewError(casegate.EUnavailable, "error.unavailable"))
+	}
+	return r.Recorder.RecordDeliveries(ctx, outs)
+}
+
+// TestRunRecordsOutcomeOnceTheDatabaseReturns sends a code while the
+// database cannot record the outcome: the worker keeps the outcome and tries
+// again until the database is back, within the lease, so the row ends sent
+// and is not left pending to be claimed and sent a second time.
+func TestRunRecordsOutcomeOnceTheDatabaseReturns(t *testing.T) {
+	e := newEnv(t)
+	w := e.worker()
+	rec := &downRecorder{Recorder: w.Recorder}
+	rec.down.Store(true)
+	w.Recorder = rec
+	id, _ := e.queueCode("req-1", "jose@example.com")
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	if _, err := e.server.WaitFor(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if !testenv.Eventually(5*time.Second, func() bool { return rec.calls.Load() >= 3 }) {
+		t.Fatalf("the outcome was offered %d times while the database was down, want it tried again", rec.calls.Load())
+	}
+	if d := e.delivery(id); d.Status != casegate.DeliveryPending {
+		t.Fatalf("recorded while down: %+v", d)
+	}
+	rec.down.Store(false)
+	if !testenv.Eventually(10*time.Second, func() bool { return e.delivery(id).Status == casegate.DeliverySent }) {
+		t.Fatalf("not recorded sent once the database was back: %+v\n%s", e.delivery(id), e.log)
+	}
+	if n := len(e.server.Messages()); n != 1 {
+		t.Errorf("%d messages, want 1", n)
+	}
+	e.checkAudit(id, "delivery.sent")
+	if !strings.Contains(e.log.String(), "delivery outcomes wait for the database") {
+		t.Errorf("no log line says the outcomes wait:\n%s", e.log)
+	}
+}
