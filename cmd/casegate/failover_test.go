@@ -246,6 +246,15 @@ func TestFailoverUnderLoad(t *testing.T) {
 	if !testenv.Eventually(15*time.Second, func() bool { _, ok := first503(); return ok }) {
 		t.Fatalf("no 503 within 15s of stopping the primary")
 	}
+	// A person on the pages, and the balancer's readiness probe, meet the gap too.
+	page := send("POST", in.base+"/request", "application/x-www-form-urlencoded", pageForm(parties-1),
+		"X-Forwarded-For", clientAddr(parties-1), "Accept", "text/html")
+	if page.status != http.StatusServiceUnavailable || page.retryAfter == "" {
+		t.Errorf("the request page in the gap: %v, want 503 with Retry-After", page)
+	}
+	if r := send("GET", in.base+"/readyz", "", ""); r.status != http.StatusServiceUnavailable || r.retryAfter == "" {
+		t.Errorf("/readyz in the gap: %v, want 503 with Retry-After", r)
+	}
 	// The gap lasts two seconds more, as long as an operator or Patroni
 	// might take to decide: the clients meet it all along.
 	time.Sleep(2 * time.Second)
@@ -265,6 +274,9 @@ func TestFailoverUnderLoad(t *testing.T) {
 	}
 	if !testenv.Eventually(10*time.Second-time.Since(promoteAt), func() bool { _, ok := firstSuccess(); return ok }) {
 		t.Errorf("no success within 10s of the promotion")
+	}
+	if !testenv.Eventually(5*time.Second, func() bool { return send("GET", in.base+"/readyz", "", "").status == http.StatusOK }) {
+		t.Errorf("/readyz after the promotion: %v, want 200 within 5s of a success", send("GET", in.base+"/readyz", "", ""))
 	}
 	if !testenv.Eventually(30*time.Second, func() bool { return cyclesSince(promotedAt) >= 40 }) {
 		t.Errorf("only %d full cycles in 30s after the promotion", cyclesSince(promotedAt))
@@ -325,6 +337,9 @@ func TestFailoverUnderLoad(t *testing.T) {
 	sent := pg.count(pg.standby, `SELECT count(*) FROM deliveries WHERE status = 'sent'`)
 	if sent != len(mail.Messages()) {
 		t.Errorf("%d deliveries recorded sent on the promoted server, %d messages received", sent, len(mail.Messages()))
+	}
+	if strings.Contains(in.stderr.String(), `"msg":"internal error"`) {
+		t.Error("casegate logged an internal error during the failover")
 	}
 	select {
 	case <-in.done:
