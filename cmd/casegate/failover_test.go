@@ -164,8 +164,10 @@ func (l *failoverLoad) snapshot() ([]failoverAnswer, []time.Time) {
 // with a synchronous streaming standby, connected through one URL naming
 // both hosts with target_session_attrs=read-write, while eight clients sign
 // people in. The mail server is made to hold its reply to the next message,
-// so that a send is under way; then the primary is stopped at once (pg_ctl
-// stop -m immediate, a crash), clients meet the gap for two seconds, and
+// so that a send is under way; then the primary is stopped (pg_ctl stop
+// -m immediate, as a crash: no checkpoint, connections cut without a word;
+// and -m fast, an orderly shutdown that ends every session with
+// admin_shutdown), clients meet the gap for two seconds, and
 // the standby is promoted (pg_ctl promote). Every answer in the gap is 503
 // with Retry-After, none 500; casegate, never restarted, answers a request
 // sent after the promotion with success within 10 s; every code request
@@ -175,11 +177,19 @@ func (l *failoverLoad) snapshot() ([]failoverAnswer, []time.Time) {
 // outcome was lost with the primary would leave its row pending until its
 // 30 s lease ran out and then go out again: the test waits for no row to
 // be pending, so it sees that second message. It skips in -short mode: it
-// builds the binary and runs two PostgreSQL servers (about 15 s).
+// builds the binary and runs two PostgreSQL servers (about 15 s a mode).
 func TestFailoverUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping in -short mode: builds casegate and runs a PostgreSQL primary and standby")
 	}
+	for _, mode := range []string{"immediate", "fast"} {
+		t.Run(mode, func(t *testing.T) { failoverUnderLoad(t, mode) })
+	}
+}
+
+// failoverUnderLoad is TestFailoverUnderLoad with the primary stopped in
+// pg_ctl's mode.
+func failoverUnderLoad(t *testing.T, mode string) {
 	pg := startPgPair(t)
 	bin := buildCasegate(t)
 	mail := smtptest.Start(t)
@@ -232,7 +242,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 	}
 	heldAtCrash := mail.Holding()
 	stoppedAt := time.Now()
-	pg.stop(pg.primary, "immediate")
+	pg.stop(pg.primary, mode)
 	mail.HoldReplies(0)
 	first503 := func() (time.Time, bool) {
 		answers, _ := load.snapshot()
@@ -354,8 +364,8 @@ func TestFailoverUnderLoad(t *testing.T) {
 
 	f503, _ := first503()
 	fok, ok := firstSuccess()
-	t.Logf("primary stopped (immediate) with %d send(s) under way; first 503 %v later; promotion began %v after the stop and took %v",
-		heldAtCrash, f503.Sub(stoppedAt).Round(time.Millisecond), promoteAt.Sub(stoppedAt).Round(time.Millisecond), promotedAt.Sub(promoteAt).Round(time.Millisecond))
+	t.Logf("primary stopped (%s) with %d send(s) under way; first 503 %v later; promotion began %v after the stop and took %v",
+		mode, heldAtCrash, f503.Sub(stoppedAt).Round(time.Millisecond), promoteAt.Sub(stoppedAt).Round(time.Millisecond), promotedAt.Sub(promoteAt).Round(time.Millisecond))
 	if ok {
 		t.Logf("first success %v after the promotion began; gap from the first 503 to it: %v",
 			fok.Sub(promoteAt).Round(time.Millisecond), fok.Sub(f503).Round(time.Millisecond))
