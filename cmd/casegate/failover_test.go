@@ -30,11 +30,11 @@ type failoverAnswer struct {
 // failoverLoad is the clients of the failover test: each takes the next
 // party, asks for its code, reads it from the mail server, redeems it and
 // reads its case, and then takes the next; every fourth party only asks,
-// so that its code stays unused and nothing but its delivery's row keeps it
-// from being sent again. A request answered 503 is not
-// asked again for the same party (its commit may have landed: then the
-// party's code comes anyway); a redeem or a read answered 503 is tried
-// again until it gets another answer.
+// so that its code stays unused and nothing but its delivery's row keeps
+// it from being sent again. A request answered 503 is not asked again for
+// the same party (its commit may have landed: then the party's code comes
+// anyway); a redeem or a read answered 503 is tried again until it gets
+// another answer.
 type failoverLoad struct {
 	base    string
 	mail    *smtptest.Server
@@ -265,8 +265,8 @@ func failoverUnderLoad(t *testing.T, mode string) {
 	if r := send("GET", in.base+"/readyz", "", ""); r.status != http.StatusServiceUnavailable || r.retryAfter == "" {
 		t.Errorf("/readyz in the gap: %v, want 503 with Retry-After", r)
 	}
-	// The gap lasts two seconds more, as long as an operator or Patroni
-	// might take to decide: the clients meet it all along.
+	// The gap lasts two seconds more, a promotion decided quickly (Patroni
+	// takes up to its ttl): the clients meet it all along.
 	time.Sleep(2 * time.Second)
 	promoteAt := time.Now()
 	pg.promote()
