@@ -474,18 +474,14 @@ const (
 
 // finishHeld records a batch of outcomes. While the database is unavailable
 // (PostgreSQL failing over to its standby, say) it tries again, pausing a
-// little longer each time, for as long as a lease of the batch holds and Run
-// is not stopping: the sends happened, and an outcome not written leaves its
-// row pending, to be claimed and sent a second time once the lease runs out.
-// The deliveries stay held meanwhile, so this worker does not take them
-// again; the senders wait when the results queue is full.
+// little longer each time, until Run stops: the sends happened, and an
+// outcome not written leaves its row pending, to be claimed and sent a
+// second time. The deliveries stay held meanwhile, so this worker does not
+// send them again even when their leases run out (a claim by this worker
+// keeps the owner the record needs); the senders wait when the results
+// queue is full. Past the lease, another instance may claim and send a row
+// first: delivery is at least once.
 func (w *Worker) finishHeld(ctx context.Context, batch []result) {
-	var until time.Time
-	for _, r := range batch {
-		if r.d.Lease.Until.After(until) {
-			until = r.d.Lease.Until
-		}
-	}
 	for pause, tries := recordRetryFirst, 1; ; pause, tries = min(2*pause, recordRetryMax), tries+1 {
 		_, err := w.finish(ctx, batch)
 		if err == nil {
@@ -495,7 +491,7 @@ func (w *Worker) finishHeld(ctx context.Context, batch []result) {
 			}
 			return
 		}
-		if casegate.ErrorCodeOf(err) != casegate.EUnavailable || ctx.Err() != nil || !w.Now().Add(pause).Before(until) {
+		if casegate.ErrorCodeOf(err) != casegate.EUnavailable || ctx.Err() != nil {
 			w.Logger.LogAttrs(ctx, slog.LevelError, "delivery outcomes not recorded",
 				slog.Int("outcomes", len(batch)), slog.Int("tries", tries), slog.String("error", Redact(err.Error())))
 			return

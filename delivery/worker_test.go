@@ -449,3 +449,44 @@ func TestRunRecordsOutcomeOnceTheDatabaseReturns(t *testing.T) {
 		t.Errorf("no log line says the outcomes wait:\n%s", e.log)
 	}
 }
+
+// TestRunKeepsOutcomePastItsLease lets the database stay away for longer
+// than the delivery's lease: the worker goes on offering the outcome, does
+// not send the row again when its own claim takes it back, and records it
+// sent once the database returns. One message.
+func TestRunKeepsOutcomePastItsLease(t *testing.T) {
+	e := newEnv(t)
+	w := e.worker()
+	w.PollInterval = 50 * time.Millisecond // claims come often: one would find the row once its lease ran out
+	rec := &downRecorder{Recorder: w.Recorder}
+	rec.down.Store(true)
+	w.Recorder = rec
+	id, _ := e.queueCode("req-1", "jose@example.com")
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	if _, err := e.server.WaitFor(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if !testenv.Eventually(5*time.Second, func() bool { return rec.calls.Load() >= 2 }) {
+		t.Fatal("the outcome was not offered again while the database was down")
+	}
+	e.clock.Advance(w.Lease + time.Second)
+	past := rec.calls.Load()
+	if !testenv.Eventually(10*time.Second, func() bool { return rec.calls.Load() >= past+3 }) {
+		t.Fatalf("the outcome was offered %d more times after the lease ran out, want it kept and offered again", rec.calls.Load()-past)
+	}
+	if n := len(e.server.Messages()); n != 1 {
+		t.Fatalf("%d messages while the outcome waited past the lease, want 1", n)
+	}
+	rec.down.Store(false)
+	if !testenv.Eventually(10*time.Second, func() bool { return e.delivery(id).Status == casegate.DeliverySent }) {
+		t.Fatalf("not recorded sent once the database was back: %+v\n%s", e.delivery(id), e.log)
+	}
+	if n := len(e.server.Messages()); n != 1 {
+		t.Errorf("%d messages, want 1", n)
+	}
+	e.checkAudit(id, "delivery.sent")
+}
