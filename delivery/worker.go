@@ -479,14 +479,53 @@ func (w *Worker) record(ctx context.Context, results <-chan result) {
 				break gather
 			}
 		}
-		if _, err := w.finish(ctx, batch); err != nil {
-			w.Logger.LogAttrs(ctx, slog.LevelError, "delivery outcomes not recorded", slog.String("error", Redact(err.Error())))
-		}
+		w.finishHeld(ctx, batch)
 		ids := make([]int64, len(batch))
 		for i, r := range batch {
 			ids[i] = r.d.ID
 		}
 		w.let(ids...)
+	}
+}
+
+// Pauses between tries to record a batch while the database is unavailable.
+const (
+	recordRetryFirst = 100 * time.Millisecond
+	recordRetryMax   = 2 * time.Second
+)
+
+// finishHeld records a batch of outcomes. While the database is unavailable
+// (PostgreSQL failing over to its standby, say) it tries again, pausing a
+// little longer each time, until Run stops: the sends happened, and an
+// outcome not written leaves its row pending, to be claimed and sent a
+// second time. The deliveries stay held meanwhile, so this worker does not
+// send them again even when their leases run out (a claim by this worker
+// keeps the owner the record needs); the senders wait when the results
+// queue is full. Past the lease, another instance may claim and send a row
+// first: delivery is at least once.
+func (w *Worker) finishHeld(ctx context.Context, batch []result) {
+	for pause, tries := recordRetryFirst, 1; ; pause, tries = min(2*pause, recordRetryMax), tries+1 {
+		_, err := w.finish(ctx, batch)
+		if err == nil {
+			if tries > 1 {
+				w.Logger.LogAttrs(ctx, slog.LevelWarn, "delivery outcomes recorded after the database came back",
+					slog.Int("outcomes", len(batch)), slog.Int("tries", tries))
+			}
+			return
+		}
+		if casegate.ErrorCodeOf(err) != casegate.EUnavailable || ctx.Err() != nil {
+			w.Logger.LogAttrs(ctx, slog.LevelError, "delivery outcomes not recorded",
+				slog.Int("outcomes", len(batch)), slog.Int("tries", tries), slog.String("error", Redact(err.Error())))
+			return
+		}
+		if tries == 1 {
+			w.Logger.LogAttrs(ctx, slog.LevelWarn, "delivery outcomes wait for the database",
+				slog.Int("outcomes", len(batch)), slog.String("error", Redact(err.Error())))
+		}
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+		}
 	}
 }
 

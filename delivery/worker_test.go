@@ -419,3 +419,91 @@ func TestWorkerWithoutRecorderClaimsNothing(t *testing.T) {
 		t.Errorf("%d messages sent", n)
 	}
 }
+
+// downRecorder fails with the store's "unavailable" while down is set, as
+// the portal does while PostgreSQL fails over, and counts the calls.
+type downRecorder struct {
+	Recorder
+	down  atomic.Bool
+	calls atomic.Int64
+}
+
+func (r *downRecorder) RecordDeliveries(ctx context.Context, outs []casegate.DeliveryOutcome) ([]bool, error) {
+	r.calls.Add(1)
+	if r.down.Load() {
+		return nil, fmt.Errorf("portal: record deliveries: store: update: %w", casegate.NewError(casegate.EUnavailable, "error.unavailable"))
+	}
+	return r.Recorder.RecordDeliveries(ctx, outs)
+}
+
+// sendWhileDown runs w, with a Recorder that answers unavailable, until the
+// test ends, and waits until the code it queues has reached the mail server
+// and its outcome has been offered twice. It returns the delivery's id.
+func (e *env) sendWhileDown(w *Worker) (*downRecorder, int64) {
+	e.t.Helper()
+	rec := &downRecorder{Recorder: w.Recorder}
+	rec.down.Store(true)
+	w.Recorder = rec
+	id, _ := e.queueCode("req-1", "jose@example.com")
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	e.t.Cleanup(func() { cancel(); <-done })
+	if _, err := e.server.WaitFor(1, 5*time.Second); err != nil {
+		e.t.Fatal(err)
+	}
+	if !testenv.Eventually(5*time.Second, func() bool { return rec.calls.Load() >= 2 }) {
+		e.t.Fatalf("the outcome was offered %d times while the database was down, want it tried again", rec.calls.Load())
+	}
+	return rec, id
+}
+
+// backUp lets rec record again and checks that delivery id ends sent,
+// audited once, with one message.
+func (e *env) backUp(rec *downRecorder, id int64) {
+	e.t.Helper()
+	rec.down.Store(false)
+	if !testenv.Eventually(10*time.Second, func() bool { return e.delivery(id).Status == casegate.DeliverySent }) {
+		e.t.Fatalf("not recorded sent once the database was back: %+v\n%s", e.delivery(id), e.log)
+	}
+	if n := len(e.server.Messages()); n != 1 {
+		e.t.Errorf("%d messages, want 1", n)
+	}
+	e.checkAudit(id, "delivery.sent")
+}
+
+// TestRunRecordsOutcomeOnceTheDatabaseReturns sends a code while the
+// database cannot record the outcome: the worker keeps the outcome and tries
+// again until the database is back, so the row ends sent and is not left
+// pending to be claimed and sent a second time.
+func TestRunRecordsOutcomeOnceTheDatabaseReturns(t *testing.T) {
+	e := newEnv(t)
+	rec, id := e.sendWhileDown(e.worker())
+	if d := e.delivery(id); d.Status != casegate.DeliveryPending {
+		t.Fatalf("recorded while down: %+v", d)
+	}
+	e.backUp(rec, id)
+	if !strings.Contains(e.log.String(), "delivery outcomes wait for the database") {
+		t.Errorf("no log line says the outcomes wait:\n%s", e.log)
+	}
+}
+
+// TestRunKeepsOutcomePastItsLease lets the database stay away for longer
+// than the delivery's lease: the worker goes on offering the outcome, does
+// not send the row again when its own claim takes it back, and records it
+// sent once the database returns. One message.
+func TestRunKeepsOutcomePastItsLease(t *testing.T) {
+	e := newEnv(t)
+	w := e.worker()
+	w.PollInterval = 50 * time.Millisecond // claims come often: one would find the row once its lease ran out
+	rec, id := e.sendWhileDown(w)
+	e.clock.Advance(w.Lease + time.Second)
+	past := rec.calls.Load()
+	if !testenv.Eventually(10*time.Second, func() bool { return rec.calls.Load() >= past+3 }) {
+		t.Fatalf("the outcome was offered %d more times after the lease ran out, want it kept and offered again", rec.calls.Load()-past)
+	}
+	if n := len(e.server.Messages()); n != 1 {
+		t.Fatalf("%d messages while the outcome waited past the lease, want 1", n)
+	}
+	e.backUp(rec, id)
+}

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 func TestParsePostgresURL(t *testing.T) {
@@ -25,6 +28,8 @@ func TestParsePostgresURL(t *testing.T) {
 		{"bad URL", "postgres://casegate:secret@[db/casegate", 0, 0, nil, "parse"},
 		{"bad URL with a pool size", "postgres://casegate:secret@[db/casegate?pool_max_conns=4", 0, 0, nil, "does not parse"},
 		{"several hosts", "postgres://casegate:secret@h1:5432,h2:5433/casegate?sslmode=disable", defaultPoolSize, defaultConnectTimeout, nil, ""},
+		{"failover: several hosts, the writable one, a pool size", "postgres://casegate:secret@h1:5432,h2:5433/casegate?sslmode=disable&target_session_attrs=read-write&connect_timeout=2&pool_max_conns=8",
+			8, 2 * time.Second, nil, ""},
 		{"bad sslmode", "postgres://casegate:secret@db/casegate?sslmode=maybe", 0, 0, nil, "sslmode"},
 	}
 	for _, tt := range tests {
@@ -52,6 +57,12 @@ func TestParsePostgresURL(t *testing.T) {
 				if cfg.RuntimeParams[k] != v {
 					t.Errorf("server setting %s = %q, want %q", k, cfg.RuntimeParams[k], v)
 				}
+			}
+			if strings.Contains(tt.dsn, ",h2:5433/") && !slices.ContainsFunc(cfg.Fallbacks, func(f *pgconn.FallbackConfig) bool { return f.Host == "h2" && f.Port == 5433 }) {
+				t.Error("the second host is lost")
+			}
+			if strings.Contains(tt.dsn, "target_session_attrs=read-write") && cfg.ValidateConnect == nil {
+				t.Error("target_session_attrs=read-write is lost: a standby would be taken")
 			}
 			if _, ok := cfg.RuntimeParams["pool_max_conns"]; ok {
 				t.Error("pool_max_conns would be sent to the server, which refuses unknown settings")

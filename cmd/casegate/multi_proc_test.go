@@ -206,10 +206,11 @@ func (c *cluster) logs() string {
 	return b.String()
 }
 
-// jsonReply is an HTTP answer: the status and the JSON body.
+// jsonReply is an HTTP answer: the status, the Retry-After header and the JSON body.
 type jsonReply struct {
-	status int
-	body   map[string]any
+	status     int
+	retryAfter string
+	body       map[string]any
 }
 
 // callJSON sends a JSON request (body may be nil) and decodes the JSON answer.
@@ -238,7 +239,7 @@ func callJSON(ctx context.Context, method, url string, body any, headers ...stri
 		return jsonReply{}, err
 	}
 	defer resp.Body.Close()
-	out := jsonReply{status: resp.StatusCode}
+	out := jsonReply{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
 	if err := json.NewDecoder(resp.Body).Decode(&out.body); err != nil && err != io.EOF {
 		return out, fmt.Errorf("%s %s: %d with a body that is not JSON: %w", method, url, resp.StatusCode, err)
 	}

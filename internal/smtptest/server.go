@@ -34,6 +34,8 @@ type Server struct {
 	messages []Mail
 	changed  chan struct{} // closed and replaced whenever messages grow
 	reject   func(addr string) bool
+	hold     time.Duration // how long the reply to a message waits after it is kept
+	holding  int           // replies waiting now
 }
 
 // Start starts a server on 127.0.0.1 at a free port and stops it when the test ends.
@@ -96,6 +98,22 @@ func (s *Server) RejectRecipients(reject func(addr string) bool) {
 	s.mu.Unlock()
 }
 
+// HoldReplies makes the server keep each message it accepts from now on at
+// once, as accepted, and wait d before telling the client so: a send that
+// the mail server has taken and the sender does not yet know about. 0 ends it.
+func (s *Server) HoldReplies(d time.Duration) {
+	s.mu.Lock()
+	s.hold = d
+	s.mu.Unlock()
+}
+
+// Holding returns how many replies to accepted messages wait now (HoldReplies).
+func (s *Server) Holding() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.holding
+}
+
 // Messages returns the messages accepted so far, oldest first.
 func (s *Server) Messages() []Mail {
 	s.mu.Lock()
@@ -145,13 +163,18 @@ func (s *Server) serve(l net.Listener) {
 	}()
 }
 
-// accept stores a message that arrived.
-func (s *Server) accept(m Mail) {
+// accept stores a message that arrived and returns how long its reply is
+// held (counted in holding until the caller has waited).
+func (s *Server) accept(m Mail) (hold time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.messages = append(s.messages, m)
 	close(s.changed)
 	s.changed = make(chan struct{})
+	if s.hold > 0 {
+		s.holding++
+	}
+	return s.hold
 }
 
 // rejects reports whether addr is to be refused.
@@ -214,7 +237,12 @@ func (c *session) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Cannot parse message: " + err.Error()}
 	}
 	m.From, m.To, m.User = c.from, append([]string(nil), c.to...), c.user
-	c.server.accept(m)
+	if hold := c.server.accept(m); hold > 0 {
+		time.Sleep(hold) // the held reply: the message is kept, the client waits
+		c.server.mu.Lock()
+		c.server.holding--
+		c.server.mu.Unlock()
+	}
 	return nil
 }
 

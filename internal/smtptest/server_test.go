@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/casegate/casegate/internal/testenv"
 )
 
 // send delivers raw with the standard library's SMTP client.
@@ -195,4 +197,32 @@ func FuzzParseMail(f *testing.F) {
 			t.Fatal("Raw differs from the input")
 		}
 	})
+}
+
+func TestServerHoldsReplies(t *testing.T) {
+	s := Start(t)
+	s.HoldReplies(2 * time.Second)
+	sent := make(chan error, 1)
+	go func() { sent <- send(s.Addr(), nil, "sender@example.org", []string{"a@example.com"}, plainMessage) }()
+	if !testenv.Eventually(5*time.Second, func() bool { return s.Holding() == 1 }) {
+		t.Fatal("no reply held within 5s")
+	}
+	select {
+	case err := <-sent:
+		t.Fatalf("the send returned (%v) while its reply was held", err)
+	default:
+	}
+	if got := len(s.Messages()); got != 1 {
+		t.Errorf("%d messages kept while the reply was held, want 1", got)
+	}
+	if err := <-sent; err != nil {
+		t.Fatalf("send after the hold: %v", err)
+	}
+	if n := s.Holding(); n != 0 {
+		t.Errorf("%d replies still held after the send returned", n)
+	}
+	s.HoldReplies(0)
+	if err := send(s.Addr(), nil, "sender@example.org", []string{"b@example.com"}, plainMessage); err != nil || s.Holding() != 0 {
+		t.Errorf("after HoldReplies(0): %v, %d held", err, s.Holding())
+	}
 }
