@@ -74,15 +74,17 @@ type auditBody struct {
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	after, limit, fields := int64(0), 100, map[string]casegate.Msg{}
-	if v := q.Get("after"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
+	// A parameter given empty ("?after=") is refused like any other bad
+	// value, as the spec has no empty value for it.
+	if q.Has("after") {
+		n, err := strconv.ParseInt(q.Get("after"), 10, 64)
 		if err != nil || n < 0 {
 			fields["after"] = casegate.M("admin.after")
 		}
 		after = n
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
+	if q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
 		if err != nil || n < 1 || n > 1000 {
 			fields["limit"] = casegate.M("admin.limit")
 		}
@@ -116,9 +118,10 @@ type deliveryBody struct {
 }
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
-	status := casegate.DeliveryStatus(r.URL.Query().Get("status"))
-	if status == "" {
-		status = casegate.DeliveryFailed
+	status := casegate.DeliveryFailed
+	if q := r.URL.Query(); q.Has("status") {
+		// an empty ?status= is a bad status, not the default
+		status = casegate.DeliveryStatus(q.Get("status"))
 	}
 	ds, err := s.portal.Deliveries(r.Context(), status, 1000)
 	if err != nil {
