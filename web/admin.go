@@ -3,6 +3,7 @@ package web
 import (
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -71,21 +72,32 @@ type auditBody struct {
 	Hash     string            `json:"hash"`
 }
 
+// queryValue is query parameter name's value, whether it was given, and
+// whether it was given once: a parameter given twice has no one value, and
+// is refused like a bad value rather than read as its first.
+func queryValue(q url.Values, name string) (v string, given, once bool) {
+	vs := q[name]
+	if len(vs) == 0 {
+		return "", false, true
+	}
+	return vs[0], true, len(vs) == 1
+}
+
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	after, limit, fields := int64(0), 100, map[string]casegate.Msg{}
 	// A parameter given empty ("?after=") is refused like any other bad
 	// value, as the spec has no empty value for it.
-	if q.Has("after") {
-		n, err := strconv.ParseInt(q.Get("after"), 10, 64)
-		if err != nil || n < 0 {
+	if v, given, once := queryValue(q, "after"); given {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || !once {
 			fields["after"] = casegate.M("admin.after")
 		}
 		after = n
 	}
-	if q.Has("limit") {
-		n, err := strconv.Atoi(q.Get("limit"))
-		if err != nil || n < 1 || n > 1000 {
+	if v, given, once := queryValue(q, "limit"); given {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 || !once {
 			fields["limit"] = casegate.M("admin.limit")
 		}
 		limit = n
@@ -119,9 +131,12 @@ type deliveryBody struct {
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	status := casegate.DeliveryFailed
-	if q := r.URL.Query(); q.Has("status") {
+	if v, given, once := queryValue(r.URL.Query(), "status"); given {
 		// an empty ?status= is a bad status, not the default
-		status = casegate.DeliveryStatus(q.Get("status"))
+		status = casegate.DeliveryStatus(v)
+		if !once {
+			return casegate.FieldError("status", "admin.delivery_status")
+		}
 	}
 	ds, err := s.portal.Deliveries(r.Context(), status, 1000)
 	if err != nil {

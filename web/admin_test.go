@@ -94,8 +94,9 @@ func FuzzAPIBodies(f *testing.F) {
 }
 
 // TestAdminListParametersGivenEmpty: a query parameter given with no value
-// ("?status=") is a bad value, answered 400 naming the field, not read as
-// if it were absent (the spec allows no empty value for any of them).
+// ("?status=") or more than once is a bad value, answered 400 naming the
+// field, not read as if it were absent or as its first (the spec allows no
+// empty value for any of them, and one value each).
 func TestAdminListParametersGivenEmpty(t *testing.T) {
 	s := newStack(t)
 	token, err := s.portal.CreateAdminToken(t.Context(), "ops", "test")
@@ -116,6 +117,9 @@ func TestAdminListParametersGivenEmpty(t *testing.T) {
 		{"/admin/v1/audit?after=&limit=", "limit", http.StatusBadRequest},
 		{"/admin/v1/audit?after=0&limit=10", "", http.StatusOK},
 		{"/admin/v1/audit", "", http.StatusOK},
+		{"/admin/v1/audit?limit=10&limit=5", "limit", http.StatusBadRequest},
+		{"/admin/v1/audit?after=1&after=1", "after", http.StatusBadRequest},
+		{"/admin/v1/deliveries?status=sent&status=failed", "status", http.StatusBadRequest},
 	} {
 		resp, out := s.do("GET", tc.path, nil, h)
 		if resp.StatusCode != tc.want {
