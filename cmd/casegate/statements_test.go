@@ -62,7 +62,7 @@ func TestPostgresStatementsPerCycle(t *testing.T) {
 	out := &testenv.LogBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"casegate", "serve"}, testEnv(vars), strings.NewReader(""), out, io.Discard)
+		done <- run(ctx, []string{"casegate", "serve"}, testEnv(vars), strings.NewReader(""), io.Discard, out)
 	}()
 	defer func() {
 		stop()
@@ -71,13 +71,10 @@ func TestPostgresStatementsPerCycle(t *testing.T) {
 		}
 	}()
 	var base string
-	serving := regexp.MustCompile(`serving on (http://\S+)`)
 	if !testenv.Eventually(30*time.Second, func() bool {
-		m := serving.FindStringSubmatch(out.String())
-		if m != nil {
-			base = m[1]
-		}
-		return m != nil
+		var ok bool
+		base, ok = servingURLIn(out.String())
+		return ok
 	}) {
 		t.Fatalf("serve did not start:\n%s", out.String())
 	}
