@@ -203,7 +203,7 @@ func (ev eventInput) parse(prefix string, errs *fieldErrors) (casegate.StatusEve
 	var at time.Time
 	if strings.TrimSpace(ev.At) == "" {
 		errs.add(prefix+"at", "required")
-	} else if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(ev.At)); err != nil || t.Year() < 1900 || t.Year() > 2200 {
+	} else if t, err := ParseTimestamp(strings.TrimSpace(ev.At)); err != nil || t.Year() < 1900 || t.Year() > 2200 {
 		errs.add(prefix+"at", "must be a time in RFC 3339 form, like 2025-03-14T10:00:00Z")
 	} else {
 		// The store keeps microseconds; cut here so a re-import finds the same event.

@@ -119,6 +119,7 @@ func TestCSVErrorsNameTheColumn(t *testing.T) {
 	const party = "applicant,Ana,García,1970-01-01,US,ana@example.com"
 	for _, tc := range []struct{ row, want string }{
 		{"IOE0912345678,I-485,NBC,2025-03-14,received,,yesterday," + party, "status_at: must be a time in RFC 3339 form"},
+		{"IOE0912345678,I-485,NBC,2025-03-14,received,,2025-03-14T9:00:00Z," + party, "status_at: must be a time in RFC 3339 form"},
 		{"IOE0912345678,I-485,NBC,2025-03-14,received,,," + party, "status_at: required"},
 		{"IOE0912345678,I-485,NBC,2025-03-14,custom,\"a\x01b\",2025-03-14T10:00:00Z," + party, "status_title: must be printable text"},
 		{"IOE0912345678,I-485,NBC,2025-03-14,Not A Code,,2025-03-14T10:00:00Z," + party, "status: must be a code"},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate"
+	"github.com/casegate/casegate/caseimport"
 	"github.com/casegate/casegate/portal"
 )
 
@@ -87,9 +88,9 @@ func (s *Server) processingTimesAPI(w http.ResponseWriter, r *http.Request) erro
 }
 
 type postEventBody struct {
-	Status string    `json:"status"`
-	Title  string    `json:"title"`
-	At     time.Time `json:"at"`
+	Status string `json:"status"`
+	Title  string `json:"title"`
+	At     string `json:"at"` // RFC 3339, read by caseimport.ParseTimestamp; "" for now
 }
 
 // postEvent adds a status event: 201 when this post added it, 200 with the
@@ -105,8 +106,14 @@ func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &b); err != nil {
 		return err
 	}
+	var at time.Time
+	if b.At != "" {
+		if at, err = caseimport.ParseTimestamp(b.At); err != nil {
+			return casegate.FieldError("at", "event.at")
+		}
+	}
 	e, added, err := s.portal.PostStatusEvent(r.Context(), r.PathValue("receipt_number"),
-		portal.StatusEventInput{Status: b.Status, Title: b.Title, At: b.At, IdempotencyKey: key}, adminActor(r))
+		portal.StatusEventInput{Status: b.Status, Title: b.Title, At: at, IdempotencyKey: key}, adminActor(r))
 	if err != nil {
 		return err
 	}

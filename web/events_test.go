@@ -131,3 +131,37 @@ func TestAdminStatusEventIsIdempotent(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminStatusEventTimeIsRFC3339: the time of a posted event is read as
+// the spec's date-time and nothing looser (Go's time.Time took a one-digit
+// hour), each bad one answered 400 naming "at", and no event added.
+func TestAdminStatusEventTimeIsRFC3339(t *testing.T) {
+	s := newStack(t, relaxed)
+	admin, err := s.portal.CreateAdminToken(t.Context(), "ops", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.clock.Now().Add(-time.Hour).UTC()
+	for _, tc := range []struct {
+		at   any
+		want int
+	}{
+		{before.Format(time.RFC3339), http.StatusCreated},
+		{before.Add(-time.Minute).Format("2006-01-02T15:04:05.999999999-07:00"), http.StatusCreated},
+		{"2026-03-01T0:00:00Z", http.StatusBadRequest},
+		{"2026-03-01T10:00:00", http.StatusBadRequest},
+		{"2026-03-01 10:00:00Z", http.StatusBadRequest},
+		{"2026-03-01", http.StatusBadRequest},
+		{"yesterday", http.StatusBadRequest},
+		{12, http.StatusBadRequest},
+	} {
+		resp, body := s.do("POST", "/admin/v1/cases/IOE0912345678/events", map[string]any{"status": "interview_scheduled", "at": tc.at}, bearerH(admin))
+		if resp.StatusCode != tc.want {
+			t.Errorf("at %v: %d %s, want %d", tc.at, resp.StatusCode, body, tc.want)
+			continue
+		}
+		if tc.want == http.StatusBadRequest && !strings.Contains(string(body), `"at":`) {
+			t.Errorf("at %v: %s does not name the field at", tc.at, body)
+		}
+	}
+}
