@@ -33,6 +33,9 @@ func TestHelpShowsTheCommandsOwnFlags(t *testing.T) {
 		{[]string{"case", "event", "-h"}, []string{"RECEIPT STATUS", "-title", "-at"}, []string{"-smtp-url"}},
 		{[]string{"generate", "-h"}, []string{"-cases", "-seed", "-out"}, []string{"-db", "-smtp-url"}},
 		{[]string{"keys", "-h"}, []string{"keys rotate", "keys retire ID"}, nil},
+		{[]string{"dkim-record", "-h"}, []string{"usage: casegate dkim-record", "-dkim-key-file", "-dkim-selector", "-dkim-domain", "-mail-from"}, []string{"-db", "-smtp-url", "-listen", "-secret-file"}},
+		{[]string{"backup", "-h"}, []string{"usage: casegate backup DEST", "-with-secret", "-db", "-secret-file"}, []string{"-smtp-url", "-listen", "-dkim-key-file"}},
+		{[]string{"restore", "-h"}, []string{"usage: casegate restore SRC", "-checksum", "-db"}, []string{"-smtp-url", "-listen", "-dkim-key-file"}},
 		{[]string{"serve", "-h"}, []string{"-smtp-url", "-code-ttl", "-listen", "-db", "CASEGATE_SMTP_URL"}, nil},
 	} {
 		name := strings.Join(tc.args, " ")

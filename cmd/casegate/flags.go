@@ -39,6 +39,7 @@ var synopses = map[string]string{
 	"keys list":          "[-json] [flags]",
 	"backup":             "DEST [-with-secret] [flags]",
 	"restore":            "SRC [-checksum FILE] [flags]",
+	"dkim-record":        "[flags]",
 }
 
 // helpError is -h asked for: the help text, which run prints to standard

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/casegate/casegate/accesscode"
+	"github.com/casegate/casegate/delivery"
 	"github.com/casegate/casegate/portal"
 )
 
@@ -103,11 +104,11 @@ func cmdKeysRotate(ctx context.Context, e env, args []string) error {
 
 // cmdKeysRetire takes a key that is not current out of the secret file:
 // what it made no longer verifies or opens. It refuses while audit events
-// on file are chained with it (audit verify would no longer hold) unless
-// -force says to.
+// on file are chained with it (audit verify would no longer hold), or while
+// unsubscribe links sealed with it may still work, unless -force says to.
 func cmdKeysRetire(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("keys retire", e.stderr)
-	force := fs.Bool("force", false, "retire the key even though audit events still kept are chained with it; they will no longer verify")
+	force := fs.Bool("force", false, "retire the key even though audit events still kept are chained with it, or unsubscribe links mailed with it still work; they will no longer verify")
 	cfg, rest, err := loadConfigFor(fs, args, e.getenv, storeFlags)
 	if err != nil {
 		return err
@@ -137,6 +138,9 @@ func cmdKeysRetire(ctx context.Context, e env, args []string) error {
 	defer a.Close()
 	if !*force {
 		if err := stillChains(ctx, a, slices.Delete(slices.Clone(secrets), i, i+1), id); err != nil {
+			return err
+		}
+		if err := linksStillWork(data, id, secrets[i+1].ID, time.Now()); err != nil {
 			return err
 		}
 	}
@@ -178,6 +182,25 @@ func stillChains(ctx context.Context, a *app, left []accesscode.Secret, id strin
 			id, after.Broken, after.Why)}
 	}
 	return nil
+}
+
+// linksStillWork fails while unsubscribe links sealed with key id may still
+// be in mail and working: a notice mailed just before key next replaced it
+// carries a link that works for delivery.DefaultUnsubscribeTTL from then.
+// A key added by hand has no date on file, so nothing is known to wait for.
+func linksStillWork(data []byte, id, next string, now time.Time) error {
+	added, ok := keysAdded(data)[next]
+	if !ok {
+		return nil
+	}
+	until := added.Add(delivery.DefaultUnsubscribeTTL)
+	if !now.Before(until) {
+		return nil
+	}
+	return failure{status: 2, msg: fmt.Sprintf(
+		"key %s sealed the unsubscribe links of the notices mailed until key %s replaced it at %s, and a link works for %d days: "+
+			"retire %s after %s, or now with -force and those links stop working",
+		id, next, added.Format(time.RFC3339), int(delivery.DefaultUnsubscribeTTL.Hours()/24), id, until.Format(time.RFC3339))}
 }
 
 // cmdKeysList names the keys of the secret file, the current one last,

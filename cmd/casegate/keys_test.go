@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casegate/casegate/accesscode"
 )
@@ -91,6 +92,57 @@ func TestKeysRotateAndRetire(t *testing.T) {
 	if data, _ := os.ReadFile(secret); strings.Contains(string(data), "k1 ") || !strings.Contains(string(data), "# casegate instance secrets") {
 		t.Errorf("the secret file after retiring k1 (its header kept, k1 gone):\n%s", strings.Join(ids(string(data)), "\n"))
 	}
+}
+
+// TestKeysRetireWaitsForUnsubscribeLinks: an old key sealed the
+// unsubscribe links mailed until its successor became current, and those
+// work for 60 days; retiring it sooner is refused (exit status 2, the file
+// as it was) unless -force says to, and allowed once the successor is older
+// than that.
+func TestKeysRetireWaitsForUnsubscribeLinks(t *testing.T) {
+	rotated := func(t *testing.T) (map[string]string, string) {
+		dir := t.TempDir()
+		secret := filepath.Join(dir, "secret.key")
+		vars := map[string]string{"CASEGATE_DB": filepath.Join(dir, "casegate.db"), "CASEGATE_SECRET_FILE": secret}
+		if _, _, err := runCmd(t, vars, "migrate"); err != nil {
+			t.Fatal(err)
+		}
+		if out, _, err := runCmd(t, vars, "keys", "rotate"); err != nil || !strings.Contains(out, "key k2 is now current") {
+			t.Fatalf("keys rotate: %v\n%s", err, out)
+		}
+		return vars, secret
+	}
+	t.Run("right after the rotation", func(t *testing.T) {
+		vars, secret := rotated(t)
+		before, _ := os.ReadFile(secret)
+		until := keysAdded(before)["k2"].Add(60 * 24 * time.Hour).Format(time.RFC3339)
+		_, _, err := runCmd(t, vars, "keys", "retire", "k1")
+		if exitStatus(err) != 2 || !strings.Contains(err.Error(), "unsubscribe links") || !strings.Contains(err.Error(), "retire k1 after "+until) {
+			t.Errorf("keys retire k1 right after the rotation: %v (exit %d), want exit status 2 saying after %s", err, exitStatus(err), until)
+		}
+		if after, _ := os.ReadFile(secret); string(after) != string(before) {
+			t.Error("a refused retire changed the secret file")
+		}
+		if out, _, err := runCmd(t, vars, "keys", "retire", "k1", "-force"); err != nil || !strings.Contains(out, "key k1 retired") {
+			t.Errorf("keys retire k1 -force: %v\n%s", err, out)
+		}
+	})
+	t.Run("61 days after the rotation", func(t *testing.T) {
+		vars, secret := rotated(t)
+		data, _ := os.ReadFile(secret)
+		added := keysAdded(data)["k2"]
+		old := strings.Replace(string(data), "# key k2 added "+added.Format(time.RFC3339),
+			"# key k2 added "+added.Add(-61*24*time.Hour).Format(time.RFC3339), 1)
+		if old == string(data) {
+			t.Fatalf("no date comment above k2 to move back:\n%s", strings.Join(ids(string(data)), "\n"))
+		}
+		if err := os.WriteFile(secret, []byte(old), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, _, err := runCmd(t, vars, "keys", "retire", "k1"); err != nil || !strings.Contains(out, "key k1 retired") {
+			t.Errorf("keys retire k1 61 days after the rotation: %v\n%s", err, out)
+		}
+	})
 }
 
 // TestKeysRefuseAMissingSecretFile: rotating where the secret file is not

@@ -8,10 +8,15 @@ import (
 )
 
 // cmdDKIMRecord prints the DNS TXT record that publishes the public half of
-// CASEGATE_DKIM_KEY_FILE, in zone-file form, for the agency's DNS.
+// CASEGATE_DKIM_KEY_FILE, in zone-file form, for the agency's DNS. Its
+// flags are the settings the record is made of.
 func cmdDKIMRecord(_ context.Context, e env, args []string) error {
-	cfg, err := loadConfig(newFlagSet("dkim-record", e.stderr), args, e.getenv)
+	cfg, rest, err := loadConfigFor(newFlagSet("dkim-record", e.stderr), args, e.getenv,
+		[]string{"dkim-key-file", "dkim-selector", "dkim-domain", "mail-from"})
 	if err != nil {
+		return err
+	}
+	if err := noArgs("usage: casegate dkim-record [flags]", rest); err != nil {
 		return err
 	}
 	if cfg.DKIMKeyFile == "" {

@@ -61,6 +61,9 @@ func TestDKIMRecordCommand(t *testing.T) {
 	if _, _, err := runCmd(t, nil, "dkim-record"); err == nil || !strings.Contains(err.Error(), "CASEGATE_DKIM_KEY_FILE") {
 		t.Errorf("without a key file: %v", err)
 	}
+	if _, _, err := runCmd(t, nil, "dkim-record", "stray"); err == nil || !strings.Contains(err.Error(), `unexpected argument "stray"`) {
+		t.Errorf("dkim-record with an argument: %v", err)
+	}
 }
 
 // TestBadDKIMKeyStopsTheStart: serve and worker refuse to start on a key
