@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/casegate/casegate/internal/testenv"
@@ -52,5 +53,7 @@ func TestCaddyTLS(t *testing.T) {
 		}
 		return pool
 	})
-	walkBehindProxy(t, public, fmt.Sprintf("http://localhost:%d", httpPort), roots, app)
+	// Caddy's request IDs are UUIDs; its access log is on its stderr.
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	walkBehindProxy(t, public, fmt.Sprintf("http://localhost:%d", httpPort), roots, app, uuid, proxy.logs.String)
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,8 @@ import (
 // TestNginxConfig: `nginx -t` accepts deploy/nginx.conf as Debian's nginx
 // includes it, inside http { }, with its certificate paths pointing at a
 // real certificate; and the file sets X-Forwarded-For to the address nginx
-// saw, redirects plain HTTP and leaves HSTS to casegate.
+// saw and X-Request-ID to its own, redirects plain HTTP and leaves HSTS to
+// casegate.
 func TestNginxConfig(t *testing.T) {
 	nginx := testenv.Tool(t, testenv.NameNginx, "nginx-light")
 	dir := t.TempDir()
@@ -45,7 +47,7 @@ func TestNginxConfig(t *testing.T) {
 		directives.WriteString(strings.TrimSpace(line) + "\n")
 	}
 	site = directives.String()
-	for _, want := range []string{"proxy_set_header X-Forwarded-For $remote_addr;", "return 308 https://", "proxy_set_header X-Forwarded-Proto $scheme;"} {
+	for _, want := range []string{"proxy_set_header X-Forwarded-For $remote_addr;", "return 308 https://", "proxy_set_header X-Forwarded-Proto $scheme;", "proxy_set_header X-Request-ID $request_id;"} {
 		if !strings.Contains(site, want) {
 			t.Errorf("nginx.conf lacks %q", want)
 		}
@@ -59,8 +61,9 @@ func TestNginxConfig(t *testing.T) {
 }
 
 // nginxMain writes, in dir, a main nginx configuration of its own (pid,
-// logs and temporary files in dir) whose http block includes
-// dir/casegate.conf, as Debian's includes conf.d/*.conf, and returns its path.
+// logs and temporary files in dir; the access log in nginx's combined
+// format, as Debian's) whose http block includes dir/casegate.conf, as
+// Debian's includes conf.d/*.conf, and returns its path.
 func nginxMain(t *testing.T, dir string) string {
 	t.Helper()
 	for _, d := range []string{"body", "proxy", "fastcgi", "uwsgi", "scgi"} {
@@ -72,7 +75,7 @@ func nginxMain(t *testing.T, dir string) string {
 error_log DIR/error.log;
 events {}
 http {
-	access_log off;
+	access_log DIR/access.log;
 	client_body_temp_path DIR/body;
 	proxy_temp_path DIR/proxy;
 	fastcgi_temp_path DIR/fastcgi;
@@ -89,7 +92,7 @@ http {
 }
 
 // TestNginxTLS runs real nginx with the shipped nginx.conf, adapted only in
-// its name, ports, certificate and upstream, in front of a real `casegate
+// its name, ports, certificate, upstream and log directory, in front of a real `casegate
 // serve` (startBehindProxy), and walks the flow over HTTPS as TestCaddyTLS
 // does (walkBehindProxy). The limit part fails if the configuration passed
 // a client's own X-Forwarded-For on instead of the address nginx saw.
@@ -110,6 +113,7 @@ func TestNginxTLS(t *testing.T) {
 		"/etc/letsencrypt/live/status.example.gov/fullchain.pem", cert,
 		"/etc/letsencrypt/live/status.example.gov/privkey.pem", key,
 		"server 127.0.0.1:8080;", fmt.Sprintf("server 127.0.0.1:%d;", app.port))
+	site = strings.ReplaceAll(site, "/var/log/nginx/", dir+"/")
 	if err := os.WriteFile(filepath.Join(dir, "casegate.conf"), []byte(site), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +132,12 @@ func TestNginxTLS(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pemBytes)
 	waitTLS(t, httpsPort, func() *x509.CertPool { return roots })
-	walkBehindProxy(t, public, fmt.Sprintf("http://localhost:%d", httpPort), roots, app)
+	// nginx's $request_id is 32 hex digits; its access log is in dir.
+	accessLog := func() string {
+		b, _ := os.ReadFile(filepath.Join(dir, "access.log"))
+		return string(b)
+	}
+	walkBehindProxy(t, public, fmt.Sprintf("http://localhost:%d", httpPort), roots, app, regexp.MustCompile(`^[0-9a-f]{32}$`), accessLog)
 }
 
 // selfSigned writes a self-signed certificate for host and its key, PEM, in

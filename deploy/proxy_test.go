@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casegate/casegate"
 	"github.com/casegate/casegate/internal/smtptest"
 	"github.com/casegate/casegate/internal/testcases"
 	"github.com/casegate/casegate/internal/testenv"
@@ -110,13 +111,55 @@ func waitTLS(t *testing.T, port int, roots func() *x509.CertPool) *x509.CertPool
 //   - the per-address limit keys on the address the proxy saw: a second
 //     request from one client is refused whatever X-Forwarded-For it sends,
 //     while a client from another address (the proxy itself connects from
-//     127.0.0.1) still gets its code.
+//     127.0.0.1) still gets its code;
+//   - the request ID is the one the proxy made (it matches proxyID), not
+//     an X-Request-ID the client sent, which casegate would otherwise
+//     believe as it trusts the proxy;
+//   - an unsubscribe token in the query string is not in the proxy's
+//     access log (accessLog returns what it has written so far), though
+//     the request is.
 //
 // Clients connect from 127.0.0.2 and 127.0.0.3, other addresses of the
 // loopback network, so each is a client of its own.
-func walkBehindProxy(t *testing.T, public, plain string, roots *x509.CertPool, app *proxied) {
+func walkBehindProxy(t *testing.T, public, plain string, roots *x509.CertPool, app *proxied, proxyID *regexp.Regexp, accessLog func() string) {
 	t.Helper()
 	a, b := newClient(t, "127.0.0.2", roots), newClient(t, "127.0.0.3", roots)
+
+	t.Run("RequestIDIsTheProxys", func(t *testing.T) {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, public+"/healthz", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const forged = "forged-by-client"
+		req.Header.Set("X-Request-ID", forged)
+		resp, err := a.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := resp.Header.Get("X-Request-ID")
+		if got == forged {
+			t.Fatalf("X-Request-ID: %q, the client's own: the proxy passed it on and casegate believed it", got)
+		}
+		if !proxyID.MatchString(got) || !casegate.ValidRequestID(got) {
+			t.Errorf("X-Request-ID: %q, want one the proxy made (%s)", got, proxyID)
+		}
+	})
+
+	t.Run("UnsubscribeTokenNotInAccessLog", func(t *testing.T) {
+		const token = "SECRETTOKEN"
+		resp, err := a.Get(public + "/unsubscribe?t=" + token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if !testenv.Eventually(10*time.Second, func() bool { return strings.Contains(accessLog(), "/unsubscribe") }) {
+			t.Fatalf("the proxy's access log has no line for /unsubscribe within 10s:\n%s", accessLog())
+		}
+		if log := accessLog(); strings.Contains(log, token) {
+			t.Errorf("the proxy's access log holds the unsubscribe token:\n%s", log)
+		}
+	})
 
 	t.Run("PlainHTTPRedirects", func(t *testing.T) {
 		resp, err := a.Get(plain + "/dashboard?lang=en")
