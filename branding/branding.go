@@ -156,8 +156,9 @@ func LoadLogo(path string) (*Logo, error) {
 
 // CheckLogo checks a logo's bytes against its file extension (.svg or
 // .png, any case). An SVG must be an <svg> document with no script, no
-// event handler, no embedded document and no link out of the file: it is
-// served from the portal's own origin, where a script in it would run.
+// event handler, no embedded document, no animation, no javascript: or
+// data: URL and no link out of the file: it is served from the portal's
+// own origin, where a script in it would run.
 func CheckLogo(ext string, body []byte) (*Logo, error) {
 	if len(body) > MaxLogoBytes {
 		return nil, fmt.Errorf("is larger than %d KiB", MaxLogoBytes>>10)
@@ -180,6 +181,29 @@ func CheckLogo(ext string, body []byte) (*Logo, error) {
 	}
 	return nil, fmt.Errorf("has the extension %q; want .svg or .png", ext)
 }
+
+// runScheme returns "javascript:", "vbscript:" or "data:" when an
+// attribute value would be read as a URL of that scheme, else "". It
+// looks at every attribute, not only href: no drawing needs such a value,
+// and a list of the attributes a browser reads as URLs would have to keep
+// up with every browser. The value is read as a URL parser reads it:
+// leading spaces and control characters dropped, tabs and line breaks
+// dropped anywhere, the scheme in any case, so " JaVa\tScript:" counts
+// (the XML decoder has already turned &#9; into a tab). data: is refused
+// as well, as a data: URL carries a whole document or script of its own.
+func runScheme(v string) string {
+	v = strings.TrimLeftFunc(v, func(r rune) bool { return r <= ' ' })
+	v = urlBlanks.Replace(v)
+	for _, s := range []string{"javascript:", "vbscript:", "data:"} {
+		if len(v) >= len(s) && strings.EqualFold(v[:len(s)], s) {
+			return s
+		}
+	}
+	return ""
+}
+
+// urlBlanks drops what a URL parser drops anywhere in a URL.
+var urlBlanks = strings.NewReplacer("\t", "", "\n", "", "\r", "")
 
 // checkSVG walks an SVG document and refuses what could run or fetch.
 func checkSVG(body []byte) error {
@@ -204,7 +228,15 @@ func checkSVG(body []byte) error {
 			}
 			root = false
 			switch strings.ToLower(t.Name.Local) {
-			case "script", "foreignobject", "iframe", "embed", "object", "handler", "listener":
+			case "script", "foreignobject", "iframe", "embed", "object", "handler", "listener",
+				// SMIL animation sets an attribute after the check
+				// has read it: <set attributeName="href"
+				// to="javascript:…"> turns a checked link into a
+				// script. A logo needs no animation, so every
+				// animation element is refused, not only those
+				// aimed at href: a list of safe targets would have
+				// to follow every attribute a browser resolves.
+				"set", "animate", "animatemotion", "animatetransform", "animatecolor", "discard":
 				return fmt.Errorf("holds a <%s> element; a logo may hold only drawing", t.Name.Local)
 			}
 			for _, a := range t.Attr {
@@ -214,6 +246,9 @@ func checkSVG(body []byte) error {
 				}
 				if name == "href" && !strings.HasPrefix(strings.TrimSpace(a.Value), "#") {
 					return fmt.Errorf("links to %q; a logo may link only inside itself (#id)", a.Value)
+				}
+				if s := runScheme(a.Value); s != "" {
+					return fmt.Errorf("holds a %s URL in %s=; a logo may hold only drawing", s, a.Name.Local)
 				}
 			}
 		case xml.Directive:

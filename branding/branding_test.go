@@ -115,6 +115,15 @@ func TestCheckLogo(t *testing.T) {
 		{"handler", ".svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`), "", "onload"},
 		{"foreign object", ".svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>`), "", "foreignObject"},
 		{"outside link", ".svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><a href="javascript:alert(1)"><rect/></a></svg>`), "", "javascript:"},
+		{"set href", ".svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><a href="#c"><set attributeName="href" to="javascript:alert(1)"/><rect/></a></svg>`), "", "<set>"},
+		{"animate href", ".svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><a href="#c"><animate attributeName="href" values="#c;javascript:alert(1)"/><rect/></a></svg>`), "", "<animate>"},
+		{"animate colour", ".svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect><animate attributeName="fill" from="red" to="blue" dur="1s"/></rect></svg>`), "", "<animate>"},
+		{"animateMotion", ".svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect><animateMotion path="M0 0L9 9"/></rect></svg>`), "", "<animateMotion>"},
+		{"animateTransform", ".svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect><animateTransform attributeName="transform" type="rotate"/></rect></svg>`), "", "<animateTransform>"},
+		{"discard", ".svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect><discard begin="1s"/></rect></svg>`), "", "<discard>"},
+		{"javascript value", ".svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect to="javascript:alert(1)"/></svg>`), "", "javascript:"},
+		{"javascript value cased and padded", ".svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect fill=" &#9;JaVa&#10;Script:alert(1)"/></svg>`), "", "javascript: URL in fill="},
+		{"data value", ".svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect fill=" DATA:text/html,x"/></svg>`), "", "data: URL in fill="},
 		{"doctype", ".svg", []byte(`<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>`), "", "DOCTYPE"},
 		{"html", ".svg", []byte(`<html><body/></html>`), "", "<html>"},
 		{"broken", ".svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><g></svg>`), "", "well-formed"},
@@ -171,6 +180,10 @@ func FuzzCheckLogo(f *testing.F) {
 	f.Add([]byte(goodSVG))
 	f.Add([]byte(`<svg><script/></svg>`))
 	f.Add([]byte(`<svg onclick="x"/>`))
+	f.Add([]byte(`<svg><a href="#c"><set attributeName="href" to="javascript:alert(1)"/></a></svg>`))
+	f.Add([]byte(`<svg><a href="#c"><animate attributeName="href" values="#c;javascript:alert(1)"/></a></svg>`))
+	f.Add([]byte(`<svg><rect><animateMotion path="M0 0"/><animateTransform type="rotate"/><discard/></rect></svg>`))
+	f.Add([]byte(`<svg><rect fill=" &#9;JaVa&#10;Script:x" to="data:text/html,x"/></svg>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		l, err := CheckLogo(".svg", body)
 		if err != nil {

@@ -204,12 +204,15 @@ func TestMessageIDAtFromDomain(t *testing.T) {
 }
 
 // queueNotice queues an emailed status notice of case IOE0912345678 to the
-// env's party.
-func (e *env) queueNotice(to string) int64 {
+// env's party, in Spanish unless edit changes it.
+func (e *env) queueNotice(to string, edit ...func(*casegate.Delivery)) int64 {
 	e.t.Helper()
 	d := casegate.Delivery{PartyID: e.party, Channel: casegate.ChannelEmail, Destination: to,
 		Template: casegate.TemplateStatusUpdate, Language: "es", CreatedAt: e.clock.Now(),
 		Params: map[string]string{"receipt_number": "IOE0912345678", "status": "approved", "role": "applicant"}}
+	for _, f := range edit {
+		f(&d)
+	}
 	e.update(func(tx casegate.Tx) error { return tx.EnqueueDelivery(e.ctx, &d) })
 	return d.ID
 }

@@ -1,6 +1,8 @@
 package delivery
 
 import (
+	"fmt"
+	"html"
 	"net/url"
 	"strings"
 	"testing"
@@ -166,5 +168,104 @@ func TestLockoutNoticeInItsZone(t *testing.T) {
 	texts := box.Messages()
 	if want := "until 23:30 EST on 7 March 2026."; len(texts) != 1 || !strings.Contains(texts[0].Text, want) {
 		t.Errorf("text: want %q in %+v", want, texts)
+	}
+}
+
+// TestNoticeWithAgencyUnsubscribeAndZone sends status notices, in English
+// and in French, through a real SMTP server from a worker given all three
+// things that add to a notice: the agency, the keys (so an unsubscribe
+// link), and a time zone. The unsubscribe line ends the body, before the
+// "-- " signature with the agency's name and contact lines; the HTML has
+// the link above the agency's footer; the List-Unsubscribe header is
+// there. A notice names no time, so a lockout notice from the same worker,
+// in the same language, shows the zone: 04:30 UTC on 8 March is 23:30 EST
+// on 7 March in New York.
+func TestNoticeWithAgencyUnsubscribeAndZone(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	langs := map[string]struct{ unsub, help, lockedUntil string }{
+		"en": {"To stop these emails about this case, open %s.",
+			"Need help? Contact us at help@migration.example.gov.",
+			"It stays paused until 23:30 EST on 7 March 2026."},
+		"fr": {"Pour ne plus recevoir ces courriels sur ce dossier, ouvrez %s.",
+			"Besoin d'aide ? Contactez-nous à l'adresse help@migration.example.gov.",
+			"Elle reste suspendue jusqu'au 7 mars 2026 à 23:30 EST."},
+	}
+	e := newEnv(t)
+	w := e.worker()
+	w.Agency, w.Location = testAgency, ny
+	for lang := range langs {
+		e.queueNotice("notice-"+lang+"@example.com", func(d *casegate.Delivery) { d.Language = lang })
+		e.update(func(tx casegate.Tx) error {
+			return tx.EnqueueDelivery(e.ctx, &casegate.Delivery{PartyID: e.party, Channel: casegate.ChannelEmail,
+				Destination: "lockout-" + lang + "@example.com", Template: casegate.TemplateLockoutNotice, Language: lang,
+				CreatedAt: t0, Params: map[string]string{"locked_until": "2026-03-08T04:30:00Z"}})
+		})
+	}
+	e.runOnce(w, 2*len(langs))
+	msgs, err := e.server.WaitFor(2*len(langs), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		kind, lang, _ := strings.Cut(strings.TrimSuffix(m.To[0], "@example.com"), "-")
+		want, ok := langs[lang]
+		if !ok {
+			t.Fatalf("a message to %s", m.To[0])
+		}
+		seen[m.To[0]] = true
+		text := strings.ReplaceAll(m.Text, "\r\n", "\n")
+		sig := "\n-- \nMinistry of Migration\n1 Main Street, Springfield 01101\n+1 555 0100 (Mon–Fri)\n" + want.help + "\n"
+		if !strings.HasSuffix(text, sig) {
+			t.Errorf("%s: text does not end with the signature %q:\n%s", m.To[0], sig, text)
+		}
+		if strings.Contains(m.Text+m.HTML, "UTC") {
+			t.Errorf("%s: a time in UTC, not in New York:\n%s", m.To[0], m.Text)
+		}
+		// Unescaped: html/template writes "+" as "&#43;".
+		page := html.UnescapeString(m.HTML)
+		for _, s := range []string{`dir="auto">Ministry of Migration</p>`, `dir="auto">1 Main Street, Springfield 01101</p>`,
+			`dir="auto">+1 555 0100 (Mon–Fri)</p>`, `<a href="mailto:help@migration.example.gov" dir="ltr">`} {
+			if !strings.Contains(page, s) {
+				t.Errorf("%s: HTML lacks the agency's %q:\n%s", m.To[0], s, m.HTML)
+			}
+		}
+		if kind == "lockout" {
+			if !strings.Contains(text, want.lockedUntil) {
+				t.Errorf("%s: want %q in\n%s", m.To[0], want.lockedUntil, text)
+			}
+			if m.Header.Get("List-Unsubscribe") != "" {
+				t.Errorf("%s: a lockout notice offers to unsubscribe", m.To[0])
+			}
+			continue
+		}
+		unsub := m.Header.Get("List-Unsubscribe")
+		link, ok := strings.CutPrefix(unsub, "<")
+		link, ok2 := strings.CutSuffix(link, ">")
+		if !ok || !ok2 || !strings.HasPrefix(link, testURL+UnsubscribePath+"?t=") {
+			t.Fatalf("%s: List-Unsubscribe = %q", m.To[0], unsub)
+		}
+		if post := m.Header.Get("List-Unsubscribe-Post"); post != "List-Unsubscribe=One-Click" {
+			t.Errorf("%s: List-Unsubscribe-Post = %q", m.To[0], post)
+		}
+		// The unsubscribe line is the body's last paragraph, right above
+		// the signature: not lost, and not after the agency's lines.
+		if line := "\n\n" + fmt.Sprintf(want.unsub, link) + "\n" + sig; !strings.HasSuffix(text, line) {
+			t.Errorf("%s: text does not end with %q:\n%s", m.To[0], line, text)
+		}
+		href := `href="` + strings.ReplaceAll(link, "&", "&amp;") + `"`
+		at, footer := strings.Index(m.HTML, href), strings.Index(m.HTML, `dir="auto">Ministry of Migration</p>`)
+		if at < 0 || footer < 0 || at > footer {
+			t.Errorf("%s: HTML wants the link %s (at %d) above the agency's footer (at %d):\n%s", m.To[0], link, at, footer, m.HTML)
+		}
+		if h := stripTags(page); !strings.Contains(h, fmt.Sprintf(want.unsub, link)) || !strings.Contains(h, want.help) {
+			t.Errorf("%s: HTML lacks the unsubscribe or help sentence:\n%s", m.To[0], h)
+		}
+	}
+	if len(seen) != 2*len(langs) {
+		t.Errorf("messages to %v, want a notice and a lockout notice in each of %d languages", seen, len(langs))
 	}
 }
