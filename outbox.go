@@ -77,6 +77,11 @@ type DeliveryOutcome struct {
 	Attempted bool      // a send was tried, so the attempt counts
 	Error     string    // what went wrong, redacted; "" when nothing did
 	RetryAt   time.Time // for a retry: when the delivery is due again
+	// At is when the worker decided the outcome: for a send, the moment the
+	// provider accepted or refused it. The row's sent_at is At, not the
+	// time the outcome reaches the database, which may be much later while
+	// the database fails over; zero means the time of recording.
+	At time.Time
 }
 
 // Attempts is how many sends of the delivery were tried, this one included.

@@ -20,6 +20,7 @@ type outcome struct {
 	err     error                   // the send or preparation error, unredacted; nil when sent
 	code    string                  // the plaintext code, only to redact it from err
 	attempt bool                    // whether a send was tried, so the attempt counts
+	at      time.Time               // when the send ended (the provider accepted or refused it), or the outcome was decided
 }
 
 // result is one claimed delivery and what became of it, waiting to be recorded.
@@ -35,6 +36,9 @@ func (w *Worker) deliver(ctx context.Context, d casegate.ClaimedDelivery) (outco
 	out, err := w.attempt(ctx, d)
 	if err != nil {
 		return outcome{}, fmt.Errorf("delivery %d: %w", d.ID, err)
+	}
+	if out.at.IsZero() {
+		out.at = w.Now() // decided without a send
 	}
 	return out, nil
 }
@@ -96,13 +100,17 @@ func (w *Worker) attempt(ctx context.Context, d casegate.ClaimedDelivery) (outco
 	sendCtx, cancel := context.WithTimeout(ctx, w.SendTimeout)
 	err = sender.Send(sendCtx, msg)
 	cancel()
+	// The time the provider answered, read here and not when the outcome
+	// is recorded: recording waits out a database failover (finishHeld),
+	// and neither the sent time nor the time to deliver includes that wait.
+	at := w.Now()
 	switch {
 	case err == nil:
-		return outcome{action: casegate.DeliverySentResult, reason: "ok", code: code, attempt: true}, nil
+		return outcome{action: casegate.DeliverySentResult, reason: "ok", code: code, attempt: true, at: at}, nil
 	case casegate.IsPermanent(err):
-		return outcome{action: casegate.DeliveryFailedResult, reason: "permanent_error", err: err, code: code, attempt: true}, nil
+		return outcome{action: casegate.DeliveryFailedResult, reason: "permanent_error", err: err, code: code, attempt: true, at: at}, nil
 	default:
-		return outcome{action: casegate.DeliveryRetryResult, reason: "transient_error", err: err, code: code, attempt: true}, nil
+		return outcome{action: casegate.DeliveryRetryResult, reason: "transient_error", err: err, code: code, attempt: true, at: at}, nil
 	}
 }
 
@@ -141,10 +149,9 @@ func (w *Worker) finish(ctx context.Context, results []result) (int, error) {
 	if len(results) == 0 {
 		return 0, nil
 	}
-	now := w.Now()
 	outs := make([]casegate.DeliveryOutcome, len(results))
 	for i, r := range results {
-		outs[i] = w.report(r.d, r.out, now)
+		outs[i] = w.report(r.d, r.out)
 	}
 	// The outcomes are written even when ctx ends meanwhile: the sends happened.
 	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -176,7 +183,7 @@ func (w *Worker) finish(ctx context.Context, results []result) (int, error) {
 		switch o.Result {
 		case casegate.DeliverySentResult:
 			if !o.Delivery.CreatedAt.IsZero() {
-				queued := now.Sub(o.Delivery.CreatedAt)
+				queued := o.At.Sub(o.Delivery.CreatedAt)
 				w.Metrics.DeliverySent(o.Delivery.Channel, queued)
 				attrs = append(attrs, slog.Float64("queued_to_sent_seconds", queued.Seconds()))
 			}
@@ -194,8 +201,15 @@ func (w *Worker) finish(ctx context.Context, results []result) (int, error) {
 // report turns an outcome into what the worker tells the Recorder: the
 // error redacted, and a retry that used the last attempt turned into a
 // failure (max_attempts), or given the time it is due again.
-func (w *Worker) report(d casegate.ClaimedDelivery, out outcome, now time.Time) casegate.DeliveryOutcome {
-	o := casegate.DeliveryOutcome{Delivery: d, Result: out.action, Reason: out.reason, Attempted: out.attempt}
+//
+// The backoff runs from the failed send (out.at), not from when the outcome
+// is recorded: it is the pause the provider gets between two tries, and a
+// database outage that held the outcome back already gave it that pause.
+// Counting from the record would add the outage to the wait of a person
+// for their code; a retry whose backoff passed during the outage is due at
+// once, and Parallel still bounds how many go to the provider together.
+func (w *Worker) report(d casegate.ClaimedDelivery, out outcome) casegate.DeliveryOutcome {
+	o := casegate.DeliveryOutcome{Delivery: d, Result: out.action, Reason: out.reason, Attempted: out.attempt, At: out.at}
 	if out.err != nil {
 		o.Error = Redact(out.err.Error(), out.code, accesscode.Display(out.code))
 	}
@@ -203,7 +217,7 @@ func (w *Worker) report(d casegate.ClaimedDelivery, out outcome, now time.Time) 
 		if o.Attempts() >= w.MaxAttempts {
 			o.Result, o.Reason = casegate.DeliveryFailedResult, "max_attempts"
 		} else {
-			o.RetryAt = now.Add(w.backoff(o.Attempts()))
+			o.RetryAt = out.at.Add(w.backoff(o.Attempts()))
 		}
 	}
 	return o

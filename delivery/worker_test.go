@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -441,6 +442,17 @@ func (r *downRecorder) RecordDeliveries(ctx context.Context, outs []casegate.Del
 // and its outcome has been offered twice. It returns the delivery's id.
 func (e *env) sendWhileDown(w *Worker) (*downRecorder, int64) {
 	e.t.Helper()
+	rec, id := e.runWhileDown(w)
+	if _, err := e.server.WaitFor(1, 5*time.Second); err != nil {
+		e.t.Fatal(err)
+	}
+	return rec, id
+}
+
+// runWhileDown is sendWhileDown without waiting for the message: the send
+// may have failed.
+func (e *env) runWhileDown(w *Worker) (*downRecorder, int64) {
+	e.t.Helper()
 	rec := &downRecorder{Recorder: w.Recorder}
 	rec.down.Store(true)
 	w.Recorder = rec
@@ -449,13 +461,17 @@ func (e *env) sendWhileDown(w *Worker) (*downRecorder, int64) {
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	e.t.Cleanup(func() { cancel(); <-done })
-	if _, err := e.server.WaitFor(1, 5*time.Second); err != nil {
-		e.t.Fatal(err)
-	}
-	if !testenv.Eventually(5*time.Second, func() bool { return rec.calls.Load() >= 2 }) {
+	e.offeredAgain(rec, 2)
+	return rec, id
+}
+
+// offeredAgain waits until rec has been offered an outcome n more times.
+func (e *env) offeredAgain(rec *downRecorder, n int64) {
+	e.t.Helper()
+	want := rec.calls.Load() + n
+	if !testenv.Eventually(5*time.Second, func() bool { return rec.calls.Load() >= want }) {
 		e.t.Fatalf("the outcome was offered %d times while the database was down, want it tried again", rec.calls.Load())
 	}
-	return rec, id
 }
 
 // backUp lets rec record again and checks that delivery id ends sent,
@@ -506,4 +522,59 @@ func TestRunKeepsOutcomePastItsLease(t *testing.T) {
 		t.Fatalf("%d messages while the outcome waited past the lease, want 1", n)
 	}
 	e.backUp(rec, id)
+}
+
+// TestRunRecordsTheSendTimeNotTheRecordTime keeps the database away for 20
+// seconds after the provider accepted a code: the sent time stored and the
+// queued-to-sent time observed are those of the send, not of the database
+// coming back, so a failover does not make mail that went out promptly look
+// late (the time-to-deliver alert watches that histogram).
+func TestRunRecordsTheSendTimeNotTheRecordTime(t *testing.T) {
+	e := newEnv(t)
+	queued := e.clock.Now()
+	w := e.worker()
+	times := &sendTimes{}
+	w.Metrics = times
+	rec, id := e.sendWhileDown(w)
+	sent := e.clock.Now() // the clock stood still from the queue to the send
+	e.clock.Advance(20 * time.Second)
+	e.offeredAgain(rec, 1) // offered again after the outage went on
+	e.backUp(rec, id)
+	if d := e.delivery(id); !d.SentAt.Equal(sent) {
+		t.Errorf("sent_at %v, want the time of the send %v (the database came back at %v)", d.SentAt, sent, e.clock.Now())
+	}
+	// The observation follows the commit that backUp saw.
+	observed := func() []time.Duration {
+		times.mu.Lock()
+		defer times.mu.Unlock()
+		return slices.Clone(times.got)
+	}
+	testenv.Eventually(5*time.Second, func() bool { return len(observed()) > 0 })
+	if got, want := observed(), sent.Sub(queued); len(got) != 1 || got[0] != want {
+		t.Errorf("queued-to-sent observed %v, want once %v", got, want)
+	}
+}
+
+// TestRunRetriesFromTheFailedSendNotTheRecord fails a send while the
+// database is away for 20 seconds: the retry is due a backoff after the send
+// that failed, not after the database came back.
+func TestRunRetriesFromTheFailedSendNotTheRecord(t *testing.T) {
+	e := newEnv(t)
+	w := e.worker()
+	w.PollInterval = time.Hour // one claim, at the start: the retry stays as recorded
+	e.server.Stop()
+	rec, id := e.runWhileDown(w)
+	failed := e.clock.Now()
+	e.clock.Advance(20 * time.Second)
+	e.offeredAgain(rec, 1)
+	rec.down.Store(false)
+	if !testenv.Eventually(10*time.Second, func() bool { return e.delivery(id).Attempts == 1 }) {
+		t.Fatalf("the failed try was not recorded once the database was back: %+v\n%s", e.delivery(id), e.log)
+	}
+	d := e.delivery(id)
+	if d.Status != casegate.DeliveryPending || d.NextAttempt.Before(failed) || d.NextAttempt.After(failed.Add(w.BaseBackoff)) {
+		t.Errorf("after the failed send: %s, due at %v; want pending, due within %v of the send at %v (the database came back at %v)",
+			d.Status, d.NextAttempt, w.BaseBackoff, failed, e.clock.Now())
+	}
+	e.checkAudit(id, "delivery.retry")
 }

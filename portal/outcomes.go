@@ -74,7 +74,10 @@ func outcomeRow(o casegate.DeliveryOutcome, now time.Time) casegate.ClaimedDeliv
 	d.LastError = o.Error
 	switch o.Result {
 	case casegate.DeliverySentResult:
-		d.Status, d.SentAt, d.LastError = casegate.DeliverySent, now, ""
+		d.Status, d.SentAt, d.LastError = casegate.DeliverySent, o.At, ""
+		if o.At.IsZero() {
+			d.SentAt = now
+		}
 	case casegate.DeliveryRetryResult:
 		d.Status, d.NextAttempt = casegate.DeliveryPending, o.RetryAt
 	case casegate.DeliveryFailedResult:
