@@ -88,9 +88,9 @@ func (s *Server) processingTimesAPI(w http.ResponseWriter, r *http.Request) erro
 }
 
 type postEventBody struct {
-	Status string `json:"status"`
-	Title  string `json:"title"`
-	At     string `json:"at"` // RFC 3339, read by caseimport.ParseTimestamp; "" for now
+	Status string  `json:"status"`
+	Title  string  `json:"title"`
+	At     *string `json:"at"` // RFC 3339, read by caseimport.ParseTimestamp; absent for now
 }
 
 // postEvent adds a status event: 201 when this post added it, 200 with the
@@ -107,8 +107,8 @@ func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var at time.Time
-	if b.At != "" {
-		if at, err = caseimport.ParseTimestamp(b.At); err != nil {
+	if b.At != nil {
+		if at, err = caseimport.ParseTimestamp(*b.At); err != nil {
 			return casegate.FieldError("at", "event.at")
 		}
 	}
