@@ -79,6 +79,7 @@ func hitRateQuery(d *dialect) string {
 		RETURNING tat, prev, seen`
 }
 
+// hitRateQueries are the dialects' HitRate statements, made once.
 var hitRateQueries = map[*dialect]string{
 	sqliteDialect:   hitRateQuery(sqliteDialect),
 	postgresDialect: hitRateQuery(postgresDialect),
@@ -94,7 +95,11 @@ func (t *tx) HitRate(ctx context.Context, key string, now time.Time, interval, p
 	}
 	ns, iv := now.UnixNano(), interval.Nanoseconds()
 	var tat, prev, seen int64
-	err := t.queryRow(ctx, hitRateQueries[t.d], key, ns, iv, ns, iv, per.Nanoseconds(), iv).Scan(&tat, &prev, &seen)
+	q, ok := hitRateQueries[t.d]
+	if !ok {
+		q = hitRateQuery(t.d)
+	}
+	err := t.queryRow(ctx, q, key, ns, iv, ns, iv, per.Nanoseconds(), iv).Scan(&tat, &prev, &seen)
 	if err != nil {
 		return casegate.RateHit{}, fmt.Errorf("store: hit rate: %w", err)
 	}
