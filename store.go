@@ -114,11 +114,27 @@ type RateLimits interface {
 	RateTAT(ctx context.Context, key string) (time.Time, error)
 	SetRateTAT(ctx context.Context, key string, tat time.Time) error
 	DeleteRate(ctx context.Context, key string) error
+	// HitRate counts one event at now for key against a limit of one event
+	// per interval with bursts of per (GCRA), reading, deciding and storing
+	// in one statement that holds the key's row lock. The event is judged
+	// at the later of now and the latest time the key was judged at, so
+	// that a request that waited for the lock is never judged earlier than
+	// the one that held it. The key's time moves only when the event is
+	// allowed.
+	HitRate(ctx context.Context, key string, now time.Time, interval, per time.Duration) (RateHit, error)
 
 	// Refused requests, counted per limit key, action and window.
 	CountRefusal(ctx context.Context, r Refusal) error
 	// TakeRefusals removes and returns the counts of windows that ended by now.
 	TakeRefusals(ctx context.Context, now time.Time) ([]Refusal, error)
+}
+
+// RateHit is what HitRate found and stored for a key: enough to work the
+// decision out again (Prev and At) and to check it against what was stored (TAT).
+type RateHit struct {
+	Prev time.Time // the key's theoretical arrival time before; zero for a new key
+	At   time.Time // the time the event was judged at
+	TAT  time.Time // the key's theoretical arrival time now stored
 }
 
 // Deliveries are the outbox as the portal and operators see it: what is

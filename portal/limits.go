@@ -36,31 +36,35 @@ type limitResult struct {
 	remaining int
 }
 
-// hit counts one event for key against r in tx. Keys are keyed hashes of what
-// the requester submitted, so the database holds no identifiers or addresses.
-// A refused event writes the key's time back unchanged: every hit is one
-// read and one write, allowed or not, so that no path of a use case does
-// less work than another for the limits it counts (see the operations test).
+// hit counts one event for key against r in tx, in one statement that
+// reads, decides and stores (casegate.RateLimits.HitRate). Keys are keyed
+// hashes of what the requester submitted, so the database holds no
+// identifiers or addresses. Allowed or refused, a hit is the same one
+// statement, so that no path of a use case does less work than another for
+// the limits it counts (see the operations test).
 //
-// The clock is read again once the key's row is locked: requests that took
-// now before waiting for the lock would otherwise be judged against a time
-// set by a request that took its now later, and a burst the limit allows
-// could be refused.
+// The statement judges the event at the later of now, the clock read just
+// before it, and the latest time the key was judged at, this last read with
+// the row locked: a request that took its now before waiting for the lock
+// is never judged earlier than one that took a later now and got the lock
+// first, so a burst the limit allows is not refused. The decision is worked
+// out again here with gcra from what the statement read, and checked
+// against what it stored.
 func (p *Portal) hit(ctx context.Context, tx casegate.RateLimits, key rateKey, r Rate, now time.Time) (limitResult, error) {
 	k := p.rateTag(key)
-	tat, err := tx.RateTAT(ctx, k)
+	if c := p.clock(); c.After(now) {
+		now = c
+	}
+	h, err := tx.HitRate(ctx, k, now, r.Per/time.Duration(r.N), r.Per)
 	if err != nil {
 		return limitResult{}, fmt.Errorf("portal: rate %s: %w", key.kind(), err)
 	}
-	if locked := p.clock(); locked.After(now) {
-		now = locked
-	}
-	next, ok, wait, remaining := gcra(tat, now, r)
+	next, ok, wait, remaining := gcra(h.Prev, h.At, r)
 	if !ok {
-		next = tat
+		next = h.Prev
 	}
-	if err := tx.SetRateTAT(ctx, k, next); err != nil {
-		return limitResult{}, fmt.Errorf("portal: rate: %w", err)
+	if next.UnixMicro() != h.TAT.UnixMicro() {
+		return limitResult{}, fmt.Errorf("portal: rate %s: the store kept %v, the limit wants %v", key.kind(), h.TAT, next)
 	}
 	return limitResult{key: k, ok: ok, wait: wait, remaining: remaining}, nil
 }

@@ -29,6 +29,9 @@ type dialect struct {
 	// new key has a row to lock.
 	lockRow    string
 	skipLocked string
+	// greatest is the function that returns the larger of two values:
+	// GREATEST, or SQLite's two-argument max.
+	greatest string
 	// lockName, when set, is a statement taking a lock on a name (its one
 	// placeholder) until the transaction ends, for work that must take turns
 	// but has no row to lock: appending to the audit chain, replacing the
@@ -56,6 +59,7 @@ type dialect struct {
 var sqliteDialect = &dialect{
 	name:       "sqlite",
 	insertFail: "INSERT OR FAIL",
+	greatest:   "max",
 	isUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if !errors.As(err, &e) {
@@ -86,6 +90,7 @@ var postgresDialect = &dialect{
 	name:       "postgres",
 	numbered:   true,
 	insertFail: "INSERT",
+	greatest:   "GREATEST",
 	lockRow:    " FOR UPDATE",
 	skipLocked: " FOR UPDATE SKIP LOCKED",
 	// Advisory locks are per database; the schema is part of the name so

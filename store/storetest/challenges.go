@@ -139,4 +139,56 @@ var rateTests = []test{
 		}
 		h.update(func(tx casegate.Tx) error { return tx.DeleteRate(h.ctx, "never-set") })
 	}},
+	{"HitRateCountsABurst", func(t *testing.T, h *harness) {
+		// Three a minute: one every 20 s, a burst of three.
+		hit := func(key string, now time.Time) casegate.RateHit {
+			var got casegate.RateHit
+			h.update(func(tx casegate.Tx) error {
+				var err error
+				got, err = tx.HitRate(h.ctx, key, now, 20*time.Second, time.Minute)
+				return err
+			})
+			return got
+		}
+		check := func(what string, got casegate.RateHit, prev, at, tat time.Time) {
+			t.Helper()
+			if !got.Prev.Equal(prev) || !got.At.Equal(at) || !got.TAT.Equal(tat) {
+				t.Errorf("%s: %+v, want prev %v, at %v, tat %v", what, got, prev, at, tat)
+			}
+		}
+		check("first", hit("k", t0), time.Time{}, t0, t0.Add(20*time.Second))
+		check("second", hit("k", t0), t0.Add(20*time.Second), t0, t0.Add(40*time.Second))
+		check("third", hit("k", t0), t0.Add(40*time.Second), t0, t0.Add(time.Minute))
+		check("fourth, refused", hit("k", t0), t0.Add(time.Minute), t0, t0.Add(time.Minute))
+		// A request that took its time earlier is judged at the latest time
+		// the key was judged at.
+		check("an earlier time", hit("k", t0.Add(-time.Hour)), t0.Add(time.Minute), t0, t0.Add(time.Minute))
+		// 20 s later there is room for one, counted from the key's time.
+		check("after one interval", hit("k", t0.Add(20*time.Second)), t0.Add(time.Minute), t0.Add(20*time.Second), t0.Add(80*time.Second))
+		// Long after, the key's time starts again from now.
+		late := t0.Add(time.Hour + 1500*time.Nanosecond)
+		check("an hour later", hit("k", late), t0.Add(80*time.Second), late, late.Add(20*time.Second).Truncate(time.Microsecond))
+
+		// HitRate and RateTAT/SetRateTAT/DeleteRate keep one time per key.
+		var tat time.Time
+		h.update(func(tx casegate.Tx) error {
+			var err error
+			tat, err = tx.RateTAT(h.ctx, "k")
+			return err
+		})
+		if want := late.Add(20 * time.Second).Truncate(time.Microsecond); !tat.Equal(want) {
+			t.Errorf("RateTAT after HitRate = %v, want %v", tat, want)
+		}
+		h.update(func(tx casegate.Tx) error { return tx.SetRateTAT(h.ctx, "set", t0.Add(time.Minute)) })
+		check("a time SetRateTAT stored", hit("set", t0), t0.Add(time.Minute), t0, t0.Add(time.Minute))
+		h.update(func(tx casegate.Tx) error { return tx.DeleteRate(h.ctx, "set") })
+		check("after DeleteRate", hit("set", t0), time.Time{}, t0, t0.Add(20*time.Second))
+
+		h.update(func(tx casegate.Tx) error {
+			if _, err := tx.HitRate(h.ctx, "bad", t0, time.Minute, time.Second); err == nil {
+				t.Error("HitRate took an interval longer than its burst")
+			}
+			return nil
+		})
+	}},
 }

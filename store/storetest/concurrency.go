@@ -189,6 +189,33 @@ var readModifyWriteTests = []test{
 			t.Errorf("after 50 concurrent hits on a new key the TAT is %v, want t0+50s: %v lost", got, want.Sub(got))
 		}
 	}},
+	{"HitRateOfNewKeyTakesTurns", func(t *testing.T, h *harness) {
+		// 50 requests at once on a new key with room for 40: exactly 40 go,
+		// whichever the order, and none is lost.
+		allowed := make([]bool, 50)
+		noErrors(t, parallel(50, func(i int) error {
+			return h.s.Update(h.ctx, func(tx casegate.Tx) error {
+				got, err := tx.HitRate(h.ctx, "req-id:burst", t0, time.Second, 40*time.Second)
+				allowed[i] = err == nil && !got.TAT.Equal(got.Prev)
+				return err
+			})
+		}))
+		n := 0
+		for _, ok := range allowed {
+			if ok {
+				n++
+			}
+		}
+		var got time.Time
+		h.view(func(tx casegate.Tx) error {
+			var err error
+			got, err = tx.RateTAT(h.ctx, "req-id:burst")
+			return err
+		})
+		if n != 40 || !got.Equal(t0.Add(40*time.Second)) {
+			t.Errorf("50 concurrent hits with room for 40: %d allowed and the TAT t0+%v, want 40 and t0+40s", n, got.Sub(t0))
+		}
+	}},
 	{"PartyReadInUpdateTakesTurns", func(t *testing.T, h *harness) {
 		p := h.insertParty("Ana", "Ruiz", "")
 		noErrors(t, parallel(50, func(int) error {
