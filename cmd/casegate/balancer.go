@@ -41,8 +41,9 @@ http://:%d {
 // balancer is a running Caddy in front of several instances.
 type balancer struct {
 	cmd  *exec.Cmd
-	url  string // http://127.0.0.1:port
-	done chan error
+	url  string        // http://127.0.0.1:port
+	done chan struct{} // closed when Caddy has exited; err is then its exit
+	err  error
 }
 
 // findCaddy returns the path of the caddy program: on PATH or in /usr/bin.
@@ -79,8 +80,11 @@ func startBalancer(ctx context.Context, caddy, dir string, upstreams []string, l
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start caddy: %w", err)
 	}
-	b := &balancer{cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan error, 1)}
-	go func() { b.done <- cmd.Wait() }()
+	b := &balancer{cmd: cmd, url: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{})}
+	go func() {
+		b.err = cmd.Wait()
+		close(b.done)
+	}()
 	client := &http.Client{Timeout: time.Second}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		if resp, err := client.Get(b.url + "/healthz"); err == nil {
@@ -90,8 +94,8 @@ func startBalancer(ctx context.Context, caddy, dir string, upstreams []string, l
 			}
 		}
 		select {
-		case err := <-b.done:
-			return nil, fmt.Errorf("caddy stopped before serving: %v", err)
+		case <-b.done:
+			return nil, fmt.Errorf("caddy stopped before serving: %v", b.err)
 		case <-ctx.Done():
 			b.stop()
 			return nil, ctx.Err()
@@ -102,8 +106,14 @@ func startBalancer(ctx context.Context, caddy, dir string, upstreams []string, l
 	return nil, errors.New("caddy did not answer /healthz within 30 s")
 }
 
-// stop ends Caddy with SIGINT, and kills it after 10 seconds.
+// stop ends Caddy with SIGINT, and kills it after 10 seconds; once it has
+// exited, stop does nothing.
 func (b *balancer) stop() {
+	select {
+	case <-b.done:
+		return
+	default:
+	}
 	b.cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-b.done:
