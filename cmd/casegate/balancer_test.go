@@ -156,10 +156,8 @@ func lockedOnceAcrossInstances(t *testing.T, c *cluster, mail *smtptest.Server, 
 	var codes []string
 	if !testenv.Eventually(15*time.Second, func() bool {
 		codes = codes[:0]
-		for _, m := range mail.Messages() {
-			if strings.Join(m.To, ",") == emailN(lockCase) {
-				codes = append(codes, mailedCode.FindString(m.Text))
-			}
+		for _, m := range messagesTo(mail, emailN(lockCase)) {
+			codes = append(codes, mailedCode.FindString(m.Text))
 		}
 		return len(codes) == 2
 	}) {
@@ -195,15 +193,7 @@ func lockedOnceAcrossInstances(t *testing.T, c *cluster, mail *smtptest.Server, 
 			failures, locks, lockedUntil, lockAfter)
 	}
 	// The notice of the lock goes to the person once.
-	if !testenv.Eventually(15*time.Second, func() bool {
-		n := 0
-		for _, m := range mail.Messages() {
-			if strings.Join(m.To, ",") == emailN(lockCase) {
-				n++
-			}
-		}
-		return n == 3
-	}) {
+	if !testenv.Eventually(15*time.Second, func() bool { return len(messagesTo(mail, emailN(lockCase))) == 3 }) {
 		t.Errorf("%s: no lockout notice after the two codes", emailN(lockCase))
 	}
 	// Locked, the person's right code is refused like a wrong one.
@@ -213,5 +203,41 @@ func lockedOnceAcrossInstances(t *testing.T, c *cluster, mail *smtptest.Server, 
 		if err != nil || r.status == 201 {
 			t.Errorf("a mailed code on the locked person's challenge: %d %v %v, want refused", r.status, r.body, err)
 		}
+	}
+}
+
+// messagesTo returns the messages received so far for to alone.
+func messagesTo(mail *smtptest.Server, to string) []smtptest.Mail {
+	var out []smtptest.Mail
+	for _, m := range mail.Messages() {
+		if strings.Join(m.To, ",") == to {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestLoadtestInstancesNeedPostgres: `loadtest --instances` refuses what is
+// not the scale-out path (SQLite, by default or named) and what it cannot
+// do, naming the flag, before it starts anything.
+func TestLoadtestInstancesNeedPostgres(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"default SQLite", []string{"--instances", "3"}, "needs -db postgres://"},
+		{"SQLite file", []string{"--instances", "2", "-db", filepath.Join(t.TempDir(), "x.db")}, "not the scale-out path"},
+		{"none", []string{"--instances", "0", "-db", "postgres://127.0.0.1/x"}, "want -instances from 1 to 16"},
+		{"too many", []string{"--instances", "17", "-db", "postgres://127.0.0.1/x"}, "want -instances from 1 to 16"},
+		{"with a target", []string{"--instances", "3", "-target", "http://127.0.0.1:1", "-db", "postgres://127.0.0.1/x"}, "leave out -target"},
+		{"with a profile", []string{"--instances", "3", "-server-cpuprofile", "p", "-db", "postgres://127.0.0.1/x"}, "leave it out with -instances"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := runCmd(t, nil, append([]string{"loadtest"}, tc.args...)...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("loadtest %v: %v, want an error saying %q", tc.args, err, tc.want)
+			}
+		})
 	}
 }
