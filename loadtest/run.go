@@ -33,6 +33,9 @@ type Config struct {
 	Identities  []Identity    // shared out among the virtual users; at least Concurrency
 	Sink        *Sink         // where the server's mail arrives
 	ServerPID   int           // the server process, for CPU and memory; 0 when unknown
+	// MorePIDs are further instances of the server behind a balancer:
+	// their CPU is added to ServerPID's, and the peak RSS is the largest.
+	MorePIDs []int
 	// SpreadIPs sends each virtual user's requests with its own
 	// X-Forwarded-For address (from 198.18.0.0/15, the range set aside for
 	// benchmarks), as traffic through a load balancer arrives. The server
@@ -151,7 +154,8 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	case <-ctx.Done():
 		return Report{}, ctx.Err()
 	}
-	cpu0, _ := processCPU(cfg.ServerPID)
+	pids := append([]int{cfg.ServerPID}, cfg.MorePIDs...)
+	cpu0, _ := processesCPU(pids)
 	start := time.Now()
 	rec.mu.Lock()
 	rec.on = true
@@ -161,7 +165,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rec.on = false
 	elapsed := time.Since(start)
 	rec.mu.Unlock()
-	cpu1, cpuErr := processCPU(cfg.ServerPID)
+	cpu1, cpuErr := processesCPU(pids)
 
 	rep := Report{
 		Concurrency: cfg.Concurrency, DurationSeconds: elapsed.Seconds(), Cycles: rec.cycles,
@@ -182,9 +186,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			rep.MeOverHealthz = rep.MeRPS / rep.HealthzRPS
 		}
 	}
-	if cfg.ServerPID != 0 {
-		if rss, err := peakRSS(cfg.ServerPID); err == nil {
-			rep.ServerPeakRSSMB = float64(rss) / (1 << 20)
+	for _, pid := range pids {
+		if rss, err := peakRSS(pid); pid != 0 && err == nil {
+			rep.ServerPeakRSSMB = max(rep.ServerPeakRSSMB, float64(rss)/(1<<20))
 		}
 	}
 	return rep, nil

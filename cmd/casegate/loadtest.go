@@ -46,6 +46,8 @@ func cmdLoadtest(ctx context.Context, e env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	serverProfile := fs.String("server-cpuprofile", "", "write a CPU profile of the spawned server to this file")
 	spread := fs.Bool("spread-ips", true, "give each virtual user its own X-Forwarded-For address (a spawned server trusts the load generator)")
+	instances := fs.Int("instances", 1, "start this many servers on one PostgreSQL database (-db postgres://…) behind Caddy as a round-robin balancer, and drive the load through it")
+	caddyPath := fs.String("caddy", "", "the caddy program for -instances (default: caddy on PATH)")
 	timing := fs.Int("timing", 0, "instead of the load: measure N interleaved pairs each of matched vs unmatched code requests, real vs decoy resends, and wrong codes on real vs decoy challenges (docs/security.md)")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
@@ -56,6 +58,9 @@ func cmdLoadtest(ctx context.Context, e env, args []string) error {
 	}
 	if *timing != 0 {
 		return timingRun(ctx, e, *timing, *target, *db, *cases, *asJSON)
+	}
+	if err := checkInstances(*instances, *target, *db, *serverProfile); err != nil {
+		return err
 	}
 	if *conc < 1 || *conc > 10000 || *duration <= 0 || *warmup < 0 || *cases < *conc {
 		return errors.New("loadtest: want -c 1–10000, a positive -duration, and at least -c cases")
@@ -77,7 +82,13 @@ func cmdLoadtest(ctx context.Context, e env, args []string) error {
 		Target: strings.TrimSuffix(*target, "/"), Concurrency: *conc, Warmup: *warmup, Duration: *duration,
 		Probe: *probeFor, Identities: ids, Sink: sink, Progress: e.stderr, SpreadIPs: *spread,
 	}
-	if cfg.Target == "" {
+	if *instances > 1 {
+		stop, err := spawnBehindBalancer(ctx, e, &cfg, *instances, *caddyPath, *db, *cases, opts)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	} else if cfg.Target == "" {
 		srv, err := spawnServer(ctx, e, *db, *cases, opts, sink.URL(), *serverProfile, nil)
 		if err != nil {
 			return err
@@ -125,47 +136,84 @@ func identities(g *synth.Generator, n int) []loadtest.Identity {
 type spawned struct {
 	cmd  *exec.Cmd
 	url  string
-	dir  string
+	dir  string // removed by stop; empty for an instance that shares its folder
 	done chan error
+}
+
+// prepared is a database loaded with synthetic cases and the secret file
+// that signed their import: what every instance started on it shares.
+type prepared struct {
+	dir, db, secretFile string
 }
 
 // spawnServer loads n synthetic cases into a fresh database and starts
 // `casegate serve` on it as a child process, mail going to smtpURL.
 func spawnServer(ctx context.Context, e env, db string, n int, opts synth.Options, smtpURL, cpuProfile string, extra map[string]string) (*spawned, error) {
+	p, err := prepareServer(ctx, e, db, n, opts)
+	if err != nil {
+		return nil, err
+	}
+	s, err := p.launch(ctx, e, smtpURL, cpuProfile, extra, true)
+	if err != nil {
+		os.RemoveAll(p.dir)
+		return nil, err
+	}
+	s.dir = p.dir
+	return s, nil
+}
+
+// prepareServer migrates db (default: a new SQLite file in a temporary
+// folder) and imports n synthetic cases into it.
+func prepareServer(ctx context.Context, e env, db string, n int, opts synth.Options) (*prepared, error) {
 	dir, err := os.MkdirTemp("", "casegate-loadtest-")
 	if err != nil {
 		return nil, err
 	}
-	if db == "" {
-		db = filepath.Join(dir, "casegate.db")
+	p := &prepared{dir: dir, db: db, secretFile: filepath.Join(dir, "secret.key")}
+	if p.db == "" {
+		p.db = filepath.Join(dir, "casegate.db")
 	}
-	st, err := store.Open(ctx, db)
-	if err != nil {
+	if err := p.load(ctx, e, n, opts); err != nil {
+		os.RemoveAll(dir)
 		return nil, err
+	}
+	return p, nil
+}
+
+func (p *prepared) load(ctx context.Context, e env, n int, opts synth.Options) error {
+	st, err := store.Open(ctx, p.db)
+	if err != nil {
+		return err
 	}
 	if err := st.Migrate(ctx); err != nil {
 		st.Close()
-		return nil, err
+		return err
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(synth.Write(pw, n, opts, nil)) }()
-	secrets, err := loadKeyring(filepath.Join(dir, "secret.key")) // the server's, so the import's audit event verifies
+	secrets, err := loadKeyring(p.secretFile) // the server's, so the import's audit event verifies
 	if err != nil {
 		st.Close()
-		return nil, err
+		return err
 	}
 	res, err := (&portal.Importer{Store: st, Keys: secrets}).Import(ctx, pr, "jsonl", "system:loadtest", nil)
 	st.Close()
 	if err != nil {
-		return nil, fmt.Errorf("loadtest: load cases: %w", err)
+		return fmt.Errorf("loadtest: load cases: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "loadtest: %d cases loaded into %s\n", res.Created+res.Updated, db)
+	fmt.Fprintf(e.stderr, "loadtest: %d cases loaded into %s\n", res.Created+res.Updated, p.db)
+	return nil
+}
+
+// launch starts one `casegate serve` on the prepared database and waits
+// until it serves; say tells whether to print the lifted limits.
+func (p *prepared) launch(ctx context.Context, e env, smtpURL, cpuProfile string, extra map[string]string, say bool) (*spawned, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	env := append(os.Environ(),
-		"CASEGATE_DB="+db, "CASEGATE_SECRET_FILE="+filepath.Join(dir, "secret.key"),
+		"CASEGATE_DB="+p.db, "CASEGATE_SECRET_FILE="+p.secretFile,
 		"CASEGATE_LISTEN=127.0.0.1:0", "CASEGATE_SMTP_URL="+smtpURL, "CASEGATE_LOG_LEVEL=warn",
 		"CASEGATE_TRUSTED_PROXIES=127.0.0.1") // the load generator stands in for a load balancer
 	if cpuProfile != "" {
@@ -178,7 +226,9 @@ func spawnServer(ctx context.Context, e env, db string, n int, opts synth.Option
 	maps.Copy(lifted, extra)
 	for _, k := range slices.Sorted(maps.Keys(lifted)) {
 		env = append(env, k+"="+lifted[k])
-		fmt.Fprintf(e.stderr, "loadtest: %s=%s (lifted for the load)\n", k, lifted[k])
+		if say {
+			fmt.Fprintf(e.stderr, "loadtest: %s=%s (lifted for the load)\n", k, lifted[k])
+		}
 	}
 	cmd := exec.Command(self, "serve")
 	cmd.Env = env
@@ -189,7 +239,7 @@ func spawnServer(ctx context.Context, e env, db string, n int, opts synth.Option
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &spawned{cmd: cmd, dir: dir, done: make(chan error, 1)}
+	s := &spawned{cmd: cmd, done: make(chan error, 1)}
 	go func() { s.done <- cmd.Wait() }()
 	urlc := make(chan string, 1)
 	go func() {
@@ -218,6 +268,77 @@ func spawnServer(ctx context.Context, e env, db string, n int, opts synth.Option
 	}
 }
 
+// maxInstances bounds -instances: each is a process with its own pool of
+// database connections.
+const maxInstances = 16
+
+// checkInstances refuses -instances other than 1 unless the servers are
+// spawned on PostgreSQL. Several processes on one SQLite file do work (its
+// lock serialises them), but they share one writer on one machine: that is
+// not a way to grow, and a load test through a balancer would measure the
+// file lock.
+func checkInstances(n int, target, db, profile string) error {
+	switch {
+	case n == 1:
+		return nil
+	case n < 1 || n > maxInstances:
+		return fmt.Errorf("loadtest: want -instances from 1 to %d", maxInstances)
+	case target != "":
+		return errors.New("loadtest: -instances starts its own servers and balancer; leave out -target")
+	case !store.IsPostgres(db):
+		return errors.New("loadtest: -instances needs -db postgres://… (one fresh database or schema that every instance shares); several instances on one SQLite file share its single writer and are not the scale-out path")
+	case profile != "":
+		return errors.New("loadtest: -server-cpuprofile profiles one server; leave it out with -instances")
+	}
+	return nil
+}
+
+// spawnBehindBalancer loads the cases into db once, starts n servers on it
+// sharing one secret file and the same settings, and Caddy in front of them
+// (balancerConf); cfg is pointed at Caddy and told the servers' processes.
+func spawnBehindBalancer(ctx context.Context, e env, cfg *loadtest.Config, n int, caddy, db string, cases int, opts synth.Options) (stop func(), err error) {
+	if caddy == "" {
+		if caddy, err = findCaddy(); err != nil {
+			return nil, fmt.Errorf("loadtest: %w", err)
+		}
+	}
+	p, err := prepareServer(ctx, e, db, cases, opts)
+	if err != nil {
+		return nil, err
+	}
+	var servers []*spawned
+	var lb *balancer
+	stop = func() {
+		if lb != nil {
+			lb.stop()
+		}
+		for _, s := range servers {
+			s.stop()
+		}
+		os.RemoveAll(p.dir)
+	}
+	var upstreams []string
+	for i := range n {
+		s, err := p.launch(ctx, e, cfg.Sink.URL(), "", nil, i == 0)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		servers = append(servers, s)
+		upstreams = append(upstreams, strings.TrimPrefix(s.url, "http://"))
+		if i > 0 {
+			cfg.MorePIDs = append(cfg.MorePIDs, s.cmd.Process.Pid)
+		}
+	}
+	if lb, err = startBalancer(ctx, caddy, p.dir, upstreams, e.stderr); err != nil {
+		stop()
+		return nil, fmt.Errorf("loadtest: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "loadtest: %d servers behind Caddy (pid %d, round robin) at %s\n", n, lb.cmd.Process.Pid, lb.url)
+	cfg.Target, cfg.ServerPID = lb.url, servers[0].cmd.Process.Pid
+	return stop, nil
+}
+
 func (s *spawned) stop() {
 	s.cmd.Process.Signal(os.Interrupt)
 	select {
@@ -226,7 +347,9 @@ func (s *spawned) stop() {
 		s.cmd.Process.Kill()
 		<-s.done
 	}
-	os.RemoveAll(s.dir)
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
 }
 
 func printReport(w io.Writer, r loadtest.Report) {

@@ -40,6 +40,9 @@ type cluster struct {
 	t   *testing.T
 	bin string
 	env []string // CASEGATE_… settings shared by every process
+	// front, when set, is the balancer in front of the instances: url then
+	// sends every request there, and the balancer picks the instance.
+	front string
 
 	mu        sync.Mutex
 	instances []*instance
@@ -157,8 +160,18 @@ func (c *cluster) get(i int) *instance {
 	return c.instances[i]
 }
 
-// url returns the address of path on instance i mod the number of instances.
+// url returns the address of path on instance i mod the number of
+// instances, or through the balancer when the cluster has one.
 func (c *cluster) url(i int, path string) string {
+	if c.front != "" {
+		return c.front + path
+	}
+	return c.direct(i, path)
+}
+
+// direct returns the address of path on instance i mod the number of
+// instances, bypassing any balancer.
+func (c *cluster) direct(i int, path string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.instances[i%len(c.instances)].base + path
