@@ -18,7 +18,7 @@ import (
 func TestCaddyTLS(t *testing.T) {
 	caddy := testenv.Tool(t, testenv.NameCaddy, "caddy")
 	dir := t.TempDir()
-	httpPort, httpsPort := freePort(t), freePort(t)
+	httpPort, httpsPort := testenv.FreePort(t), testenv.FreePort(t)
 	public := fmt.Sprintf("https://localhost:%d", httpsPort)
 	app := startBehindProxy(t, public)
 

@@ -155,7 +155,7 @@ func serveAsUnit(t *testing.T, root string) {
 	if err := os.MkdirAll(filepath.Join(state, "casegate"), 0o700); err != nil { // StateDirectory=casegate
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	env = append(env, fmt.Sprintf("CASEGATE_LISTEN=127.0.0.1:%d", port)) // 8080 may be taken here
 	uid := -1
 	if canDrop() {

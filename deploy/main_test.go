@@ -4,7 +4,6 @@
 package deploy
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,17 +49,6 @@ func casegateBinary(t *testing.T) string {
 		t.Fatalf("go build ../cmd/casegate: %v\n%s", buildErr, buildOut)
 	}
 	return builtBin
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // readFile returns a file of this folder as text.

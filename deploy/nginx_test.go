@@ -99,7 +99,7 @@ http {
 func TestNginxTLS(t *testing.T) {
 	nginx := testenv.Tool(t, testenv.NameNginx, "nginx-light")
 	dir := t.TempDir()
-	httpPort, httpsPort := freePort(t), freePort(t)
+	httpPort, httpsPort := testenv.FreePort(t), testenv.FreePort(t)
 	public := fmt.Sprintf("https://localhost:%d", httpsPort)
 	app := startBehindProxy(t, public)
 	cert, key := selfSigned(t, dir, "localhost")

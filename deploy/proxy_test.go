@@ -44,7 +44,7 @@ func startBehindProxy(t *testing.T, public string) *proxied {
 	t.Helper()
 	bin := casegateBinary(t)
 	dir := t.TempDir()
-	app := &proxied{port: freePort(t), mail: smtptest.Start(t)}
+	app := &proxied{port: testenv.FreePort(t), mail: smtptest.Start(t)}
 	env := append(os.Environ(),
 		"CASEGATE_DB="+filepath.Join(dir, "casegate.db"),
 		"CASEGATE_SECRET_FILE="+filepath.Join(dir, "secret.key"),

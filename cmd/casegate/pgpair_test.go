@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -65,8 +64,8 @@ func startPgPair(t *testing.T) *pgPair {
 			t.Fatal(err)
 		}
 	}
-	p.primary = pgNode{data: filepath.Join(dir, "primary"), port: freePort(t)}
-	p.standby = pgNode{data: filepath.Join(dir, "standby"), port: freePort(t)}
+	p.primary = pgNode{data: filepath.Join(dir, "primary"), port: testenv.FreePort(t)}
+	p.standby = pgNode{data: filepath.Join(dir, "standby"), port: testenv.FreePort(t)}
 
 	p.run("initdb", "-D", p.primary.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
 	// fsync is off: the test ends a server's process, never the machine, and
@@ -108,17 +107,6 @@ primary_conninfo = 'host=127.0.0.1 port=%d user=postgres application_name=%s'
 	}
 	p.exec(p.primary, "CREATE DATABASE casegate")
 	return p
-}
-
-// freePort returns a port of 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // dsn is the URL casegate connects with: both hosts, the writable one chosen.

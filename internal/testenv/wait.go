@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"net"
+	"testing"
 	"time"
 )
 
@@ -32,4 +33,18 @@ func ListenAgain(addr string) (net.Listener, error) {
 		return err == nil
 	})
 	return ln, err
+}
+
+// FreePort returns a TCP port of 127.0.0.1 that was free a moment ago, for
+// a program a test starts that must be told its port (Caddy, nginx,
+// PgBouncer, a PostgreSQL server). Another process may take it in between;
+// the programs started this way fail loudly if it has.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -73,7 +72,7 @@ func PgBouncerSchema(t testing.TB, settings ...string) Pooled {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	listen := freePort(t)
+	listen := testenv.FreePort(t)
 	ini := strings.Join(append([]string{
 		"[databases]",
 		"casegate = " + entry,
@@ -150,17 +149,6 @@ func asPostgres(t testing.TB, cmd *exec.Cmd, dir string) {
 		t.Fatal(err)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func writeFile(t testing.TB, path, data string) {
