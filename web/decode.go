@@ -32,6 +32,11 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return jsonProblem(err)
 	}
+	if bytes.Equal(bytes.TrimSpace(raw.Bytes()), []byte("null")) {
+		// null decodes into a struct as nothing at all: it is not the
+		// object every body is.
+		return casegate.NewError(casegate.EInvalid, "api.object")
+	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -19,6 +19,7 @@ func TestBadInputGetsProblemsNotServerErrors(t *testing.T) {
 	}{
 		{"malformed JSON", "/api/v1/access-codes", `{"given_name": "Jo`, 400, "invalid_request", ""},
 		{"not an object", "/api/v1/access-codes", `[1,2]`, 400, "invalid_request", ""},
+		{"null", "/api/v1/access-codes", `null`, 400, "invalid_request", ""},
 		{"empty body", "/api/v1/access-codes", ``, 400, "invalid_request", ""},
 		{"trailing data", "/api/v1/access-codes", `{} {}`, 400, "invalid_request", ""},
 		{"unknown field", "/api/v1/access-codes", `{"receipt_number":"IOE0912345678","favourite_colour":"blue"}`, 400, "invalid_request", "favourite_colour"},
@@ -72,5 +73,22 @@ func TestSignedInRoutesNeedASession(t *testing.T) {
 	resp, _ = s.do("GET", "/dev/mailbox", nil, nil)
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("/dev/mailbox outside demo mode: %d, want 404", resp.StatusCode)
+	}
+}
+
+// TestNullBodyIsNotAnObject: a body of JSON null decodes into a struct as
+// nothing, so a route whose fields are all optional took it as an empty
+// object; every body is an object, and null is answered 400.
+func TestNullBodyIsNotAnObject(t *testing.T) {
+	s := newStack(t, relaxed)
+	token := s.signIn(jose, 1)
+	for _, body := range []string{`null`, ` null `, "null\n"} {
+		resp, out := s.do("PUT", "/api/v1/cases/IOE0912345678/subscription", body, bearerH(token))
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(out), `"invalid_request"`) {
+			t.Errorf("subscription with body %q: %d %s, want 400 invalid_request", body, resp.StatusCode, out)
+		}
+	}
+	if resp, out := s.do("PUT", "/api/v1/cases/IOE0912345678/subscription", `{}`, bearerH(token)); resp.StatusCode != http.StatusOK {
+		t.Errorf("subscription with {}: %d %s, want 200", resp.StatusCode, out)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -171,6 +172,12 @@ func (g *specGuard) check(r *http.Request, reqBody []byte, rec *recorder) string
 	if err != nil {
 		return "" // not in the spec: a page, or a path nothing serves
 	}
+	if canonicalRedirect(r, rec) {
+		// net/http's mux sends a path with "." or ".." segments, or a
+		// doubled slash, to its clean form: no operation ran, and the
+		// exchange at the clean path is checked when a client follows it.
+		return ""
+	}
 	// The spec's rule for a body without Content-Type: JSON, or an
 	// import's JSON Lines.
 	if req.Header.Get("Content-Type") == "" && len(reqBody) > 0 && route.Operation.RequestBody != nil {
@@ -200,6 +207,20 @@ func (g *specGuard) check(r *http.Request, reqBody []byte, rec *recorder) string
 		return what + ": " + msg
 	}
 	return ""
+}
+
+// canonicalRedirect reports whether rec is the mux's redirect of r to
+// r's cleaned path (301 for GET and HEAD, 307 otherwise, from Go 1.22).
+func canonicalRedirect(r *http.Request, rec *recorder) bool {
+	if rec.status != http.StatusMovedPermanently && rec.status != http.StatusTemporaryRedirect {
+		return false
+	}
+	loc, err := url.Parse(rec.Header().Get("Location"))
+	clean := path.Clean(r.URL.Path)
+	if strings.HasSuffix(r.URL.Path, "/") && clean != "/" {
+		clean += "/"
+	}
+	return err == nil && loc.Path == clean && clean != r.URL.Path
 }
 
 // retryAfterRule is the spec's rule for 429 answers, which a schema cannot
@@ -568,4 +589,31 @@ func TestSpecLintsClean(t *testing.T) {
 		t.Errorf("redocly lint: %d errors (exit %v)", report.Totals.Errors, err)
 	}
 	t.Logf("redocly lint: %d errors, %d warnings", report.Totals.Errors, report.Totals.Warnings)
+}
+
+// TestGuardLetsTheMuxCleanAPath: the mux's redirect of a path with dot
+// segments or doubled slashes to its clean form runs no operation and is not
+// judged as one; any other redirect of an API path still is.
+func TestGuardLetsTheMuxCleanAPath(t *testing.T) {
+	for _, tc := range []struct {
+		method, path, location string
+		status                 int
+		want                   bool
+	}{
+		{"POST", "/api/v1/me/contact/./confirm", "/api/v1/me/contact/confirm", 307, true},
+		{"GET", "/api/v1//me", "/api/v1/me", 301, true},
+		{"GET", "/api/v1/cases/../me", "/api/v1/me", 301, true},
+		{"POST", "/api/v1/me/contact/./confirm", "/api/v1/elsewhere", 307, false},
+		{"POST", "/api/v1/me/contact/confirm", "/api/v1/me/contact/confirm", 307, false},
+		{"POST", "/api/v1/me/contact/./confirm", "/api/v1/me/contact/confirm", 302, false},
+		{"POST", "/api/v1/me/contact/./confirm", "/api/v1/me/contact/confirm", 200, false},
+	} {
+		r := httptest.NewRequest(tc.method, "http://casegate.test/", nil)
+		r.URL.Path = tc.path
+		rec := &recorder{ResponseWriter: httptest.NewRecorder(), status: tc.status}
+		rec.Header().Set("Location", tc.location)
+		if got := canonicalRedirect(r, rec); got != tc.want {
+			t.Errorf("%s %s → %d %s: canonical %v, want %v", tc.method, tc.path, tc.status, tc.location, got, tc.want)
+		}
+	}
 }
