@@ -32,11 +32,6 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return jsonProblem(err)
 	}
-	if bytes.Equal(bytes.TrimSpace(raw.Bytes()), []byte("null")) {
-		// null decodes into a struct as nothing at all: it is not the
-		// object every body is.
-		return casegate.NewError(casegate.EInvalid, "api.object")
-	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -44,54 +39,69 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return casegate.NewError(casegate.EInvalid, "api.one_object")
 	}
-	return exactNames(raw.Bytes(), v)
+	return checkMembers(raw.Bytes(), v)
 }
 
-// exactNames refuses a member whose name is a field's only by case
-// ("Email" for "email"), which encoding/json takes as the field: the
-// contract names fields exactly, and a client that sends another spelling
-// has a bug it should hear of. data decoded into v already.
-func exactNames(data []byte, v any) error {
+// checkMembers refuses what encoding/json lets through into v without a
+// word, as the contract allows none of it: a body of null (decoded into a
+// struct as nothing at all: it is not the object every body is); a member
+// of null (decoded as the field's zero value: false, "", absent — no field
+// of the contract is nullable); and a member whose name is a field's only by
+// case ("Email" for "email"), which encoding/json takes as the field. data
+// decoded into v already.
+func checkMembers(data []byte, v any) error {
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(data, &members); err != nil {
 		return nil // not an object: v is not a struct, and said so already
 	}
-	names := jsonNames(reflect.TypeOf(v))
-	for name := range members {
-		if !names[name] {
+	if members == nil {
+		return casegate.NewError(casegate.EInvalid, "api.object")
+	}
+	fields := jsonFields(reflect.TypeOf(v))
+	for name, raw := range members {
+		kind, ok := fields[name]
+		switch {
+		case !ok:
 			return casegate.FieldError(name, "api.unknown_field")
+		case bytes.Equal(bytes.TrimSpace(raw), []byte("null")):
+			return casegate.FieldErrors(map[string]casegate.Msg{name: jsonKind(kind.String())})
 		}
 	}
 	return nil
 }
 
-var jsonNameCache sync.Map // reflect.Type → map[string]bool
+var jsonFieldCache sync.Map // reflect.Type → map[string]reflect.Kind
 
-// jsonNames is the set of member names encoding/json gives the fields of
-// struct type t (or of the struct t points to).
-func jsonNames(t reflect.Type) map[string]bool {
-	if m, ok := jsonNameCache.Load(t); ok {
-		return m.(map[string]bool)
+// jsonFields maps the member names encoding/json gives the fields of struct
+// type t (or of the struct t points to) to the kind of value each holds
+// (a pointer field's, the kind it points to).
+func jsonFields(t reflect.Type) map[string]reflect.Kind {
+	if m, ok := jsonFieldCache.Load(t); ok {
+		return m.(map[string]reflect.Kind)
 	}
 	st := t
 	for st.Kind() == reflect.Pointer {
 		st = st.Elem()
 	}
-	names := map[string]bool{}
+	fields := map[string]reflect.Kind{}
 	if st.Kind() == reflect.Struct {
 		for f := range st.Fields() {
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
 			switch {
 			case !f.IsExported() || name == "-":
 			case name == "":
-				names[f.Name] = true
+				fields[f.Name] = ft.Kind()
 			default:
-				names[name] = true
+				fields[name] = ft.Kind()
 			}
 		}
 	}
-	jsonNameCache.Store(t, names)
-	return names
+	jsonFieldCache.Store(t, fields)
+	return fields
 }
 
 // jsonProblem explains a decoding error in terms of the body's fields.

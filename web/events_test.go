@@ -154,6 +154,7 @@ func TestAdminStatusEventTimeIsRFC3339(t *testing.T) {
 		{"2026-03-01", http.StatusBadRequest},
 		{"yesterday", http.StatusBadRequest},
 		{"", http.StatusBadRequest},
+		{nil, http.StatusBadRequest}, // null: only an absent at means now
 		{12, http.StatusBadRequest},
 	} {
 		resp, body := s.do("POST", "/admin/v1/cases/IOE0912345678/events", map[string]any{"status": "interview_scheduled", "at": tc.at}, bearerH(admin))

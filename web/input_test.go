@@ -20,6 +20,7 @@ func TestBadInputGetsProblemsNotServerErrors(t *testing.T) {
 		{"malformed JSON", "/api/v1/access-codes", `{"given_name": "Jo`, 400, "invalid_request", ""},
 		{"not an object", "/api/v1/access-codes", `[1,2]`, 400, "invalid_request", ""},
 		{"null", "/api/v1/access-codes", `null`, 400, "invalid_request", ""},
+		{"a member of null", "/api/v1/access-codes", `{"receipt_number":"IOE0912345678","given_name":null,"family_name":"B","date_of_birth":"1990-01-01","country_of_birth":"MX"}`, 400, "invalid_request", "given_name"},
 		{"empty body", "/api/v1/access-codes", ``, 400, "invalid_request", ""},
 		{"trailing data", "/api/v1/access-codes", `{} {}`, 400, "invalid_request", ""},
 		{"unknown field", "/api/v1/access-codes", `{"receipt_number":"IOE0912345678","favourite_colour":"blue"}`, 400, "invalid_request", "favourite_colour"},
@@ -77,8 +78,10 @@ func TestSignedInRoutesNeedASession(t *testing.T) {
 }
 
 // TestNullBodyIsNotAnObject: a body of JSON null decodes into a struct as
-// nothing, so a route whose fields are all optional took it as an empty
-// object; every body is an object, and null is answered 400.
+// nothing, and a member of null as the field's zero value, so a route whose
+// fields are all optional took {"email":null} as {"email":false} and null as
+// {}; no body or member of the contract is null, and each is answered 400
+// naming what is wrong.
 func TestNullBodyIsNotAnObject(t *testing.T) {
 	s := newStack(t, relaxed)
 	token := s.signIn(jose, 1)
@@ -86,6 +89,12 @@ func TestNullBodyIsNotAnObject(t *testing.T) {
 		resp, out := s.do("PUT", "/api/v1/cases/IOE0912345678/subscription", body, bearerH(token))
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(out), `"invalid_request"`) {
 			t.Errorf("subscription with body %q: %d %s, want 400 invalid_request", body, resp.StatusCode, out)
+		}
+	}
+	for _, body := range []string{`{"email":null}`, `{"email":true,"sms":null}`, `{"sms": null }`} {
+		resp, out := s.do("PUT", "/api/v1/cases/IOE0912345678/subscription", body, bearerH(token))
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(out), `"errors":{"`) {
+			t.Errorf("subscription with body %s: %d %s, want 400 naming the field", body, resp.StatusCode, out)
 		}
 	}
 	if resp, out := s.do("PUT", "/api/v1/cases/IOE0912345678/subscription", `{}`, bearerH(token)); resp.StatusCode != http.StatusOK {
